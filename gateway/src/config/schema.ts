@@ -1,0 +1,211 @@
+/**
+ * The config document schema: the single source of truth for config types and validation.
+ *
+ * A config document is what a config version holds (routes, upstreams, consumers, global plugins).
+ * Process settings (ports, store URLs, timeouts of the process itself) live in `../settings`.
+ * Types are derived from these schemas with `Static<>`; never write them twice.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** Identifier of a route, upstream or consumer: safe in URLs, logs and metric labels. */
+export const Id = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
+  description: 'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 128 characters',
+});
+
+/** Milliseconds, bounded so a typo cannot disable a timeout for days. */
+const Millis = (def: number, description: string) =>
+  Type.Integer({ minimum: 1, maximum: 3_600_000, default: def, description });
+
+/** Plugin slots: plugin name → plugin config. Each plugin's own schema checks its config at load. */
+export const PluginSlots = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$' }), Type.Unknown(), {
+  default: {},
+  description: 'plugin name → config; see docs/plugins.md for the known plugins',
+});
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+/** Timeouts towards an upstream; a route may override any of them. */
+export const Timeouts = Type.Object(
+  {
+    connectMs: Type.Optional(Millis(DEFAULT_CONNECT_TIMEOUT_MS, 'TCP (and TLS) connect timeout')),
+    requestMs: Type.Optional(
+      Millis(DEFAULT_REQUEST_TIMEOUT_MS, 'time to the upstream response headers after the request is sent'),
+    ),
+    idleMs: Type.Optional(Millis(DEFAULT_IDLE_TIMEOUT_MS, 'longest pause between two body chunks either way')),
+  },
+  { additionalProperties: false },
+);
+
+export const HeaderMatch = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 256, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
+    /** Exact value (case-sensitive). */
+    value: Type.Optional(Type.String({ maxLength: 4096 })),
+    /** Regular expression the value must match. */
+    regex: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    /** Match when the header is absent instead. */
+    absent: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const HttpMethod = Type.Union(
+  ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'].map((m) => Type.Literal(m)),
+);
+
+export const Route = Type.Object(
+  {
+    id: Id,
+    description: Type.Optional(Type.String({ maxLength: 1024 })),
+    /** Exact host names or one leading wildcard label (`*.example.com`). Empty or absent: any host. */
+    hosts: Type.Optional(
+      Type.Array(
+        Type.String({
+          pattern: '^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$',
+          maxLength: 253,
+        }),
+        { maxItems: 64 },
+      ),
+    ),
+    /**
+     * Path patterns. `/exact`, `/prefix/*` (matches `/prefix` and everything below),
+     * `/users/:id` (named parameters), `~^/v[0-9]+/items$` (regular expression, tried after the others).
+     */
+    paths: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { minItems: 1, maxItems: 64 }),
+    /** Allowed methods; absent means every method. */
+    methods: Type.Optional(Type.Array(HttpMethod, { minItems: 1, uniqueItems: true })),
+    headers: Type.Optional(Type.Array(HeaderMatch, { maxItems: 32 })),
+    /** Higher wins among routes whose path patterns are equally specific. */
+    priority: Type.Integer({ default: 0, minimum: -1000, maximum: 1000 }),
+    /** Remove the matched prefix of a `/prefix/*` path before forwarding. */
+    stripPrefix: Type.Boolean({ default: false }),
+    /** Replace the forwarded path; `:name` placeholders take the route's path parameters. */
+    rewritePath: Type.Optional(Type.String({ pattern: '^/', maxLength: 2048 })),
+    /** Send the client's Host header to the upstream instead of the target's host. */
+    preserveHost: Type.Boolean({ default: false }),
+    timeouts: Type.Optional(Timeouts),
+    upstream: Id,
+    plugins: Type.Optional(PluginSlots),
+  },
+  { additionalProperties: false },
+);
+
+export const Target = Type.Object(
+  {
+    host: Type.String({ minLength: 1, maxLength: 253 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    weight: Type.Integer({ minimum: 0, maximum: 1000, default: 1, description: '0 drains the target' }),
+  },
+  { additionalProperties: false },
+);
+
+export const Balancer = Type.Object(
+  {
+    algorithm: Type.Union(
+      [Type.Literal('round-robin'), Type.Literal('least-connections'), Type.Literal('consistent-hash')],
+      { default: 'round-robin' },
+    ),
+    /** What the consistent hash is computed over. */
+    hashOn: Type.Optional(
+      Type.Union([Type.Literal('header'), Type.Literal('cookie'), Type.Literal('client-ip'), Type.Literal('path')]),
+    ),
+    /** Header or cookie name when `hashOn` is `header` or `cookie`. */
+    hashKey: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const UpstreamTls = Type.Object(
+  {
+    /** Server name sent in the TLS handshake; defaults to the target host. */
+    servername: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+    /** PEM bundle of CAs to trust instead of the system store. */
+    ca: Type.Optional(Type.String({ minLength: 1, maxLength: 262_144 })),
+    /** Turn certificate verification off (never in production). */
+    rejectUnauthorized: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false },
+);
+
+export const PassiveHealth = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true }),
+    /** Consecutive failures (connect errors, timeouts, 5xx) that eject a target. */
+    failures: Type.Integer({ minimum: 1, maximum: 1000, default: 3 }),
+    /** How long an ejected target waits before one half-open probe request may readmit it. */
+    ejectMs: Millis(10_000, 'ejection time before a half-open probe'),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ActiveHealth = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false }),
+    path: Type.String({ pattern: '^/', maxLength: 2048, default: '/healthz' }),
+    intervalMs: Millis(5_000, 'time between probes of one target'),
+    timeoutMs: Millis(2_000, 'probe timeout'),
+    healthyThreshold: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
+    unhealthyThreshold: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
+    /** Statuses that count as healthy; default 200-399. */
+    healthyStatuses: Type.Optional(Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { minItems: 1 })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const Upstream = Type.Object(
+  {
+    id: Id,
+    description: Type.Optional(Type.String({ maxLength: 1024 })),
+    targets: Type.Array(Target, { minItems: 1, maxItems: 1024 }),
+    scheme: Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http' }),
+    tls: Type.Optional(UpstreamTls),
+    balancer: Balancer,
+    timeouts: Type.Optional(Timeouts),
+    /** Extra attempts on another target for idempotent requests whose body was not streamed yet. */
+    retries: Type.Integer({ minimum: 0, maximum: 10, default: 1 }),
+    /** Keep-alive connections per target. */
+    poolSize: Type.Integer({ minimum: 1, maximum: 10_000, default: 128 }),
+    healthChecks: Type.Object(
+      { passive: PassiveHealth, active: ActiveHealth },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const Consumer = Type.Object(
+  {
+    id: Id,
+    /** Name forwarded to upstreams in the consumer identity header. */
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' })),
+    labels: Type.Optional(Type.Record(Type.String({ maxLength: 63 }), Type.String({ maxLength: 256 }))),
+    /** Credentials and per-consumer plugin settings (for example `key-auth: { key }`). */
+    plugins: Type.Optional(PluginSlots),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigDocument = Type.Object(
+  {
+    routes: Type.Array(Route, { default: [], maxItems: 200_000 }),
+    upstreams: Type.Array(Upstream, { default: [], maxItems: 100_000 }),
+    consumers: Type.Array(Consumer, { default: [], maxItems: 200_000 }),
+    /** Plugins applied to every route (a route's own settings for the same plugin win). */
+    plugins: PluginSlots,
+  },
+  { additionalProperties: false },
+);
+
+export type RouteConfig = Static<typeof Route>;
+export type UpstreamConfig = Static<typeof Upstream>;
+export type TargetConfig = Static<typeof Target>;
+export type ConsumerConfig = Static<typeof Consumer>;
+export type TimeoutsConfig = Static<typeof Timeouts>;
+export type HeaderMatchConfig = Static<typeof HeaderMatch>;
+export type ConfigDocumentInput = Static<typeof ConfigDocument>;
+/** A document after validation: defaults filled in. */
+export type GatewayConfig = ConfigDocumentInput;
+export type { TSchema };

@@ -1,0 +1,255 @@
+/**
+ * Validation of config documents: schema (Ajv over the TypeBox schema, filling defaults) and then
+ * the checks a schema cannot express (unique ids, references, regular expressions, plugin configs).
+ * Every problem names its JSON path and how to fix it. The input is never mutated.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { TSchema } from '@sinclair/typebox';
+import { ConfigDocument, type GatewayConfig } from './schema';
+import type { Problem } from '../errors';
+
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
+
+/** Checks plugin configs; the plugin registry implements it so that this module stays store- and plugin-agnostic. */
+export interface PluginConfigChecker {
+  /**
+   * Checks one plugin slot at JSON path `path`. Returns its problems, or the defaults-filled config
+   * that replaces the slot's value in the validated document.
+   */
+  check(scope: 'global' | 'route' | 'consumer', name: string, config: unknown, path: string): ValidationResult<unknown>;
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true });
+const compiled = new WeakMap<TSchema, ValidateFunction>();
+
+/** A compiled validator for any TypeBox schema (cached per schema object). */
+export function validatorFor(schema: TSchema): ValidateFunction {
+  let fn = compiled.get(schema);
+  if (!fn) {
+    fn = ajv.compile(schema);
+    compiled.set(schema, fn);
+  }
+  return fn;
+}
+
+function fixFor(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return `add the property "${String(p.missingProperty)}".`;
+    case 'additionalProperties':
+      return `remove "${String(p.additionalProperty)}" or check its spelling.`;
+    case 'type':
+      return `use a value of type ${String(p.type)}.`;
+    case 'enum':
+    case 'const':
+      return `use one of: ${JSON.stringify(p.allowedValues ?? p.allowedValue)}.`;
+    case 'anyOf':
+      return 'use one of the allowed values listed in the schema.';
+    case 'pattern':
+      return `use a value matching ${String(p.pattern)}.`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return `use a number ${String(p.comparison)} ${String(p.limit)}.`;
+    case 'minItems':
+      return `give at least ${String(p.limit)} item(s).`;
+    case 'maxItems':
+      return `give at most ${String(p.limit)} item(s).`;
+    case 'minLength':
+      return `use at least ${String(p.limit)} character(s).`;
+    case 'maxLength':
+      return `use at most ${String(p.limit)} character(s).`;
+    case 'uniqueItems':
+      return 'remove the duplicate items.';
+    default:
+      return 'correct the value to match the schema.';
+  }
+}
+
+/** Turns Ajv errors into problems, dropping the noise Ajv emits for each branch of a union. */
+export function ajvProblems(errors: readonly ErrorObject[] | null | undefined, base = ''): Problem[] {
+  if (!errors) return [];
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const out: Problem[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    // Literal-union branches each report a `const` error; the single `anyOf` error says it better.
+    if ((e.keyword === 'const' || e.keyword === 'type') && anyOfPaths.has(e.instancePath)) continue;
+    const path = base + e.instancePath;
+    const where = path;
+    const message =
+      e.keyword === 'anyOf' && e.parentSchema && Array.isArray((e.parentSchema as { anyOf?: unknown[] }).anyOf)
+        ? `must be one of ${JSON.stringify(
+            ((e.parentSchema as { anyOf: { const?: unknown }[] }).anyOf).map((s) => s.const).filter((v) => v !== undefined),
+          )}`
+        : (e.message ?? 'is invalid');
+    const fix =
+      e.keyword === 'anyOf'
+        ? `use one of ${JSON.stringify(
+            ((e.parentSchema as { anyOf?: { const?: unknown }[] })?.anyOf ?? []).map((s) => s.const).filter((v) => v !== undefined),
+          )}.`
+        : fixFor(e);
+    const key = `${where}|${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ path: where, message: `${message}.`.replace(/\.\.$/, '.'), fix });
+  }
+  return out;
+}
+
+/** Validates any value against a TypeBox schema; returns a defaults-filled deep copy. */
+export function validateAgainst<T>(schema: TSchema, input: unknown, base = ''): ValidationResult<T> {
+  const copy = input === undefined ? undefined : structuredClone(input);
+  const fn = validatorFor(schema);
+  if (fn(copy)) return { ok: true, value: copy as T };
+  return { ok: false, problems: ajvProblems(fn.errors, base) };
+}
+
+function duplicateIds(items: readonly { id: string }[], kind: string): Problem[] {
+  const first = new Map<string, number>();
+  const problems: Problem[] = [];
+  items.forEach((item, i) => {
+    const prev = first.get(item.id);
+    if (prev === undefined) first.set(item.id, i);
+    else
+      problems.push({
+        path: `/${kind}/${i}/id`,
+        message: `duplicate ${kind.slice(0, -1)} id "${item.id}" (also at /${kind}/${prev}/id).`,
+        fix: `give each ${kind.slice(0, -1)} a unique id.`,
+      });
+  });
+  return problems;
+}
+
+function regexProblem(source: string, path: string): Problem | undefined {
+  try {
+    new RegExp(source);
+    return undefined;
+  } catch (err) {
+    return { path, message: `invalid regular expression: ${(err as Error).message}.`, fix: 'correct the expression (JavaScript syntax).' };
+  }
+}
+
+/** Checks each slot and replaces its value with the defaults-filled one. */
+function checkSlots(
+  plugins: PluginConfigChecker,
+  scope: 'global' | 'route' | 'consumer',
+  slots: Record<string, unknown>,
+  base: string,
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, conf] of Object.entries(slots)) {
+    const result = plugins.check(scope, name, conf, `${base}/${name}`);
+    if (result.ok) slots[name] = result.value;
+    else problems.push(...result.problems);
+  }
+  return problems;
+}
+
+/** The checks the schema cannot express. */
+function semanticProblems(config: GatewayConfig, plugins?: PluginConfigChecker): Problem[] {
+  const problems: Problem[] = [
+    ...duplicateIds(config.routes, 'routes'),
+    ...duplicateIds(config.upstreams, 'upstreams'),
+    ...duplicateIds(config.consumers, 'consumers'),
+  ];
+  const upstreamIds = new Set(config.upstreams.map((u) => u.id));
+  config.routes.forEach((route, i) => {
+    if (!upstreamIds.has(route.upstream))
+      problems.push({
+        path: `/routes/${i}/upstream`,
+        message: `upstream "${route.upstream}" does not exist.`,
+        fix: `define an upstream with id "${route.upstream}" or reference one of the existing upstreams.`,
+      });
+    route.paths.forEach((p, j) => {
+      if (p.startsWith('~')) {
+        const bad = regexProblem(p.slice(1), `/routes/${i}/paths/${j}`);
+        if (bad) problems.push(bad);
+      } else if (!p.startsWith('/')) {
+        problems.push({
+          path: `/routes/${i}/paths/${j}`,
+          message: `path "${p}" must start with "/" (or "~" for a regular expression).`,
+          fix: 'write the path as "/exact", "/prefix/*", "/users/:id" or "~^/regex$".',
+        });
+      } else if (p.includes('*') && !/^[^*]*\/\*$/.test(p) && p !== '/*') {
+        problems.push({
+          path: `/routes/${i}/paths/${j}`,
+          message: `path "${p}" has "*" somewhere other than a final "/*".`,
+          fix: 'use "*" only as the last segment, e.g. "/api/*".',
+        });
+      }
+    });
+    if (route.stripPrefix && !route.paths.every((p) => p.endsWith('/*')))
+      problems.push({
+        path: `/routes/${i}/stripPrefix`,
+        message: 'stripPrefix needs every path of the route to be a prefix path ending in "/*".',
+        fix: 'write the paths as "/prefix/*" or remove stripPrefix.',
+      });
+    route.headers?.forEach((h, j) => {
+      const set = [h.value !== undefined, h.regex !== undefined, h.absent === true].filter(Boolean).length;
+      if (set > 1)
+        problems.push({
+          path: `/routes/${i}/headers/${j}`,
+          message: 'a header match takes only one of value, regex and absent.',
+          fix: 'keep one of value, regex or absent.',
+        });
+      if (h.regex) {
+        const bad = regexProblem(h.regex, `/routes/${i}/headers/${j}/regex`);
+        if (bad) problems.push(bad);
+      }
+    });
+    if (plugins && route.plugins) problems.push(...checkSlots(plugins, 'route', route.plugins, `/routes/${i}/plugins`));
+  });
+  config.upstreams.forEach((u, i) => {
+    const b = u.balancer;
+    if (b.algorithm === 'consistent-hash' && !b.hashOn)
+      problems.push({
+        path: `/upstreams/${i}/balancer/hashOn`,
+        message: 'consistent-hash needs hashOn.',
+        fix: 'set hashOn to "header", "cookie", "client-ip" or "path".',
+      });
+    if ((b.hashOn === 'header' || b.hashOn === 'cookie') && !b.hashKey)
+      problems.push({
+        path: `/upstreams/${i}/balancer/hashKey`,
+        message: `hashOn "${b.hashOn}" needs hashKey (the ${b.hashOn} name).`,
+        fix: `set hashKey to the ${b.hashOn} name to hash on.`,
+      });
+    if (u.targets.every((t) => t.weight === 0))
+      problems.push({
+        path: `/upstreams/${i}/targets`,
+        message: 'every target has weight 0, so the upstream can never serve.',
+        fix: 'give at least one target a weight above 0.',
+      });
+    if (u.tls && u.scheme !== 'https')
+      problems.push({
+        path: `/upstreams/${i}/tls`,
+        message: 'tls settings are given but scheme is "http".',
+        fix: 'set scheme to "https" or remove tls.',
+      });
+  });
+  if (plugins) {
+    problems.push(...checkSlots(plugins, 'global', config.plugins, '/plugins'));
+    config.consumers.forEach((c, i) => {
+      if (c.plugins) problems.push(...checkSlots(plugins, 'consumer', c.plugins, `/consumers/${i}/plugins`));
+    });
+  }
+  return problems;
+}
+
+/**
+ * Validates a config document. On success returns a defaults-filled copy; on failure, every
+ * problem found (schema problems first; semantic checks only run on a schema-valid document).
+ */
+export function validateConfig(input: unknown, plugins?: PluginConfigChecker): ValidationResult<GatewayConfig> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    return {
+      ok: false,
+      problems: [{ path: '', message: 'the config must be an object.', fix: 'give an object with routes, upstreams, consumers and plugins.' }],
+    };
+  const schema = validateAgainst<GatewayConfig>(ConfigDocument, input);
+  if (!schema.ok) return schema;
+  const problems = semanticProblems(schema.value, plugins);
+  return problems.length ? { ok: false, problems } : schema;
+}

@@ -1,0 +1,118 @@
+/**
+ * The contracts inside the data plane: the compiled, immutable `Snapshot` (router, upstream pools,
+ * plugin chains) that request handling reads, and the `ConfigSink` that config sources feed.
+ * Request handling depends only on these interfaces.
+ */
+import type { Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { GatewayConfig, RouteConfig, TargetConfig, UpstreamConfig } from '../config/schema';
+import type { PluginAnswer, RequestContext } from '../plugins/plugin';
+import type { Problem } from '../errors';
+
+/** Timeouts with every value resolved (route overrides upstream overrides defaults). */
+export interface ResolvedTimeouts {
+  readonly connectMs: number;
+  readonly requestMs: number;
+  readonly idleMs: number;
+}
+
+/** The plugins that apply to one route, merged (route over global) and prepared at compile time. */
+export interface PluginChain {
+  /** True when no plugin is configured: the hot path skips every phase call. */
+  readonly empty: boolean;
+  rewrite(ctx: RequestContext): Promise<PluginAnswer | void> | PluginAnswer | void;
+  access(ctx: RequestContext): Promise<PluginAnswer | void> | PluginAnswer | void;
+  responseHeaders(ctx: RequestContext, status: number, headers: Record<string, string | string[] | undefined>): void;
+  log(ctx: RequestContext, status: number): void;
+}
+
+/** Builds plugin chains while compiling a snapshot; the plugin registry provides it. */
+export interface PluginChainFactory {
+  forRoute(route: RouteConfig, config: GatewayConfig): PluginChain;
+  /** Releases resources of chains built for a snapshot that is no longer used. */
+  dispose?(): void;
+}
+
+/** One upstream target with its live state; objects survive reloads while host:port and TLS stay the same. */
+export interface TargetHandle {
+  /** `host:port`, used in logs and metric labels. */
+  readonly key: string;
+  readonly config: TargetConfig;
+  /** The keep-alive pool (undici) requests to this target go through. */
+  readonly dispatcher: Dispatcher;
+  /** `http://host:port` or `https://host:port`. */
+  readonly origin: string;
+  /** Current health as the balancer sees it. */
+  readonly healthy: boolean;
+  /** Requests in flight to this target (least-connections). */
+  readonly inFlight: number;
+}
+
+/** What a balancer may hash on. */
+export interface PickInput {
+  readonly clientIp: string;
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** How one attempt against a target ended, for passive health checks. */
+export type AttemptOutcome = 'success' | 'connect-failure' | 'timeout' | 'server-error';
+
+export interface UpstreamPool {
+  readonly id: string;
+  readonly config: UpstreamConfig;
+  readonly targets: readonly TargetHandle[];
+  /**
+   * Chooses a healthy target, skipping `exclude` (targets already tried by this request).
+   * Returns undefined when no healthy target is left (the caller answers 503).
+   */
+  pick(input: PickInput, exclude?: ReadonlySet<TargetHandle>): TargetHandle | undefined;
+  /** Marks the start of an attempt (in-flight accounting). */
+  begin(target: TargetHandle): void;
+  /** Ends an attempt and feeds passive health checks. */
+  end(target: TargetHandle, outcome: AttemptOutcome): void;
+}
+
+export interface CompiledRoute {
+  readonly id: string;
+  readonly config: RouteConfig;
+  readonly upstream: UpstreamPool;
+  readonly timeouts: ResolvedTimeouts;
+  readonly plugins: PluginChain;
+  /** The path to forward, from the normalised request path and the matched parameters. */
+  forwardPath(normalisedPath: string, params: Readonly<Record<string, string>>): string;
+}
+
+export interface RouteMatch {
+  readonly route: CompiledRoute;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** A compiled config: immutable; a new one replaces it atomically on reload. */
+export interface Snapshot {
+  readonly version: number;
+  readonly checksum: string;
+  readonly config: GatewayConfig;
+  readonly routeCount: number;
+  /** Routes a request; `path` must already be normalised. */
+  match(method: string, host: string | undefined, path: string, headers: IncomingHttpHeaders): RouteMatch | undefined;
+  upstream(id: string): UpstreamPool | undefined;
+}
+
+/** Where a config version came from (metrics label). */
+export type ConfigSource = 'file' | 'store' | 'last-known-good' | 's3';
+
+export interface ConfigMeta {
+  readonly version: number;
+  readonly checksum: string;
+  readonly source: ConfigSource;
+}
+
+export type ApplyResult = { applied: true; version: number } | { applied: false; reason: string; problems?: readonly Problem[] };
+
+/** The data plane as config sources see it: validate, compile, swap. Never throws for a bad config. */
+export interface ConfigSink {
+  /** Version of the running snapshot, or undefined before the first apply. */
+  readonly currentVersion: number | undefined;
+  apply(document: unknown, meta: ConfigMeta): Promise<ApplyResult>;
+}

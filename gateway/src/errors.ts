@@ -1,0 +1,71 @@
+/**
+ * Every error Gatehouse answers with or raises at a boundary, defined once: a code, an HTTP status,
+ * and a message that tells the reader what happened and how to fix it. Clients only ever see `code`
+ * and `message`; internal details (addresses, stack traces, upstream errors) go to the log.
+ */
+
+export interface ErrorDefinition {
+  readonly code: string;
+  readonly status: number;
+  readonly message: string;
+}
+
+const define = (code: string, status: number, message: string): ErrorDefinition => ({ code, status, message });
+
+export const Errors = {
+  // Proxy answers.
+  GW_ERR_NO_ROUTE: define('GW_ERR_NO_ROUTE', 404, 'No route matches this request.'),
+  GW_ERR_UPSTREAM_CONNECT: define('GW_ERR_UPSTREAM_CONNECT', 502, 'The upstream service could not be reached.'),
+  GW_ERR_UPSTREAM_RESPONSE: define('GW_ERR_UPSTREAM_RESPONSE', 502, 'The upstream service sent an invalid response.'),
+  GW_ERR_UPSTREAM_TIMEOUT: define('GW_ERR_UPSTREAM_TIMEOUT', 504, 'The upstream service did not answer in time.'),
+  GW_ERR_NO_HEALTHY_TARGET: define('GW_ERR_NO_HEALTHY_TARGET', 503, 'No healthy upstream target is available.'),
+  GW_ERR_NOT_READY: define('GW_ERR_NOT_READY', 503, 'The gateway has no config loaded yet.'),
+  GW_ERR_BAD_REQUEST: define('GW_ERR_BAD_REQUEST', 400, 'The request is malformed.'),
+  GW_ERR_BAD_PATH: define('GW_ERR_BAD_PATH', 400, 'The request path is invalid (it escapes the root or has bad percent-encoding).'),
+  GW_ERR_INTERNAL: define('GW_ERR_INTERNAL', 500, 'Internal gateway error.'),
+  // Policy answers (generic on purpose: the detail goes to the log).
+  GW_ERR_UNAUTHORIZED: define('GW_ERR_UNAUTHORIZED', 401, 'Authentication required.'),
+  GW_ERR_FORBIDDEN: define('GW_ERR_FORBIDDEN', 403, 'Access denied.'),
+  GW_ERR_RATE_LIMITED: define('GW_ERR_RATE_LIMITED', 429, 'Too many requests; retry after the time in Retry-After.'),
+  GW_ERR_PAYLOAD_TOO_LARGE: define('GW_ERR_PAYLOAD_TOO_LARGE', 413, 'The request body is larger than this route allows.'),
+  // Config and settings.
+  GW_ERR_CONFIG_INVALID: define('GW_ERR_CONFIG_INVALID', 400, 'The config is invalid; every problem is listed with its JSON path and a fix.'),
+  GW_ERR_SETTINGS_INVALID: define('GW_ERR_SETTINGS_INVALID', 500, 'A setting is invalid; see the listed problems.'),
+} as const;
+
+export type ErrorCode = keyof typeof Errors;
+
+/** One problem in a config document or settings: where, what, and how to fix it. */
+export interface Problem {
+  /** JSON pointer into the document, e.g. `/routes/3/upstream`. */
+  readonly path: string;
+  readonly message: string;
+  readonly fix: string;
+}
+
+/** An error carrying a definition and, for validation failures, the list of problems. */
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly problems: readonly Problem[];
+
+  constructor(code: ErrorCode, detail?: string, problems: readonly Problem[] = []) {
+    const def = Errors[code];
+    super(detail ? `${def.message} ${detail}` : def.message);
+    this.name = 'GatehouseError';
+    this.code = code;
+    this.status = def.status;
+    this.problems = problems;
+  }
+}
+
+/** The JSON body a client receives: code and public message only. */
+export function errorBody(code: ErrorCode, requestId?: string): { error: { code: string; message: string; requestId?: string } } {
+  const def = Errors[code];
+  return { error: { code: def.code, message: def.message, ...(requestId ? { requestId } : {}) } };
+}
+
+/** Human-readable list of problems, one per line, for logs and start-up failures. */
+export function formatProblems(problems: readonly Problem[]): string {
+  return problems.map((p) => `  ${p.path || '/'}: ${p.message} Fix: ${p.fix}`).join('\n');
+}

@@ -1,0 +1,13 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
+  // Network and process tests are I/O bound; two workers match the 2-core CI machine.
+  maxWorkers: 2,
+  testTimeout: 60_000,
+  // Integration tests start servers; fail loudly if something is left open.
+  detectOpenHandles: false,
+  forceExit: false,
+};
