@@ -19,7 +19,8 @@ export interface PluginConfigChecker {
   check(scope: 'global' | 'route' | 'consumer', name: string, config: unknown, path: string): ValidationResult<unknown>;
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true });
+// verbose: union errors need the parent schema to list the allowed values.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true });
 const compiled = new WeakMap<TSchema, ValidateFunction>();
 
 /** A compiled validator for any TypeBox schema (cached per schema object). */
@@ -79,18 +80,12 @@ export function ajvProblems(errors: readonly ErrorObject[] | null | undefined, b
     if ((e.keyword === 'const' || e.keyword === 'type') && anyOfPaths.has(e.instancePath)) continue;
     const path = base + e.instancePath;
     const where = path;
-    const message =
-      e.keyword === 'anyOf' && e.parentSchema && Array.isArray((e.parentSchema as { anyOf?: unknown[] }).anyOf)
-        ? `must be one of ${JSON.stringify(
-            ((e.parentSchema as { anyOf: { const?: unknown }[] }).anyOf).map((s) => s.const).filter((v) => v !== undefined),
-          )}`
-        : (e.message ?? 'is invalid');
-    const fix =
+    const allowed =
       e.keyword === 'anyOf'
-        ? `use one of ${JSON.stringify(
-            ((e.parentSchema as { anyOf?: { const?: unknown }[] })?.anyOf ?? []).map((s) => s.const).filter((v) => v !== undefined),
-          )}.`
-        : fixFor(e);
+        ? ((e.parentSchema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf ?? []).map((b) => b.const).filter((v) => v !== undefined)
+        : [];
+    const message = allowed.length ? `must be one of ${JSON.stringify(allowed)}` : (e.message ?? 'is invalid');
+    const fix = allowed.length ? `use one of ${JSON.stringify(allowed)}.` : fixFor(e);
     const key = `${where}|${message}`;
     if (seen.has(key)) continue;
     seen.add(key);

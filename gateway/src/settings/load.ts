@@ -57,7 +57,7 @@ export function loadSettings(fileSettings: unknown = {}, environment: NodeJS.Pro
       const key = p.path.split('/')[2];
       const schema = key ? (Settings.properties as Record<string, TSchema>)[key] : undefined;
       const variable = schema ? (schema as unknown as { env: string }).env : undefined;
-      problems.push(variable ? { ...p, message: `${p.message} (setting ${key}, env ${variable})` } : p);
+      problems.push(variable ? { ...p, message: `${p.message.replace(/\.$/, "")} (setting ${key}, env ${variable}).` } : p);
     }
   }
   if (problems.length) throw new GatehouseError('GW_ERR_SETTINGS_INVALID', undefined, problems);

@@ -1,0 +1,36 @@
+import { loadSettings } from '../../../gateway/src/settings';
+import { GatehouseError } from '../../../gateway/src/errors';
+
+describe('loadSettings', () => {
+  it('fills every default when nothing is set', () => {
+    const s = loadSettings({}, {});
+    expect(s).toMatchObject({ role: 'standalone', proxyPort: 8080, adminHost: '127.0.0.1', adminPort: 9180, statusPort: 9190, workers: 1 });
+  });
+
+  it('lets environment variables win over the file', () => {
+    const s = loadSettings({ proxyPort: 8000, accessLog: true }, { GATEHOUSE_PROXY_PORT: '8001', GATEHOUSE_ACCESS_LOG: 'false' });
+    expect(s.proxyPort).toBe(8001);
+    expect(s.accessLog).toBe(false);
+  });
+
+  it('names the setting, its variable and the fix', () => {
+    let error: GatehouseError | undefined;
+    try {
+      loadSettings({ colour: 'red' }, { GATEHOUSE_PROXY_PORT: 'eighty', GATEHOUSE_ROLE: 'proxy' });
+    } catch (e) {
+      error = e as GatehouseError;
+    }
+    expect(error?.code).toBe('GW_ERR_SETTINGS_INVALID');
+    expect(error?.problems).toEqual(
+      expect.arrayContaining([
+        { path: '/settings/proxyPort', message: 'GATEHOUSE_PROXY_PORT="eighty" is not a whole number.', fix: 'set GATEHOUSE_PROXY_PORT to a whole number, e.g. 8080.' },
+        { path: '/settings', message: 'must NOT have additional properties.', fix: 'remove "colour" or check its spelling.' },
+        {
+          path: '/settings/role',
+          message: 'must be one of ["standalone","data-plane","control-plane"] (setting role, env GATEHOUSE_ROLE).',
+          fix: 'use one of ["standalone","data-plane","control-plane"].',
+        },
+      ]),
+    );
+  });
+});
