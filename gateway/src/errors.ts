@@ -31,6 +31,16 @@ export const Errors = {
   // Config and settings.
   GW_ERR_CONFIG_INVALID: define('GW_ERR_CONFIG_INVALID', 400, 'The config is invalid; every problem is listed with its JSON path and a fix.'),
   GW_ERR_SETTINGS_INVALID: define('GW_ERR_SETTINGS_INVALID', 500, 'A setting is invalid; see the listed problems.'),
+  // Config store and admin API.
+  GW_ERR_STORE_UNAVAILABLE: define('GW_ERR_STORE_UNAVAILABLE', 503, 'The config store (PostgreSQL) is unavailable; nothing was changed. Retry when it is back.'),
+  GW_ERR_VERSION_CONFLICT: define('GW_ERR_VERSION_CONFLICT', 412, 'The config changed since you read it (If-Match does not match the current version); read it again and retry.'),
+  GW_ERR_CONFIG_DROP: define('GW_ERR_CONFIG_DROP', 409, 'This change removes most (or all) routes; if that is intended, retry with ?allowDrop=true.'),
+  GW_ERR_RESOURCE_NOT_FOUND: define('GW_ERR_RESOURCE_NOT_FOUND', 404, 'No such resource.'),
+  GW_ERR_RESOURCE_EXISTS: define('GW_ERR_RESOURCE_EXISTS', 409, 'A resource with this id already exists; use PUT to replace it.'),
+  GW_ERR_RESOURCE_IN_USE: define('GW_ERR_RESOURCE_IN_USE', 409, 'The resource is still referenced; remove or change the references first.'),
+  GW_ERR_ADMIN_BODY_TOO_LARGE: define('GW_ERR_ADMIN_BODY_TOO_LARGE', 413, 'The request body is larger than the admin API accepts; raise adminBodyLimitBytes (GATEHOUSE_ADMIN_BODY_LIMIT_BYTES) or send a smaller document.'),
+  GW_ERR_UNSUPPORTED_MEDIA_TYPE: define('GW_ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'Send the body as application/json or application/yaml.'),
+  GW_ERR_NO_CONFIG: define('GW_ERR_NO_CONFIG', 500, 'No config version could be loaded from the store, the last-known-good file or the S3 backup.'),
 } as const;
 
 export type ErrorCode = keyof typeof Errors;

@@ -18,6 +18,9 @@ export const DEFAULT_STATUS_PORT = 9190;
 export const DEFAULT_DEREGISTRATION_DELAY_MS = 5_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 export const DEFAULT_POLL_INTERVAL_MS = 5_000;
+export const DEFAULT_CONFIG_RETENTION = 100;
+export const DEFAULT_DROP_GUARD_PERCENT = 50;
+export const DEFAULT_ADMIN_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 export const Settings = Type.Object(
   {
@@ -65,6 +68,35 @@ export const Settings = Type.Object(
       }),
     ),
     accessLog: env('GATEHOUSE_ACCESS_LOG', Type.Boolean({ default: true, description: 'Write one JSON access log line per proxied request.' })),
+    configRetention: env(
+      'GATEHOUSE_CONFIG_RETENTION',
+      Type.Integer({ minimum: 1, maximum: 1_000_000, default: DEFAULT_CONFIG_RETENTION, description: 'Config versions kept in the store (the current one is never deleted).' }),
+    ),
+    lastKnownGoodFile: env(
+      'GATEHOUSE_LKG_FILE',
+      Type.Optional(Type.String({ minLength: 1, description: 'Data plane: last-known-good config file, rewritten atomically after each applied version; default `<dataDir>/last-known-good.json`.' })),
+    ),
+    startWithoutConfig: env(
+      'GATEHOUSE_START_WITHOUT_CONFIG',
+      Type.Boolean({ default: false, description: 'Data plane: start (unready, `/readyz` 503) when no config can be loaded from the store, the last-known-good file or S3, instead of exiting with an error.' }),
+    ),
+    dropGuardPercent: env(
+      'GATEHOUSE_DROP_GUARD_PERCENT',
+      Type.Integer({ minimum: 0, maximum: 100, default: DEFAULT_DROP_GUARD_PERCENT, description: 'Refuse a config version that removes more than this percentage of the running routes (or all of them) unless it was written with `allowDrop=true`; 100 turns the guard off.' }),
+    ),
+    adminTokens: env(
+      'GATEHOUSE_ADMIN_TOKENS',
+      Type.Optional(Type.String({ minLength: 1, description: 'Admin API tokens as comma-separated `role:sha256hex` entries (role `admin` or `viewer`); make one with `npx tsx gateway/src/control-plane/auth/new-token.ts`.' })),
+    ),
+    adminBodyLimitBytes: env(
+      'GATEHOUSE_ADMIN_BODY_LIMIT_BYTES',
+      Type.Integer({ minimum: 1024, maximum: 1_073_741_824, default: DEFAULT_ADMIN_BODY_LIMIT_BYTES, description: 'Largest admin API request body (a whole config document with 100,000 routes is about 20 MB).' }),
+    ),
+    s3Bucket: env('GATEHOUSE_S3_BUCKET', Type.Optional(Type.String({ minLength: 3, maxLength: 63, description: 'S3 bucket of the config backup; unset disables the backup (control plane) and the S3 fallback (data plane).' }))),
+    s3Prefix: env('GATEHOUSE_S3_PREFIX', Type.String({ default: 'gatehouse', maxLength: 512, description: 'Key prefix of the config backup: `<prefix>/versions/<n>.json` and `<prefix>/latest`.' })),
+    s3Region: env('GATEHOUSE_S3_REGION', Type.Optional(Type.String({ minLength: 1, description: 'Region of the backup bucket; default from the AWS SDK (`AWS_REGION`).' }))),
+    s3Endpoint: env('GATEHOUSE_S3_ENDPOINT', Type.Optional(Type.String({ minLength: 1, description: 'S3-compatible endpoint URL (MinIO, tests); unset uses AWS S3.' }))),
+    s3ForcePathStyle: env('GATEHOUSE_S3_FORCE_PATH_STYLE', Type.Boolean({ default: false, description: 'Address the bucket in the path instead of the host name (most S3-compatible servers need it).' })),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,42 @@
+/** Chooses the config store: PostgreSQL when a URL is given, otherwise the embedded PGlite persisted on disk. */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { migrate } from './migrations';
+import { pgClient, pgliteClient, type SqlClient } from './sql';
+import { SqlConfigStore } from './sql-config-store';
+import type { ConfigStore } from './types';
+
+export interface StoreOptions {
+  /** PostgreSQL URL; when absent, PGlite in `<dataDir>/store`. */
+  databaseUrl?: string;
+  dataDir?: string;
+  /** Apply migrations at start-up (control plane, standalone). Data planes with read-only credentials pass false. */
+  migrate: boolean;
+  retention?: number;
+  /** Connections in the pool (pg only). */
+  poolSize?: number;
+}
+
+/** Opens the store, applying migrations first when asked. */
+export async function openConfigStore(options: StoreOptions): Promise<ConfigStore> {
+  let db: SqlClient;
+  if (options.databaseUrl) {
+    db = pgClient(options.databaseUrl, { poolSize: options.poolSize });
+  } else {
+    if (!options.dataDir) throw new Error('openConfigStore: give databaseUrl or dataDir.');
+    const dir = join(options.dataDir, 'store');
+    await mkdir(dir, { recursive: true });
+    // Imported lazily: the module loads a WebAssembly Postgres that data planes never need.
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pglite = new PGlite(dir);
+    await pglite.waitReady;
+    db = pgliteClient(pglite);
+  }
+  try {
+    if (options.migrate) await migrate(db);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  return new SqlConfigStore(db, { retention: options.retention });
+}

@@ -1,0 +1,64 @@
+/**
+ * Versioned schema migrations, applied at start-up inside one transaction under an advisory lock so
+ * that any number of instances starting at once apply each migration exactly once. Append only:
+ * never edit a migration that has shipped; add the next number.
+ */
+import type { SqlClient } from './sql';
+
+export interface Migration {
+  readonly id: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'config_versions',
+    sql: `
+      CREATE TABLE gatehouse_config_versions (
+        version        integer PRIMARY KEY CHECK (version > 0),
+        document       jsonb NOT NULL,
+        checksum       text NOT NULL,
+        author         text NOT NULL,
+        message        text NOT NULL DEFAULT '',
+        intended_drop  boolean NOT NULL DEFAULT false,
+        route_count    integer NOT NULL,
+        created_at     timestamptz NOT NULL DEFAULT now()
+      );`,
+  },
+  {
+    id: 2,
+    name: 'markers',
+    sql: `
+      CREATE TABLE gatehouse_markers (
+        key         text PRIMARY KEY,
+        value       text NOT NULL,
+        updated_at  timestamptz NOT NULL DEFAULT now()
+      );`,
+  },
+];
+
+/** Advisory lock key shared by every Gatehouse migrator ("gatehous" in ASCII). */
+export const MIGRATION_LOCK_KEY = 0x6761746568_6f7573n.toString();
+
+/** Applies the pending migrations; returns the ids it applied (empty when the schema was current). */
+export async function migrate(db: SqlClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    // The lock comes first: even CREATE TABLE IF NOT EXISTS races between concurrent transactions.
+    await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS gatehouse_schema_migrations (
+         id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const done = new Set((await tx.query<{ id: number }>('SELECT id FROM gatehouse_schema_migrations')).map((r) => r.id));
+    const applied: number[] = [];
+    for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
+      if (done.has(m.id)) continue;
+      await tx.query(m.sql);
+      await tx.query('INSERT INTO gatehouse_schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
+      applied.push(m.id);
+    }
+    return applied;
+  });
+}

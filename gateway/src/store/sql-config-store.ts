@@ -1,0 +1,149 @@
+/** The config store over SQL: the same queries for PostgreSQL (`pg`) and PGlite. */
+import { configChecksum } from '../config/checksum';
+import type { GatewayConfig } from '../config/schema';
+import { GatehouseError } from '../errors';
+import type { SqlClient, SqlSession } from './sql';
+import { emptyDocument, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch } from './types';
+
+/** The channel new version numbers are announced on. */
+export const CONFIG_CHANNEL = 'gatehouse_config';
+/** Versions kept by default; the current one is never deleted. */
+export const DEFAULT_RETENTION_VERSIONS = 100;
+/** Advisory lock that serialises config writes across control-plane instances. */
+const WRITE_LOCK_KEY = '7454591101394253362';
+
+const HEAD_COLUMNS = `version, checksum, author, message, intended_drop, route_count,
+  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at`;
+
+interface HeadRow {
+  version: number;
+  checksum: string;
+  author: string;
+  message: string;
+  intended_drop: boolean;
+  route_count: number;
+  created_at: string;
+}
+
+const toHead = (r: HeadRow): ConfigVersionHead => ({
+  version: Number(r.version),
+  checksum: r.checksum,
+  author: r.author,
+  message: r.message,
+  intendedDrop: r.intended_drop,
+  routeCount: Number(r.route_count),
+  createdAt: r.created_at,
+});
+
+/** Any failure that is not one of ours means the store could not do its job: the caller answers 503. */
+function unavailable(err: unknown): never {
+  if (err instanceof GatehouseError) throw err;
+  throw new GatehouseError('GW_ERR_STORE_UNAVAILABLE', `(${(err as Error)?.message ?? String(err)})`);
+}
+
+export interface SqlConfigStoreOptions {
+  /** Versions to keep (at least 1); older ones are deleted in the write transaction. */
+  retention?: number;
+}
+
+export class SqlConfigStore implements ConfigStore {
+  private readonly retention: number;
+
+  constructor(
+    private readonly db: SqlClient,
+    options: SqlConfigStoreOptions = {},
+  ) {
+    this.retention = Math.max(1, options.retention ?? DEFAULT_RETENTION_VERSIONS);
+  }
+
+  async head(): Promise<ConfigVersionHead | undefined> {
+    const rows = await this.db
+      .query<HeadRow>(`SELECT ${HEAD_COLUMNS} FROM gatehouse_config_versions ORDER BY version DESC LIMIT 1`)
+      .catch(unavailable);
+    return rows[0] && toHead(rows[0]);
+  }
+
+  async get(version: number): Promise<ConfigVersion | undefined> {
+    return this.readVersion(this.db, version).catch(unavailable);
+  }
+
+  async list(options: { limit: number; before?: number }): Promise<ConfigVersionHead[]> {
+    const rows = await this.db
+      .query<HeadRow>(
+        `SELECT ${HEAD_COLUMNS} FROM gatehouse_config_versions WHERE version < $1 ORDER BY version DESC LIMIT $2`,
+        [options.before ?? 2_147_483_647, options.limit],
+      )
+      .catch(unavailable);
+    return rows.map(toHead);
+  }
+
+  async commit(change: ConfigChange): Promise<ConfigVersion> {
+    return this.db
+      .transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [WRITE_LOCK_KEY]);
+        const headRows = await tx.query<{ version: number }>('SELECT max(version) AS version FROM gatehouse_config_versions');
+        const headVersion = headRows[0]?.version == null ? undefined : Number(headRows[0].version);
+        const current = headVersion === undefined ? undefined : await this.readVersion(tx, headVersion);
+        if (change.expectedVersion !== undefined && change.expectedVersion !== (headVersion ?? 0))
+          throw new GatehouseError(
+            'GW_ERR_VERSION_CONFLICT',
+            `You sent If-Match "${change.expectedVersion}" but the current version is ${headVersion ?? 0}.`,
+          );
+        const { document, intendedDrop = false } = await change.build(current?.document ?? emptyDocument(), current);
+        const version = (headVersion ?? 0) + 1;
+        const checksum = configChecksum(document);
+        const rows = await tx.query<HeadRow>(
+          `INSERT INTO gatehouse_config_versions (version, document, checksum, author, message, intended_drop, route_count)
+           VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7) RETURNING ${HEAD_COLUMNS}`,
+          [version, JSON.stringify(document), checksum, change.author, change.message ?? '', intendedDrop, document.routes.length],
+        );
+        await tx.query('DELETE FROM gatehouse_config_versions WHERE version <= $1', [version - this.retention]);
+        await tx.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, String(version)]);
+        return { ...toHead(rows[0]!), document };
+      })
+      .catch(unavailable);
+  }
+
+  async watch(onVersion: (version: number) => void, onError: (err: Error) => void): Promise<Unwatch> {
+    return this.db
+      .listen(
+        CONFIG_CHANNEL,
+        (payload) => {
+          const version = Number(payload);
+          if (Number.isInteger(version) && version > 0) onVersion(version);
+        },
+        onError,
+      )
+      .catch(unavailable);
+  }
+
+  async getMarker(key: string): Promise<string | undefined> {
+    const rows = await this.db.query<{ value: string }>('SELECT value FROM gatehouse_markers WHERE key = $1', [key]).catch(unavailable);
+    return rows[0]?.value;
+  }
+
+  async setMarker(key: string, value: string): Promise<void> {
+    await this.db
+      .query(
+        `INSERT INTO gatehouse_markers (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`,
+        [key, value],
+      )
+      .catch(unavailable);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  private async readVersion(s: SqlSession, version: number): Promise<ConfigVersion | undefined> {
+    // The document travels as text and is parsed here, so both drivers return the same thing.
+    const rows = await s.query<HeadRow & { document: string }>(
+      `SELECT ${HEAD_COLUMNS}, document::text AS document FROM gatehouse_config_versions WHERE version = $1`,
+      [version],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return { ...toHead(row), document: JSON.parse(row.document) as GatewayConfig };
+  }
+}

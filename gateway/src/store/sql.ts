@@ -1,0 +1,118 @@
+/**
+ * The few SQL operations the store needs, over either `pg` (a real PostgreSQL) or PGlite (the
+ * embedded one), so that both run the same migrations and the same queries.
+ */
+import { Client, Pool, type PoolConfig } from 'pg';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+
+export interface SqlSession {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface SqlClient extends SqlSession {
+  /** Runs `fn` in one transaction; rolls back when it throws. */
+  transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
+  /** LISTENs on `channel`; `onError` fires once if the listening connection is lost. */
+  listen(channel: string, onPayload: (payload: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** How long a store connection attempt may take before the operation fails (and a write answers 503). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
+/** Longest statement; a stuck database must not hold an admin request forever. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+const DEFAULT_POOL_SIZE = 4;
+
+/** A `pg` pool plus one dedicated connection per LISTEN. */
+export function pgClient(url: string, options: { poolSize?: number; connectTimeoutMs?: number } = {}): SqlClient {
+  const config: PoolConfig = {
+    connectionString: url,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    statement_timeout: DEFAULT_STATEMENT_TIMEOUT_MS,
+    application_name: 'gatehouse',
+  };
+  const pool = new Pool(config);
+  // An idle connection killed by the server (failover, pg_terminate_backend) emits here; the pool
+  // replaces it on the next query, so the error is only worth ignoring, not crashing on.
+  pool.on('error', () => undefined);
+  const listeners = new Set<Client>();
+  return {
+    async query<T>(text: string, params?: unknown[]) {
+      return (await pool.query(text, params)).rows as T[];
+    },
+    async transaction<T>(fn: (tx: SqlSession) => Promise<T>) {
+      const conn = await pool.connect();
+      let broken = false;
+      try {
+        await conn.query('BEGIN');
+        const result = await fn({ query: async <R>(t: string, p?: unknown[]) => (await conn.query(t, p)).rows as R[] });
+        await conn.query('COMMIT');
+        return result;
+      } catch (err) {
+        await conn.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw err;
+      } finally {
+        conn.release(broken);
+      }
+    },
+    async listen(channel, onPayload, onError) {
+      const conn = new Client({ connectionString: url, connectionTimeoutMillis: config.connectionTimeoutMillis, application_name: 'gatehouse-listen' });
+      let failed = false;
+      const fail = (err: Error) => {
+        if (failed) return;
+        failed = true;
+        listeners.delete(conn);
+        conn.end().catch(() => undefined);
+        onError(err);
+      };
+      conn.on('error', fail);
+      conn.on('end', () => fail(new Error('the listening connection to PostgreSQL closed')));
+      conn.on('notification', (n) => {
+        if (n.channel === channel && n.payload !== undefined) onPayload(n.payload);
+      });
+      try {
+        await conn.connect();
+        await conn.query(`LISTEN ${channel}`);
+      } catch (err) {
+        failed = true;
+        conn.end().catch(() => undefined);
+        throw err;
+      }
+      listeners.add(conn);
+      return async () => {
+        failed = true;
+        listeners.delete(conn);
+        await conn.end().catch(() => undefined);
+      };
+    },
+    async close() {
+      await Promise.all([...listeners].map((c) => c.end().catch(() => undefined)));
+      await pool.end();
+    },
+  };
+}
+
+/** The embedded PGlite database; one in-process connection, so transactions are serialised by PGlite itself. */
+export function pgliteClient(db: PGlite): SqlClient {
+  const wrap = (s: PGlite | Transaction): SqlSession => ({
+    async query<T>(text: string, params?: unknown[]) {
+      return (await s.query<T>(text, params)).rows;
+    },
+  });
+  return {
+    ...wrap(db),
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    async listen(channel, onPayload) {
+      const unlisten = await db.listen(channel, onPayload);
+      return async () => {
+        if (!db.closed) await unlisten();
+      };
+    },
+    async close() {
+      if (!db.closed) await db.close();
+    },
+  };
+}

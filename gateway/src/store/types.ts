@@ -1,0 +1,69 @@
+/**
+ * The config store contract: numbered, immutable config versions. The data plane only reads
+ * (`head`, `get`, `watch`), so it works with read-only database credentials; only the control plane
+ * commits.
+ */
+import type { GatewayConfig } from '../config/schema';
+
+/** A version without its document: cheap to read on every poll. */
+export interface ConfigVersionHead {
+  readonly version: number;
+  /** `sha256:<hex>` of the canonical JSON of `document`. */
+  readonly checksum: string;
+  readonly author: string;
+  readonly message: string;
+  /** The writer explicitly allowed this version to drop most (or all) routes. */
+  readonly intendedDrop: boolean;
+  readonly routeCount: number;
+  /** ISO 8601 time the version was committed. */
+  readonly createdAt: string;
+}
+
+/** One whole config version: the unit stored, announced, backed up and cached on disk. */
+export interface ConfigVersion extends ConfigVersionHead {
+  readonly document: GatewayConfig;
+}
+
+/** What a commit produces from the current document (inside the write transaction). */
+export interface ConfigChangeResult {
+  /** The whole new document, already validated (defaults filled). */
+  readonly document: GatewayConfig;
+  readonly intendedDrop?: boolean;
+}
+
+export interface ConfigChange {
+  readonly author: string;
+  readonly message?: string;
+  /** Optimistic concurrency: the version the writer read; the commit fails with 412 when the head moved. */
+  readonly expectedVersion?: number;
+  /** Builds the new document from the current one (empty document when there is no version yet); may throw a GatehouseError. */
+  build(current: GatewayConfig, head: ConfigVersionHead | undefined): ConfigChangeResult | Promise<ConfigChangeResult>;
+}
+
+/** Stops a watch. */
+export type Unwatch = () => Promise<void>;
+
+export interface ConfigStore {
+  /** The newest version's head, or undefined when the store holds no version. */
+  head(): Promise<ConfigVersionHead | undefined>;
+  /** One version with its document, or undefined when it does not exist (or was pruned). */
+  get(version: number): Promise<ConfigVersion | undefined>;
+  /** Version heads, newest first. */
+  list(options: { limit: number; before?: number }): Promise<ConfigVersionHead[]>;
+  /** Applies a change atomically and announces the new version; throws GatehouseError (400/409/412/503). */
+  commit(change: ConfigChange): Promise<ConfigVersion>;
+  /**
+   * Calls `onVersion` for every announced version (push). `onError` fires once when the listening
+   * connection is lost; the caller decides when to watch again.
+   */
+  watch(onVersion: (version: number) => void, onError: (err: Error) => void): Promise<Unwatch>;
+  /** A small key/value record (for example the checksum of the last imported config file). */
+  getMarker(key: string): Promise<string | undefined>;
+  setMarker(key: string, value: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An empty config document. */
+export function emptyDocument(): GatewayConfig {
+  return { routes: [], upstreams: [], consumers: [], plugins: {} };
+}
