@@ -1,0 +1,35 @@
+/** What every section of the bench is given: the shared upstream, the load settings and the run options. */
+import type { GatewayRuntime } from './gateway';
+import type { LoadOptions, LoadResult } from './load';
+
+export interface BenchContext {
+  readonly upstreamPort: number;
+  readonly load: LoadOptions;
+  /** Measured runs per target, interleaved across targets; the median of each figure is reported. */
+  readonly rounds: number;
+  readonly runtime: GatewayRuntime;
+  /** When set, the gateway runs with `--cpu-prof` and its profile is written here and summarised. */
+  readonly profileDir?: string;
+  /** Bytes streamed each way in the stream section. */
+  readonly streamBytes: number;
+  log(message: string): void;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The median of each figure over several runs of one target. */
+export function medianResult(runs: readonly LoadResult[]): LoadResult {
+  if (runs.length === 0) throw new Error('no runs to summarise');
+  return {
+    tool: runs[0]!.tool,
+    requests: median(runs.map((r) => r.requests)),
+    rps: median(runs.map((r) => r.rps)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+  };
+}

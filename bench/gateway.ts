@@ -1,0 +1,100 @@
+/**
+ * The gateway under test, driven as a black box: a child process in standalone mode with a config file
+ * the bench writes, free ports, no access log, and readiness taken from its status listener's `/readyz`.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, REPO_ROOT, spawnChild, tsNodeArgs, waitForStatus, type BenchChild } from './children';
+
+/** How the gateway is run: TypeScript through tsx, or the compiled output of `npm run build`. */
+export type GatewayRuntime = 'tsx' | 'dist';
+
+export const GATEWAY_SOURCE_ENTRY = join(REPO_ROOT, 'gateway', 'src', 'main.ts');
+export const GATEWAY_DIST_ENTRY = join(REPO_ROOT, 'dist', 'gateway', 'src', 'main.js');
+const GATEWAY_READY_TIMEOUT_MS = 120_000;
+
+export interface GatewayOptions {
+  readonly runtime: GatewayRuntime;
+  /** The config document (routes, upstreams, ...), written to a temporary JSON file. */
+  readonly config: unknown;
+  /** Extra node flags, for example `--cpu-prof`. */
+  readonly nodeFlags?: readonly string[];
+}
+
+export interface RunningGateway {
+  readonly child: BenchChild;
+  readonly proxyPort: number;
+  readonly statusPort: number;
+  /** Milliseconds from spawn to `/readyz` 200. */
+  readonly readyMs: number;
+  /** Stops it gracefully (SIGTERM; profiles are written on exit) and removes its temporary files. */
+  stop(): Promise<void>;
+}
+
+/** Whether the gateway's entry exists for that runtime (it may not yet while the gateway is being written). */
+export function gatewayAvailable(runtime: GatewayRuntime): boolean {
+  return existsSync(runtime === 'dist' ? GATEWAY_DIST_ENTRY : GATEWAY_SOURCE_ENTRY);
+}
+
+/** Environment for the child: the caller's, minus every store or Gatehouse setting that could leak in. */
+function childEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('GATEHOUSE_') || key === 'DATABASE_URL' || key === 'REDIS_URL') continue;
+    env[key] = value;
+  }
+  return { ...env, NODE_ENV: 'production', ...overrides };
+}
+
+/** Starts the gateway and waits until it is ready. */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-gw-'));
+  const configFile = join(dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify(options.config));
+  const [proxyPort, statusPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+  const env = childEnvironment({
+    GATEHOUSE_ROLE: 'standalone',
+    GATEHOUSE_CONFIG: configFile,
+    GATEHOUSE_PROXY_HOST: '127.0.0.1',
+    GATEHOUSE_PROXY_PORT: String(proxyPort),
+    GATEHOUSE_STATUS_HOST: '127.0.0.1',
+    GATEHOUSE_STATUS_PORT: String(statusPort),
+    GATEHOUSE_ADMIN_PORT: String(adminPort),
+    GATEHOUSE_ACCESS_LOG: 'false',
+    GATEHOUSE_LOG_LEVEL: 'warn',
+    GATEHOUSE_DATA_DIR: join(dir, 'data'),
+    GATEHOUSE_DEREGISTRATION_DELAY_MS: '0',
+    GATEHOUSE_DRAIN_TIMEOUT_MS: '2000',
+  });
+  const flags = options.nodeFlags ?? [];
+  const args = options.runtime === 'dist' ? [...flags, GATEWAY_DIST_ENTRY] : tsNodeArgs(GATEWAY_SOURCE_ENTRY, flags);
+  const started = Date.now();
+  const child = spawnChild('gateway', process.execPath, args, { cwd: REPO_ROOT, env });
+  // The gateway logs to stdout; keep the pipe drained so it never blocks on a full buffer.
+  child.proc.stdout?.resume();
+  const stop = async (): Promise<void> => {
+    await child.stop('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForStatus(`http://127.0.0.1:${statusPort}/readyz`, 200, child, GATEWAY_READY_TIMEOUT_MS);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { child, proxyPort, statusPort, readyMs: Date.now() - started, stop };
+}
+
+/** A config document with one upstream (`bench`) at the given port and the given routes. */
+export function benchConfig(upstreamPort: number, routes: readonly object[]): object {
+  return {
+    upstreams: [{ id: 'bench', targets: [{ host: '127.0.0.1', port: upstreamPort }] }],
+    routes,
+  };
+}
+
+/** The one-route config: every path to the bench upstream, no plugins. */
+export function oneRouteConfig(upstreamPort: number): object {
+  return benchConfig(upstreamPort, [{ id: 'all', paths: ['/*'], upstream: 'bench' }]);
+}
