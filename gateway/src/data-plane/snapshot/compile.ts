@@ -1,0 +1,98 @@
+/**
+ * Compiles a validated config into an immutable `Snapshot`: router, upstream pools (through the
+ * target registry, so live connections and health carry over), resolved timeouts, forward paths and
+ * plugin chains. Problems a schema cannot see (a pattern that does not parse, a rewritePath naming
+ * a parameter that a path lacks) are all collected and thrown together as one
+ * GW_ERR_CONFIG_INVALID error before any upstream pool is touched.
+ */
+import type { GatewayConfig, RouteConfig } from '../../config/schema';
+import { GatehouseError, type Problem } from '../../errors';
+import type { CompiledRoute, PluginChainFactory, Snapshot, UpstreamPool } from '../types';
+import type { TargetRegistry } from '../upstream/target-registry';
+import { resolveTimeouts } from '../upstream/timeouts';
+import { routeCandidate } from './candidate';
+import { EMPTY_PLUGIN_CHAIN } from './empty-chain';
+import { buildForwardPath, type ForwardPath } from './forward-path';
+import { parsePattern, type PathPattern } from './pattern';
+import { Router } from './router';
+
+export interface SnapshotMeta {
+  readonly version: number;
+  readonly checksum: string;
+}
+
+export interface SnapshotDeps {
+  readonly targets: TargetRegistry;
+  readonly plugins?: PluginChainFactory;
+}
+
+interface RoutePlan {
+  readonly config: RouteConfig;
+  readonly patterns: readonly PathPattern[];
+  readonly forwardPath: ForwardPath;
+}
+
+function planRoute(route: RouteConfig, index: number, problems: Problem[]): RoutePlan | undefined {
+  const patterns: PathPattern[] = [];
+  route.paths.forEach((source, j) => {
+    const parsed = parsePattern(source);
+    if (parsed.ok) patterns.push(parsed.pattern);
+    else problems.push({ path: `/routes/${index}/paths/${j}`, message: parsed.message, fix: parsed.fix });
+  });
+  if (patterns.length !== route.paths.length) return undefined;
+  const forward = buildForwardPath(route, patterns);
+  if (!forward.ok) {
+    problems.push({ path: `/routes/${index}/rewritePath`, message: forward.message, fix: forward.fix });
+    return undefined;
+  }
+  return { config: route, patterns, forwardPath: forward.forwardPath };
+}
+
+/** Compiles a validated, defaults-filled config; throws GW_ERR_CONFIG_INVALID listing every problem. */
+export function compileSnapshot(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps): Snapshot {
+  const problems: Problem[] = [];
+  const upstreamIds = new Set(config.upstreams.map((u) => u.id));
+  const plans = config.routes.map((route, i) => {
+    if (!upstreamIds.has(route.upstream))
+      problems.push({
+        path: `/routes/${i}/upstream`,
+        message: `upstream "${route.upstream}" does not exist.`,
+        fix: `define an upstream with id "${route.upstream}" or reference an existing one.`,
+      });
+    return planRoute(route, i, problems);
+  });
+  if (problems.length > 0) throw new GatehouseError('GW_ERR_CONFIG_INVALID', `${problems.length} problem(s) found while compiling.`, problems);
+
+  const lease = deps.targets.lease();
+  const upstreams = new Map<string, UpstreamPool>();
+  const upstreamConfigs = new Map(config.upstreams.map((u) => [u.id, u]));
+  for (const u of config.upstreams) upstreams.set(u.id, lease.upstreamPool(u));
+
+  const router = new Router();
+  plans.forEach((plan, order) => {
+    const route = plan!.config;
+    const compiled: CompiledRoute = Object.freeze({
+      id: route.id,
+      config: route,
+      upstream: upstreams.get(route.upstream)!,
+      timeouts: resolveTimeouts(route.timeouts, upstreamConfigs.get(route.upstream)?.timeouts),
+      plugins: deps.plugins ? deps.plugins.forRoute(route, config) : EMPTY_PLUGIN_CHAIN,
+      forwardPath: plan!.forwardPath,
+    });
+    const candidate = routeCandidate(compiled, order);
+    for (const pattern of plan!.patterns) router.add(pattern, candidate, route.hosts);
+  });
+  router.seal();
+
+  const snapshot: Snapshot = Object.freeze({
+    version: meta.version,
+    checksum: meta.checksum,
+    config,
+    routeCount: config.routes.length,
+    match: (method: string, host: string | undefined, path: string, headers: Parameters<Snapshot['match']>[3]) =>
+      router.match(method, host, path, headers),
+    upstream: (id: string) => upstreams.get(id),
+  });
+  lease.bind(snapshot);
+  return snapshot;
+}

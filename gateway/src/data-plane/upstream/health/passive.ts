@@ -1,0 +1,77 @@
+/**
+ * Passive health: a target is ejected after `failures` consecutive failed attempts. When `ejectMs`
+ * has passed, exactly one half-open probe request may go to it: success readmits the target,
+ * failure ejects it again for another `ejectMs`.
+ */
+import type { AttemptOutcome } from '../../types';
+
+/** The passive health settings of one upstream, plus how long a claimed probe may stay unanswered. */
+export interface PassivePolicy {
+  readonly enabled: boolean;
+  readonly failures: number;
+  readonly ejectMs: number;
+  /** After this long without an answer a claimed probe lapses and another request may probe. */
+  readonly probeClaimMs: number;
+}
+
+/** What passive health allows for a target right now. */
+export type PassiveVerdict = 'admitted' | 'probe' | 'ejected';
+
+/** A change worth logging and exporting. */
+export type PassiveTransition = 'ejected' | 'readmitted' | 're-ejected';
+
+/** Passive health state of one target; survives reloads with the target. */
+export class PassiveHealthState {
+  private consecutiveFailures = 0;
+  private ejectedUntil: number | undefined;
+  private probeSince: number | undefined;
+
+  /** True while the target is ejected (including while its half-open probe runs). */
+  get ejected(): boolean {
+    return this.ejectedUntil !== undefined;
+  }
+
+  /** `probe` means: ejected, the wait is over and nobody probes yet; the caller may claim the probe. */
+  verdict(now: number, policy: PassivePolicy): PassiveVerdict {
+    if (this.ejectedUntil === undefined) return 'admitted';
+    if (now < this.ejectedUntil) return 'ejected';
+    if (this.probeSince !== undefined && now - this.probeSince < policy.probeClaimMs) return 'ejected';
+    return 'probe';
+  }
+
+  /** Marks the half-open probe as taken by the request about to be sent. */
+  claimProbe(now: number): void {
+    this.probeSince = now;
+  }
+
+  /** Feeds the outcome of one attempt. Results of requests sent before an ejection do not count. */
+  record(outcome: AttemptOutcome, now: number, policy: PassivePolicy): PassiveTransition | undefined {
+    if (!policy.enabled) return undefined;
+    if (this.ejectedUntil !== undefined) {
+      if (this.probeSince === undefined) return undefined;
+      this.probeSince = undefined;
+      if (outcome === 'success') {
+        this.readmit();
+        return 'readmitted';
+      }
+      this.ejectedUntil = now + policy.ejectMs;
+      return 're-ejected';
+    }
+    if (outcome === 'success') {
+      this.consecutiveFailures = 0;
+      return undefined;
+    }
+    this.consecutiveFailures++;
+    if (this.consecutiveFailures < policy.failures) return undefined;
+    this.consecutiveFailures = 0;
+    this.ejectedUntil = now + policy.ejectMs;
+    return 'ejected';
+  }
+
+  /** Clears any ejection (an active check saw the target recover). */
+  readmit(): void {
+    this.consecutiveFailures = 0;
+    this.ejectedUntil = undefined;
+    this.probeSince = undefined;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * `UpstreamPool`: one upstream as one snapshot sees it. The targets' live state (keep-alive pool,
+ * in-flight count, health) is shared with other snapshots through `TargetState`; the balancer state
+ * and the config (weights, passive health policy) belong to this snapshot.
+ */
+import type { TargetConfig, UpstreamConfig } from '../../config/schema';
+import type { AttemptOutcome, PickInput, TargetHandle, UpstreamPool } from '../types';
+import { createBalancer, type Balancer } from './balancers';
+import type { PassivePolicy } from './health/passive';
+import type { TargetState } from './target-state';
+
+/** A target as one snapshot sees it: its config (weight) plus the shared live state. */
+export class TargetView implements TargetHandle {
+  constructor(
+    readonly index: number,
+    readonly config: TargetConfig,
+    readonly state: TargetState,
+  ) {}
+
+  get key(): string {
+    return this.state.key;
+  }
+  get dispatcher() {
+    return this.state.dispatcher;
+  }
+  get origin(): string {
+    return this.state.origin;
+  }
+  get healthy(): boolean {
+    return this.state.healthy;
+  }
+  get inFlight(): number {
+    return this.state.inFlight;
+  }
+}
+
+export class BalancedUpstreamPool implements UpstreamPool {
+  readonly id: string;
+  readonly targets: readonly TargetView[];
+  private readonly balancer: Balancer;
+
+  constructor(
+    readonly config: UpstreamConfig,
+    states: readonly TargetState[],
+    private readonly passive: PassivePolicy,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.id = config.id;
+    this.targets = config.targets.map((t, i) => new TargetView(i, t, states[i]));
+    this.balancer = createBalancer(
+      config,
+      this.targets.map((t) => t.key),
+      (i) => this.targets[i].state.inFlight,
+    );
+  }
+
+  pick(input: PickInput, exclude?: ReadonlySet<TargetHandle>): TargetHandle | undefined {
+    const now = this.now();
+    const targets = this.targets;
+    const passive = this.passive;
+    const eligible = (i: number): boolean => {
+      const t = targets[i];
+      if (t.config.weight <= 0 || (exclude !== undefined && exclude.has(t))) return false;
+      const state = t.state;
+      if (state.closed || !state.activeHealthy) return false;
+      return !passive.enabled || state.passive.verdict(now, passive) !== 'ejected';
+    };
+    const index = this.balancer.pick(eligible, input);
+    if (index < 0) return undefined;
+    const chosen = targets[index];
+    if (passive.enabled && chosen.state.passive.verdict(now, passive) === 'probe') chosen.state.passive.claimProbe(now);
+    return chosen;
+  }
+
+  begin(target: TargetHandle): void {
+    (target as TargetView).state.inFlight++;
+  }
+
+  end(target: TargetHandle, outcome: AttemptOutcome): void {
+    const state = (target as TargetView).state;
+    if (state.inFlight > 0) state.inFlight--;
+    state.recordOutcome(outcome, this.now(), this.passive);
+  }
+}
