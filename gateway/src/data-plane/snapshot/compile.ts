@@ -8,7 +8,7 @@
 import type { GatewayConfig, RouteConfig } from '../../config/schema';
 import { GatehouseError, type Problem } from '../../errors';
 import type { CompiledRoute, PluginChainFactory, Snapshot, UpstreamPool } from '../types';
-import type { TargetRegistry } from '../upstream/target-registry';
+import type { TargetLease, TargetRegistry } from '../upstream/target-registry';
 import { resolveTimeouts } from '../upstream/timeouts';
 import { routeCandidate } from './candidate';
 import { EMPTY_PLUGIN_CHAIN } from './empty-chain';
@@ -64,23 +64,34 @@ export function compileSnapshot(config: GatewayConfig, meta: SnapshotMeta, deps:
   if (problems.length > 0) throw new GatehouseError('GW_ERR_CONFIG_INVALID', `${problems.length} problem(s) found while compiling.`, problems);
 
   const lease = deps.targets.lease();
+  try {
+    const snapshot = build(config, meta, deps, plans as RoutePlan[], lease);
+    lease.bind(snapshot);
+    return snapshot;
+  } catch (err) {
+    lease.abandon();
+    throw err;
+  }
+}
+
+function build(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, plans: readonly RoutePlan[], lease: TargetLease): Snapshot {
   const upstreams = new Map<string, UpstreamPool>();
   const upstreamConfigs = new Map(config.upstreams.map((u) => [u.id, u]));
   for (const u of config.upstreams) upstreams.set(u.id, lease.upstreamPool(u));
 
   const router = new Router();
   plans.forEach((plan, order) => {
-    const route = plan!.config;
+    const route = plan.config;
     const compiled: CompiledRoute = Object.freeze({
       id: route.id,
       config: route,
       upstream: upstreams.get(route.upstream)!,
       timeouts: resolveTimeouts(route.timeouts, upstreamConfigs.get(route.upstream)?.timeouts),
       plugins: deps.plugins ? deps.plugins.forRoute(route, config) : EMPTY_PLUGIN_CHAIN,
-      forwardPath: plan!.forwardPath,
+      forwardPath: plan.forwardPath,
     });
     const candidate = routeCandidate(compiled, order);
-    for (const pattern of plan!.patterns) router.add(pattern, candidate, route.hosts);
+    for (const pattern of plan.patterns) router.add(pattern, candidate, route.hosts);
   });
   router.seal();
 
@@ -93,6 +104,5 @@ export function compileSnapshot(config: GatewayConfig, meta: SnapshotMeta, deps:
       router.match(method, host, path, headers),
     upstream: (id: string) => upstreams.get(id),
   });
-  lease.bind(snapshot);
   return snapshot;
 }

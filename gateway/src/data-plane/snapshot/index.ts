@@ -4,3 +4,4 @@ export { EMPTY_PLUGIN_CHAIN } from './empty-chain';
 export { Router, hostName } from './router';
 export { parsePattern, REST_PARAM, type PathPattern } from './pattern';
 export { buildForwardPath, type ForwardPath } from './forward-path';
+export { SnapshotCompiler } from './compiler';

@@ -1,5 +1,5 @@
 /** Upstreams: target pools shared across snapshots, load balancing and health checks. */
-export { TargetRegistry, RETIRE_GRACE_MS, passivePolicy, type TargetInfo, type TargetLease, type TargetRegistryOptions } from './target-registry';
+export { TargetRegistry, passivePolicy, type TargetInfo, type TargetLease, type TargetRegistryOptions } from './target-registry';
 export { TargetState, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, hostPort, type HealthChange, type PoolSettings } from './target-state';
 export { BalancedUpstreamPool, TargetView } from './pool';
 export { resolveTimeouts } from './timeouts';

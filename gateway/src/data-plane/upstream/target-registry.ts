@@ -1,13 +1,15 @@
 /**
  * `TargetRegistry` owns every target's undici pool and health state across snapshots.
  *
- * Life cycle: `compileSnapshot` calls `lease()` and builds each upstream through the lease; the
- * registry reuses the live state of targets whose upstream id, address, TLS and pool settings did
- * not change, so a reload keeps keep-alive connections and health. After the new snapshot is
- * swapped in, the caller calls `sweep(snapshot)`: active health checks start or follow the new
- * settings, and targets the snapshot no longer uses are retired: their pool is closed after
- * `RETIRE_GRACE_MS`, and `close()` still lets requests in flight on older snapshots finish.
- * `closeAll()` is for shutdown.
+ * Life cycle:
+ * - `compileSnapshot` takes a `lease()` and builds each upstream through it. A target whose upstream
+ *   id, address, TLS and pool settings did not change keeps its live state, so a reload keeps
+ *   keep-alive connections, in-flight counts and health.
+ * - `activate(snapshot)` once it is the running snapshot: active health checks start or follow its
+ *   settings; targets it no longer uses stop being probed.
+ * - `release(retired, live)` once a replaced snapshot serves no request any more: targets it used
+ *   that no live snapshot uses are closed (`Pool.close()` is graceful anyway).
+ * - `closeAll()` at shutdown.
  */
 import { createHash } from 'node:crypto';
 import type { UpstreamConfig } from '../../config/schema';
@@ -17,9 +19,6 @@ import { BalancedUpstreamPool } from './pool';
 import { TargetState, poolSettings, type HealthChange, type PoolSettings } from './target-state';
 import { resolveTimeouts } from './timeouts';
 
-/** How long a target dropped by a reload stays open for requests still running on older snapshots. */
-export const RETIRE_GRACE_MS = 5_000;
-
 /** One target as metrics see it. */
 export interface TargetInfo {
   readonly upstream: string;
@@ -27,7 +26,9 @@ export interface TargetInfo {
   readonly target: string;
   readonly origin: string;
   readonly healthy: boolean;
+  /** Held out by passive health (consecutive failures). */
   readonly ejected: boolean;
+  /** False while active health checks report it down. */
   readonly activeHealthy: boolean;
   readonly inFlight: number;
 }
@@ -39,18 +40,21 @@ export interface TargetRegistryOptions {
   readonly now?: () => number;
 }
 
-/** What one compile obtained from the registry; `sweep` needs it to know what a snapshot uses. */
+/** What one compile obtains from the registry. */
 export interface TargetLease {
   /** Builds the pool of one upstream, reusing live target state where possible. */
   upstreamPool(config: UpstreamConfig): BalancedUpstreamPool;
-  /** Ties the lease to the snapshot built with it. */
+  /** Ties the lease to the snapshot built with it (for `activate` and `release`). */
   bind(snapshot: Snapshot): void;
+  /** The compile failed: closes the targets this lease created. */
+  abandon(): void;
 }
 
 interface LeaseRecord {
-  readonly generation: number;
-  /** Registry keys used, with the upstream config that uses each. */
-  readonly used: Map<string, UpstreamConfig>;
+  /** Registry keys used, with the live state and the upstream config that uses it. */
+  readonly used: Map<string, { readonly state: TargetState; readonly upstream: UpstreamConfig }>;
+  /** Keys whose state this lease created. */
+  readonly created: Set<string>;
 }
 
 function registryKey(upstreamId: string, s: PoolSettings): string {
@@ -58,7 +62,7 @@ function registryKey(upstreamId: string, s: PoolSettings): string {
   return [upstreamId, s.scheme, s.host, s.port, s.poolSize, s.connectMs, s.requestMs, s.idleMs, s.servername ?? '', ca, s.rejectUnauthorized].join('|');
 }
 
-/** The passive health policy of an upstream, with the probe claim lapse derived from its timeouts. */
+/** The passive health policy of an upstream; a claimed probe lapses after its connect + request timeouts. */
 export function passivePolicy(config: UpstreamConfig): PassivePolicy {
   const p = config.healthChecks.passive;
   const t = resolveTimeouts(config.timeouts);
@@ -67,12 +71,7 @@ export function passivePolicy(config: UpstreamConfig): PassivePolicy {
 
 export class TargetRegistry {
   private readonly live = new Map<string, TargetState>();
-  /** Targets dropped by a reload, with the timer that closes them. */
-  private readonly retiring = new Map<TargetState, NodeJS.Timeout>();
   private readonly leases = new WeakMap<Snapshot, LeaseRecord>();
-  /** Last generation that used each registry key. */
-  private readonly lastUsed = new Map<string, number>();
-  private generation = 0;
   private readonly now: () => number;
   private readonly onHealthChange: (change: HealthChange) => void;
 
@@ -83,11 +82,18 @@ export class TargetRegistry {
 
   /** Starts building a snapshot. */
   lease(): TargetLease {
-    const record: LeaseRecord = { generation: ++this.generation, used: new Map() };
+    const record: LeaseRecord = { used: new Map(), created: new Set() };
     return {
       upstreamPool: (config) => this.buildPool(config, record),
       bind: (snapshot) => {
         this.leases.set(snapshot, record);
+      },
+      abandon: () => {
+        for (const key of record.created) {
+          const state = this.live.get(key);
+          this.live.delete(key);
+          void state?.close();
+        }
       },
     };
   }
@@ -101,45 +107,43 @@ export class TargetRegistry {
       if (!state) {
         state = new TargetState(key, config.id, settings, this.onHealthChange);
         this.live.set(key, state);
+        record.created.add(key);
       }
-      record.used.set(key, config);
-      this.lastUsed.set(key, record.generation);
+      record.used.set(key, { state, upstream: config });
       return state;
     });
     return new BalancedUpstreamPool(config, states, passivePolicy(config), this.now);
   }
 
-  /**
-   * Call after `active` became the running snapshot: active health checks follow its settings, and
-   * targets it does not use (and no newer compile uses) are retired.
-   */
-  sweep(active: Snapshot): void {
-    const record = this.leases.get(active);
-    if (!record) throw new Error('sweep() got a snapshot that this registry did not build');
+  private recordOf(snapshot: Snapshot): LeaseRecord {
+    const record = this.leases.get(snapshot);
+    if (!record) throw new Error(`snapshot version ${snapshot.version} was not compiled with this target registry`);
+    return record;
+  }
+
+  /** `snapshot` is now the running one: active health checks follow its settings. */
+  activate(snapshot: Snapshot): void {
+    const record = this.recordOf(snapshot);
     for (const [key, state] of this.live) {
-      const upstream = record.used.get(key);
-      if (upstream) {
-        state.configureActive(upstream.healthChecks.active);
-        continue;
-      }
-      if ((this.lastUsed.get(key) ?? 0) > record.generation) continue;
-      this.live.delete(key);
-      this.lastUsed.delete(key);
-      this.retire(state);
+      const use = record.used.get(key);
+      if (use?.state === state) state.configureActive(use.upstream.healthChecks.active);
+      else state.stopActive();
     }
   }
 
-  private retire(state: TargetState): void {
-    state.stopActive();
-    const timer = setTimeout(() => {
-      this.retiring.delete(state);
+  /** `retired` serves no request any more: closes the targets it used that no `live` snapshot uses. */
+  release(retired: Snapshot, live: readonly Snapshot[]): void {
+    const record = this.recordOf(retired);
+    const stillUsed = new Set<TargetState>();
+    for (const s of live) for (const use of this.recordOf(s).used.values()) stillUsed.add(use.state);
+    for (const [key, { state }] of record.used) {
+      if (stillUsed.has(state)) continue;
+      if (this.live.get(key) === state) this.live.delete(key);
       void state.close();
-    }, RETIRE_GRACE_MS);
-    timer.unref();
-    this.retiring.set(state, timer);
+    }
   }
 
-  /** Every live target with its health and load, for metrics. */
+  /** Every open target with its health and load, for metrics. */
   targets(): TargetInfo[] {
     return [...this.live.values()].map((s) => ({
       upstream: s.upstreamId,
@@ -154,11 +158,8 @@ export class TargetRegistry {
 
   /** Stops every health check and closes every pool, letting requests in flight finish. */
   async closeAll(): Promise<void> {
-    for (const timer of this.retiring.values()) clearTimeout(timer);
-    const all = [...this.live.values(), ...this.retiring.keys()];
+    const all = [...this.live.values()];
     this.live.clear();
-    this.retiring.clear();
-    this.lastUsed.clear();
     await Promise.all(all.map((s) => s.close()));
   }
 }

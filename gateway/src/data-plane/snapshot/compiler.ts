@@ -1,0 +1,34 @@
+/**
+ * The `SnapshotCompilation` the runtime uses: compiles configs into snapshots against one
+ * `TargetRegistry`, activates each new snapshot's health checks, frees targets of retired snapshots
+ * and closes everything at shutdown.
+ */
+import type { GatewayConfig } from '../../config/schema';
+import type { SnapshotCompilation } from '../runtime';
+import type { PluginChainFactory, Snapshot } from '../types';
+import { TargetRegistry, type TargetRegistryOptions } from '../upstream/target-registry';
+import { compileSnapshot, type SnapshotMeta } from './compile';
+
+export class SnapshotCompiler implements SnapshotCompilation {
+  /** The targets shared by every snapshot this compiler builds (metrics read `targets.targets()`). */
+  readonly targets: TargetRegistry;
+
+  constructor(options: TargetRegistryOptions | { readonly targets: TargetRegistry } = {}) {
+    this.targets = 'targets' in options ? options.targets : new TargetRegistry(options);
+  }
+
+  /** Compiles and activates: the runtime swaps the result in right away. Throws GW_ERR_CONFIG_INVALID. */
+  compile(config: GatewayConfig, meta: SnapshotMeta, plugins: PluginChainFactory | undefined): Snapshot {
+    const snapshot = compileSnapshot(config, meta, { targets: this.targets, plugins });
+    this.targets.activate(snapshot);
+    return snapshot;
+  }
+
+  release(retired: Snapshot, live: readonly Snapshot[]): void {
+    this.targets.release(retired, live);
+  }
+
+  close(): Promise<void> {
+    return this.targets.closeAll();
+  }
+}
