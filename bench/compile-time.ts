@@ -1,11 +1,16 @@
 /**
  * Measures, in its own process, how long validating and compiling a large route table takes, by
- * importing the gateway's `validateConfig` and `compileSnapshot` directly. Prints one JSON line.
- * Usage: compile-time.ts <route-count> <upstream-port>. Run as a child so that whatever a snapshot
+ * importing the gateway's `validateConfig` and `compileSnapshot` directly, and how long one route match
+ * takes on it and on a one-route table. Prints one JSON line.
+ * Usage: compile-time.ts <route-count> <upstream-port> <path>. Run as a child so that whatever a snapshot
  * opens (pools, timers) dies with the process.
  */
 import { performance } from 'node:perf_hooks';
 import { validateConfig } from '../gateway/src/config/validate';
+import { compileSnapshot } from '../gateway/src/data-plane/snapshot';
+import { TargetRegistry } from '../gateway/src/data-plane/upstream';
+import type { Snapshot } from '../gateway/src/data-plane/types';
+import { oneRouteConfig } from './gateway';
 import { largeRouteConfig } from './route-table';
 
 const RUNS = 3;
@@ -14,45 +19,54 @@ export interface CompileTiming {
   readonly routes: number;
   /** Each run's validation time, ms (the first includes Ajv's schema compile). */
   readonly validateMs: number[];
-  /** Each run's snapshot compile time, ms; absent when compileSnapshot is not available. */
-  readonly compileMs?: number[];
-  readonly note?: string;
+  /** Each run's snapshot compile time, ms (each into a fresh target registry). */
+  readonly compileMs: number[];
+  /** One route match on the compiled table, microseconds (mean over many). */
+  readonly matchUs: number;
+  /** The same match on a one-route table (`/*`), microseconds. */
+  readonly matchOneRouteUs: number;
 }
 
-type CompileFn = (config: unknown, ...rest: unknown[]) => unknown;
-
-/** The gateway's compileSnapshot, loaded by path so the bench type-checks before the module exists. */
-function loadCompile(): CompileFn | string {
-  const path = '../gateway/src/data-plane/snapshot';
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(path) as Record<string, unknown>;
-    return typeof mod.compileSnapshot === 'function' ? (mod.compileSnapshot as CompileFn) : 'gateway/src/data-plane/snapshot has no compileSnapshot export';
-  } catch (err) {
-    return `could not load gateway/src/data-plane/snapshot: ${(err as Error).message.split('\n')[0]}`;
-  }
+/** Mean time of one `snapshot.match` of `path`, microseconds. */
+function timeMatch(snapshot: Snapshot, path: string): number {
+  if (!snapshot.match('GET', '127.0.0.1', path, {})) throw new Error(`no route of the bench's table matches ${path}`);
+  const t = performance.now();
+  for (let n = 0; n < MATCH_ITERATIONS; n++) snapshot.match('GET', '127.0.0.1', path, {});
+  return ((performance.now() - t) * 1_000) / MATCH_ITERATIONS;
 }
+
+async function oneRouteMatch(upstreamPort: number, path: string): Promise<number> {
+  const validated = validateConfig(oneRouteConfig(upstreamPort));
+  if (!validated.ok) throw new Error('the one-route config is invalid');
+  const targets = new TargetRegistry();
+  const us = timeMatch(compileSnapshot(validated.value, { version: 1, checksum: 'bench' }, { targets }), path);
+  await targets.closeAll();
+  return us;
+}
+
+const MATCH_ITERATIONS = 200_000;
 
 async function main(): Promise<void> {
   const routes = Number(process.argv[2]);
   const upstreamPort = Number(process.argv[3]);
+  const path = process.argv[4] ?? '/';
   const document = largeRouteConfig(upstreamPort, routes);
   const validateMs: number[] = [];
   const compileMs: number[] = [];
-  const compile = loadCompile();
+  let matchUs = 0;
   for (let i = 0; i < RUNS; i++) {
     let t = performance.now();
     const validated = validateConfig(document);
     validateMs.push(performance.now() - t);
     if (!validated.ok) throw new Error(`the bench's route table is invalid: ${JSON.stringify(validated.problems.slice(0, 3))}`);
-    if (typeof compile === 'function') {
-      t = performance.now();
-      await compile(validated.value, { version: i + 1, checksum: 'bench' });
-      compileMs.push(performance.now() - t);
-    }
+    const targets = new TargetRegistry();
+    t = performance.now();
+    const snapshot = compileSnapshot(validated.value, { version: i + 1, checksum: 'bench' }, { targets });
+    compileMs.push(performance.now() - t);
+    if (i === RUNS - 1) matchUs = timeMatch(snapshot, path);
+    await targets.closeAll();
   }
-  const timing: CompileTiming =
-    typeof compile === 'function' ? { routes, validateMs, compileMs } : { routes, validateMs, note: compile };
+  const timing: CompileTiming = { routes, validateMs, compileMs, matchUs, matchOneRouteUs: await oneRouteMatch(upstreamPort, path) };
   process.stdout.write(`${JSON.stringify(timing)}\n`);
   process.exit(0);
 }
