@@ -1,0 +1,97 @@
+/**
+ * Every admin write goes through here: build the whole new document from the current one, validate
+ * it, apply the drop guard, and commit it as one new version (or, for a dry run, only report the diff).
+ */
+import { validateConfig, type PluginConfigChecker } from '../config/validate';
+import type { GatewayConfig } from '../config/schema';
+import { dropRefusal } from '../config/sources/drop-guard';
+import { GatehouseError } from '../errors';
+import type { ConfigStore, ConfigVersion, ConfigVersionHead } from '../store/types';
+import { emptyDocument } from '../store/types';
+import { diffConfigs, type ConfigDiff } from './diff';
+
+export interface ChangeRequest {
+  author: string;
+  message?: string;
+  /** From If-Match; undefined writes regardless of the head. */
+  expectedVersion?: number;
+  allowDrop: boolean;
+  dryRun: boolean;
+}
+
+export type ChangeOutcome =
+  | { dryRun: true; baseVersion: number; diff: ConfigDiff; document: GatewayConfig }
+  | { dryRun: false; version: ConfigVersion; diff: ConfigDiff };
+
+/** Builds the next document from the current one, which it must not mutate (copy what it changes); may throw a GatehouseError. */
+export type Build = (current: GatewayConfig) => unknown;
+
+export interface ConfigServiceOptions {
+  plugins?: PluginConfigChecker;
+  dropGuardPercent: number;
+  onCommit?: (version: ConfigVersion) => void;
+}
+
+export class ConfigService {
+  /** The newest document read, reused while the head does not move (documents can be tens of MB). */
+  private cached: { version: number; checksum: string; document: GatewayConfig } | undefined;
+
+  constructor(
+    readonly store: ConfigStore,
+    private readonly options: ConfigServiceOptions,
+  ) {}
+
+  /** The current version number (0 when none) and document. Do not mutate the document. */
+  async current(): Promise<{ version: number; checksum?: string; document: GatewayConfig }> {
+    const head = await this.store.head();
+    if (!head) return { version: 0, document: emptyDocument() };
+    if (this.cached?.version === head.version) return this.cached;
+    const v = await this.store.get(head.version);
+    if (!v) return this.current(); // pruned between the two reads: read again
+    this.cached = { version: v.version, checksum: v.checksum, document: v.document };
+    return this.cached;
+  }
+
+  /** Validates a document without storing it. */
+  validate(input: unknown): GatewayConfig {
+    const result = validateConfig(input, this.options.plugins);
+    if (!result.ok) throw new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, result.problems);
+    return result.value;
+  }
+
+  async change(req: ChangeRequest, build: Build): Promise<ChangeOutcome> {
+    if (req.dryRun) {
+      const cur = await this.current();
+      this.checkExpected(req.expectedVersion, cur.version);
+      const { document, diff } = this.next(cur.document, cur.version ? { routeCount: cur.document.routes.length } : undefined, req, build);
+      return { dryRun: true, baseVersion: cur.version, diff, document };
+    }
+    let diff: ConfigDiff | undefined;
+    const version = await this.store.commit({
+      author: req.author,
+      message: req.message,
+      expectedVersion: req.expectedVersion,
+      build: (current, head) => {
+        const out = this.next(current, head, req, build);
+        diff = out.diff;
+        return { document: out.document, intendedDrop: req.allowDrop };
+      },
+    });
+    this.cached = { version: version.version, checksum: version.checksum, document: version.document };
+    this.options.onCommit?.(version);
+    return { dryRun: false, version, diff: diff! };
+  }
+
+  private next(current: GatewayConfig, head: Pick<ConfigVersionHead, 'routeCount'> | undefined, req: ChangeRequest, build: Build) {
+    // Builds copy what they change, so `current` is still the before-image (no deep copy of a large document).
+    const document = this.validate(build(current));
+    const refusal = req.allowDrop ? undefined : dropRefusal(head?.routeCount, { routeCount: document.routes.length, intendedDrop: false }, this.options.dropGuardPercent);
+    if (refusal) throw new GatehouseError('GW_ERR_CONFIG_DROP', `The new version would be refused by data planes: ${refusal}.`);
+    return { document, diff: diffConfigs(current, document) };
+  }
+
+  private checkExpected(expected: number | undefined, actual: number): void {
+    if (expected !== undefined && expected !== actual)
+      throw new GatehouseError('GW_ERR_VERSION_CONFLICT', `You sent If-Match "${expected}" but the current version is ${actual}.`);
+  }
+}

@@ -1,0 +1,69 @@
+/** Request parsing and answers shared by the admin routes. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../errors';
+import type { ChangeOutcome, ChangeRequest } from './config-service';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller (set by the auth hook). */
+    admin?: { role: 'admin' | 'viewer'; id: string };
+  }
+  interface FastifySchema {
+    /** OpenAPI grouping and one-line description (see openapi.ts). */
+    tags?: string[];
+    summary?: string;
+  }
+  interface FastifyContextConfig {
+    /** `read` routes accept viewers; `write` routes need the admin role. */
+    access?: 'read' | 'write';
+  }
+}
+
+type Query = Record<string, string | undefined>;
+
+/** True for `?name=true` or `?name=1` (or the equivalent `X-Gatehouse-<Name>` header). */
+export function flag(req: FastifyRequest, name: string): boolean {
+  const q = (req.query as Query)[name] ?? (req.headers[`x-gatehouse-${name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`] as string | undefined);
+  return q === 'true' || q === '1';
+}
+
+/** The version named by If-Match (`"5"`, `5` or `W/"5"`; `*` or absent means any). */
+export function ifMatch(req: FastifyRequest): number | undefined {
+  const raw = req.headers['if-match'];
+  if (raw === undefined || raw.trim() === '*') return undefined;
+  const m = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(raw);
+  if (!m) throw new GatehouseError('GW_ERR_BAD_REQUEST', `If-Match "${raw}" is not a config version; send the ETag you read, e.g. If-Match: "12".`);
+  return Number(m[1]);
+}
+
+/** The change request described by the query and headers. */
+export function changeRequest(req: FastifyRequest, defaultMessage: string): ChangeRequest {
+  const message = (req.query as Query).message ?? (req.headers['x-gatehouse-message'] as string | undefined) ?? defaultMessage;
+  return {
+    author: req.admin ? `${req.admin.role}:${req.admin.id}` : 'unknown',
+    message: message.slice(0, 1024),
+    expectedVersion: ifMatch(req),
+    allowDrop: flag(req, 'allowDrop'),
+    dryRun: flag(req, 'dryRun'),
+  };
+}
+
+/** A positive integer path or query parameter, or a 400 naming it. */
+export function positiveInt(value: string | undefined, name: string, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1)
+    throw new GatehouseError('GW_ERR_BAD_REQUEST', `${name} must be a positive whole number (got "${value ?? ''}").`);
+  return Number(value);
+}
+
+/** Sets the ETag to a version. */
+export function etag(reply: FastifyReply, version: number): FastifyReply {
+  return reply.header('etag', `"${version}"`);
+}
+
+/** Answers a write (or dry run) with the new version, its diff and `extra`. */
+export function sendOutcome(reply: FastifyReply, outcome: ChangeOutcome, status: number, extra: object = {}): FastifyReply {
+  if (outcome.dryRun) return etag(reply, outcome.baseVersion).code(200).send({ dryRun: true, baseVersion: outcome.baseVersion, diff: outcome.diff, ...extra });
+  const { version, checksum, createdAt, author, message, intendedDrop } = outcome.version;
+  return etag(reply, version).code(status).send({ version, checksum, createdAt, author, message, intendedDrop, diff: outcome.diff, ...extra });
+}

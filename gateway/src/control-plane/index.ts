@@ -1,0 +1,6 @@
+/** The control plane: the admin API over the config store, and the S3 backup of every version. */
+export { buildAdminServer, type AdminServerOptions } from './server';
+export { ConfigBackup, type ConfigBackupOptions } from './backup';
+export { ConfigService } from './config-service';
+export { diffConfigs, type ConfigDiff } from './diff';
+export * from './auth';

@@ -1,0 +1,92 @@
+/**
+ * The admin API: REST and JSON under `/admin/v1/`, always authenticated. `buildAdminServer` returns a
+ * server that is not listening yet; the role start-up listens on the admin address (never the proxy's).
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { parse as parseYaml } from 'yaml';
+import type { PluginConfigChecker } from '../config/validate';
+import { GatehouseError, type ErrorCode } from '../errors';
+import type { ConfigStore, ConfigVersion } from '../store/types';
+import { TokenVerifier, type TokenEntry } from './auth/tokens';
+import { ConfigService } from './config-service';
+import { registerConfigRoutes } from './config-routes';
+import { registerResource } from './crud';
+import { registerOpenApi } from './openapi';
+import { consumers, plugins, routes, upstreams } from './resources';
+import { registerVersionRoutes } from './version-routes';
+
+export interface AdminServerOptions {
+  store: ConfigStore;
+  /** Accepted tokens (hashed); without any, every request answers 401. */
+  tokens: readonly TokenEntry[];
+  bodyLimitBytes: number;
+  dropGuardPercent: number;
+  plugins?: PluginConfigChecker;
+  /** Called after each committed version (the S3 backup hooks in here). */
+  onCommit?: (version: ConfigVersion) => void;
+  logger?: FastifyServerOptions['logger'];
+}
+
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+
+function send(reply: import('fastify').FastifyReply, code: ErrorCode | string, status: number, message: string, problems?: readonly unknown[]) {
+  return reply.code(status).send({ error: { code, message }, ...(problems?.length ? { problems } : {}) });
+}
+
+/** Builds the admin API server (not listening). */
+export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimitBytes });
+  const service = new ConfigService(options.store, { plugins: options.plugins, dropGuardPercent: options.dropGuardPercent, onCommit: options.onCommit });
+  const verifier = new TokenVerifier(options.tokens);
+
+  // Schemas document the API (OpenAPI); bodies are validated as whole documents by validateConfig,
+  // which reports every problem with its JSON path, so fastify's own validation is switched off.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseYaml(body as string));
+    } catch (err) {
+      done(new GatehouseError('GW_ERR_BAD_REQUEST', `The YAML body does not parse: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const header = req.headers.authorization;
+    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    const who = m ? verifier.verify(m[1]!) : undefined;
+    if (!who) {
+      req.log.info({ url: req.url, reason: header ? 'unknown token' : 'no bearer token' }, 'admin API: unauthenticated request');
+      reply.header('www-authenticate', 'Bearer realm="gatehouse-admin"');
+      return send(reply, 'GW_ERR_UNAUTHORIZED', 401, 'Authentication required: send Authorization: Bearer <admin token>.');
+    }
+    req.admin = who;
+    const access = req.routeOptions.config?.access ?? 'write';
+    if (access === 'write' && who.role !== 'admin') return send(reply, 'GW_ERR_FORBIDDEN', 403, 'This needs an admin token; viewer tokens can only read.');
+  });
+
+  app.setErrorHandler((err: FastifyError | GatehouseError, req, reply) => {
+    if (err instanceof GatehouseError) {
+      if (err.status >= 500) req.log.warn({ err: err.message }, 'admin API: store unavailable');
+      return send(reply, err.code, err.status, err.message, err.problems);
+    }
+    const fe = err as FastifyError;
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return send(reply, 'GW_ERR_ADMIN_BODY_TOO_LARGE', 413, `The request body is larger than ${options.bodyLimitBytes} bytes; raise adminBodyLimitBytes (GATEHOUSE_ADMIN_BODY_LIMIT_BYTES) or send a smaller document.`);
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return send(reply, 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', 415, `Content-Type "${req.headers['content-type'] ?? ''}" is not accepted; send application/json or application/yaml.`);
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
+      return send(reply, 'GW_ERR_BAD_REQUEST', fe.statusCode, `The request is malformed: ${fe.message}`);
+    req.log.error({ err }, 'admin API: internal error');
+    return send(reply, 'GW_ERR_INTERNAL', 500, 'Internal error; see the control plane log.');
+  });
+
+  app.setNotFoundHandler((req, reply) => send(reply, 'GW_ERR_RESOURCE_NOT_FOUND', 404, `No admin API route ${req.method} ${req.url.split('?')[0]}; see /admin/v1/openapi.json.`));
+
+  registerOpenApi(app);
+  registerConfigRoutes(app, service);
+  registerVersionRoutes(app, service);
+  for (const kind of [routes, upstreams, consumers, plugins]) registerResource(app, kind, service);
+  return app;
+}

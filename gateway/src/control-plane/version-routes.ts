@@ -1,0 +1,46 @@
+/** Config versions: list, read one, roll back to one (a new version with the old content). */
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { GatehouseError } from '../errors';
+import type { ConfigService } from './config-service';
+import { changeRequest, etag, positiveInt, sendOutcome } from './http';
+
+const DEFAULT_LIST_LIMIT = 50;
+const MAX_LIST_LIMIT = 1000;
+const VersionParams = Type.Object({ version: Type.Integer({ minimum: 1 }) });
+
+export function registerVersionRoutes(app: FastifyInstance, service: ConfigService): void {
+  const tags = ['versions'];
+  const store = service.store;
+
+  app.get(
+    '/admin/v1/versions',
+    { config: { access: 'read' }, schema: { tags, summary: 'Version heads, newest first (?limit, ?before)', querystring: Type.Object({ limit: Type.Optional(Type.Integer()), before: Type.Optional(Type.Integer()) }) } },
+    async (req, reply) => {
+      const q = req.query as Record<string, string | undefined>;
+      const limit = Math.min(MAX_LIST_LIMIT, positiveInt(q.limit, 'limit', DEFAULT_LIST_LIMIT));
+      const before = q.before === undefined ? undefined : positiveInt(q.before, 'before');
+      const [head, versions] = await Promise.all([store.head(), store.list({ limit, before })]);
+      return etag(reply, head?.version ?? 0).send({ current: head?.version ?? 0, versions });
+    },
+  );
+
+  app.get('/admin/v1/versions/:version', { config: { access: 'read' }, schema: { tags, summary: 'One version with its document', params: VersionParams } }, async (req, reply) => {
+    const n = positiveInt((req.params as { version: string }).version, 'version');
+    const v = await store.get(n);
+    if (!v) throw new GatehouseError('GW_ERR_RESOURCE_NOT_FOUND', `Version ${n} does not exist (or was removed by retention).`);
+    return reply.send(v);
+  });
+
+  app.post(
+    '/admin/v1/versions/:version/rollback',
+    { config: { access: 'write' }, schema: { tags, summary: 'Roll back: a new version with the content of an older one', params: VersionParams } },
+    async (req, reply) => {
+      const n = positiveInt((req.params as { version: string }).version, 'version');
+      const old = await store.get(n);
+      if (!old) throw new GatehouseError('GW_ERR_RESOURCE_NOT_FOUND', `Version ${n} does not exist (or was removed by retention); list versions with GET /admin/v1/versions.`);
+      const outcome = await service.change(changeRequest(req, `rollback to version ${n}`), () => old.document);
+      return sendOutcome(reply, outcome, 201, { rolledBackTo: n });
+    },
+  );
+}
