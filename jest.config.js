@@ -5,11 +5,11 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
-    // PGlite's CommonJS build loads node built-ins with import(), which jest's module VM cannot run;
-    // compiling it turns those into require().
-    '^.+/@electric-sql/pglite/dist/.+\\.c?js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+    // PGlite's CommonJS build loads node built-ins with import(), and `cookie` (used by fastify's
+    // inject) is ESM only; jest's module VM runs neither, so both are compiled to plain CommonJS.
+    '^.+/node_modules/(@electric-sql/pglite|cookie)/.+\\.c?js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@electric-sql/pglite|cookie)/)'],
   // Network and process tests are I/O bound; two workers match the 2-core CI machine.
   maxWorkers: 2,
   testTimeout: 60_000,

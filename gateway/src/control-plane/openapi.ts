@@ -4,6 +4,13 @@
  */
 import type { FastifyInstance, RouteOptions } from 'fastify';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every admin operation registered, with its access level (tests walk this list). */
+    adminOperations: readonly { method: string; url: string; access: string }[];
+  }
+}
+
 interface Operation {
   method: string;
   url: string;
@@ -17,6 +24,7 @@ const clean = (schema: unknown) => JSON.parse(JSON.stringify(schema ?? {}), (k, 
 /** Collects operations from `onRoute` and serves `/admin/v1/openapi.json`. */
 export function registerOpenApi(app: FastifyInstance): void {
   const operations: Operation[] = [];
+  app.decorate('adminOperations', operations);
   app.addHook('onRoute', (route: RouteOptions) => {
     if (!route.url.startsWith('/admin/')) return;
     for (const method of [route.method].flat()) {

@@ -1,0 +1,20 @@
+/** Builds an admin API over a fresh store with one admin and one viewer token. */
+import { buildAdminServer, hashToken, newToken } from '../../../gateway/src/control-plane';
+import type { ConfigStore } from '../../../gateway/src/store';
+
+export const adminToken = newToken();
+export const viewerToken = newToken();
+export const asAdmin = { authorization: `Bearer ${adminToken}` };
+export const asViewer = { authorization: `Bearer ${viewerToken}` };
+
+export function adminServer(store: ConfigStore, bodyLimitBytes = 1024 * 1024) {
+  return buildAdminServer({
+    store,
+    tokens: [
+      { role: 'admin', hash: hashToken(adminToken) },
+      { role: 'viewer', hash: hashToken(viewerToken) },
+    ],
+    bodyLimitBytes,
+    dropGuardPercent: 50,
+  });
+}
