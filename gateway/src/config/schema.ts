@@ -27,14 +27,23 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
+/**
+ * A timeout that a more specific level may leave unset: no schema default, so that a route setting
+ * only `requestMs` still inherits its upstream's `connectMs` (the data plane resolves route →
+ * upstream → the DEFAULT_*_TIMEOUT_MS constants; a schema default would fill every field of a
+ * route's `timeouts` and hide the upstream's values).
+ */
+const InheritedMillis = (def: number, description: string) =>
+  Type.Integer({ minimum: 1, maximum: 3_600_000, description: `${description}; default ${def} (inherited from the upstream on a route)` });
+
 /** Timeouts towards an upstream; a route may override any of them. */
 export const Timeouts = Type.Object(
   {
-    connectMs: Type.Optional(Millis(DEFAULT_CONNECT_TIMEOUT_MS, 'TCP (and TLS) connect timeout')),
+    connectMs: Type.Optional(InheritedMillis(DEFAULT_CONNECT_TIMEOUT_MS, 'TCP (and TLS) connect timeout')),
     requestMs: Type.Optional(
-      Millis(DEFAULT_REQUEST_TIMEOUT_MS, 'time to the upstream response headers after the request is sent'),
+      InheritedMillis(DEFAULT_REQUEST_TIMEOUT_MS, 'time to the upstream response headers after the request is sent'),
     ),
-    idleMs: Type.Optional(Millis(DEFAULT_IDLE_TIMEOUT_MS, 'longest pause between two body chunks either way')),
+    idleMs: Type.Optional(InheritedMillis(DEFAULT_IDLE_TIMEOUT_MS, 'longest pause between two body chunks either way')),
   },
   { additionalProperties: false },
 );
