@@ -14,9 +14,10 @@ export type ValidationResult<T> = { ok: true; value: T } | { ok: false; problems
 export interface PluginConfigChecker {
   /**
    * Checks one plugin slot at JSON path `path`. Returns its problems, or the defaults-filled config
-   * that replaces the slot's value in the validated document.
+   * that replaces the slot's value in the validated document. `document` is the schema-valid
+   * document, for checks that follow references (traffic-split's upstreams).
    */
-  check(scope: 'global' | 'route' | 'consumer', name: string, config: unknown, path: string): ValidationResult<unknown>;
+  check(scope: 'global' | 'route' | 'consumer', name: string, config: unknown, path: string, document?: GatewayConfig): ValidationResult<unknown>;
 }
 
 // verbose: union errors need the parent schema to list the allowed values.
@@ -133,10 +134,11 @@ function checkSlots(
   scope: 'global' | 'route' | 'consumer',
   slots: Record<string, unknown>,
   base: string,
+  document: GatewayConfig,
 ): Problem[] {
   const problems: Problem[] = [];
   for (const [name, conf] of Object.entries(slots)) {
-    const result = plugins.check(scope, name, conf, `${base}/${name}`);
+    const result = plugins.check(scope, name, conf, `${base}/${name}`, document);
     if (result.ok) slots[name] = result.value;
     else problems.push(...result.problems);
   }
@@ -195,7 +197,7 @@ function semanticProblems(config: GatewayConfig, plugins?: PluginConfigChecker):
         if (bad) problems.push(bad);
       }
     });
-    if (plugins && route.plugins) problems.push(...checkSlots(plugins, 'route', route.plugins, `/routes/${i}/plugins`));
+    if (plugins && route.plugins) problems.push(...checkSlots(plugins, 'route', route.plugins, `/routes/${i}/plugins`, config));
   });
   config.upstreams.forEach((u, i) => {
     const b = u.balancer;
@@ -225,9 +227,9 @@ function semanticProblems(config: GatewayConfig, plugins?: PluginConfigChecker):
       });
   });
   if (plugins) {
-    problems.push(...checkSlots(plugins, 'global', config.plugins, '/plugins'));
+    problems.push(...checkSlots(plugins, 'global', config.plugins, '/plugins', config));
     config.consumers.forEach((c, i) => {
-      if (c.plugins) problems.push(...checkSlots(plugins, 'consumer', c.plugins, `/consumers/${i}/plugins`));
+      if (c.plugins) problems.push(...checkSlots(plugins, 'consumer', c.plugins, `/consumers/${i}/plugins`, config));
     });
   }
   return problems;

@@ -6,8 +6,9 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ConsumerConfig, RouteConfig } from '../config/schema';
-import type { ErrorCode } from '../errors';
+import type { ConsumerConfig, GatewayConfig, RouteConfig } from '../config/schema';
+import type { ErrorCode, Problem } from '../errors';
+import type { RateLimitStore } from './rate-limit/store';
 
 /** What a plugin may read and change about one request. Created once per request by the data plane. */
 export interface RequestContext {
@@ -35,6 +36,11 @@ export interface RequestContext {
   readonly responseHeaders: Record<string, string>;
   /** Per-request scratch space for plugins, keyed by plugin name. */
   readonly vars: Map<string, unknown>;
+  /**
+   * Cap on the request body in bytes (request-size-limit). The proxy counts the streamed body and,
+   * past the cap, aborts the upstream request and answers 413 GW_ERR_PAYLOAD_TOO_LARGE.
+   */
+  maxBodyBytes?: number;
 }
 
 /** An answer produced by a plugin instead of proxying. */
@@ -58,13 +64,33 @@ export interface PluginPhases<P> {
   log?(ctx: RequestContext, conf: P, status: number): void;
 }
 
-/** Services a plugin may use; chosen in one factory so plugins stay store-agnostic. */
+/** The logging a plugin needs (pino's signature); failures log their detail here, clients get a generic answer. */
+export interface PluginLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Services a plugin may use; chosen in one factory (`createPluginServices`) so plugins stay store-agnostic. */
 export interface PluginServices {
   /** Shared counter store (Redis or memory) for rate limiting; see plugins/rate-limit. */
+  readonly rateLimit?: RateLimitStore;
+  /** Where plugins log failure details; silent when absent. */
+  readonly logger?: PluginLogger;
   readonly [name: string]: unknown;
 }
 
-export interface GatewayPlugin<C = unknown, P = C> extends PluginPhases<P> {
+/** Where a plugin config being checked sits. */
+export interface PluginCheckContext {
+  readonly scope: 'global' | 'route' | 'consumer';
+  /** JSON path of the slot, e.g. `/routes/3/plugins/cors`. */
+  readonly path: string;
+  /** The whole (schema-valid, defaults-filled) document, for references to upstreams or consumers. */
+  readonly document?: GatewayConfig;
+}
+
+export interface GatewayPlugin<C = unknown, P = C, K = unknown> extends PluginPhases<P> {
   readonly name: string;
   /** Higher runs first within a phase. */
   readonly priority: number;
@@ -72,6 +98,14 @@ export interface GatewayPlugin<C = unknown, P = C> extends PluginPhases<P> {
   readonly schema: TSchema;
   /** Schema of the per-consumer config (credentials), if the plugin takes one. */
   readonly consumerSchema?: TSchema;
+  /**
+   * Checks a schema cannot express (regular expressions, CIDRs, references to upstreams), on the
+   * defaults-filled config; `path` is the slot's JSON path. May return a normalised config (key-auth
+   * replaces a plain key by its hash) that replaces the slot's value.
+   */
+  check?(conf: C, ctx: PluginCheckContext): Problem[] | { value: C };
+  /** Like `check`, for a consumer's config of this plugin. */
+  checkConsumer?(conf: K, ctx: PluginCheckContext): Problem[] | { value: K };
   /**
    * Turns a validated config into what the handlers use (compiled regexes, CIDR sets, hashed keys);
    * runs once per config load. Defaults to the config itself.

@@ -18,6 +18,7 @@ export const DEFAULT_STATUS_PORT = 9190;
 export const DEFAULT_DEREGISTRATION_DELAY_MS = 5_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 export const DEFAULT_POLL_INTERVAL_MS = 5_000;
+export const DEFAULT_RATE_LIMIT_BUDGET_MS = 5;
 export const DEFAULT_CONFIG_RETENTION = 100;
 export const DEFAULT_DROP_GUARD_PERCENT = 50;
 export const DEFAULT_ADMIN_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
@@ -48,6 +49,24 @@ export const Settings = Type.Object(
     redisUrl: env(
       'REDIS_URL',
       Type.Optional(Type.String({ minLength: 1, description: 'Redis URL for shared rate-limit state (`rediss://` with AUTH for ElastiCache); unset means in-memory.' })),
+    ),
+    redisCluster: env('REDIS_CLUSTER', Type.Boolean({ default: false, description: 'Treat `REDIS_URL` as a Redis Cluster seed node (ElastiCache cluster mode enabled).' })),
+    redisKeyPrefix: env(
+      'GATEHOUSE_REDIS_PREFIX',
+      Type.String({ minLength: 1, maxLength: 64, default: 'gatehouse:', description: 'Prefix of every Redis key Gatehouse writes; lets several gateways share one Redis.' }),
+    ),
+    rateLimitBudgetMs: env(
+      'GATEHOUSE_RATE_LIMIT_BUDGET_MS',
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000,
+        default: DEFAULT_RATE_LIMIT_BUDGET_MS,
+        description: 'Longest wait for Redis per rate-limit decision; past it the node decides with its local limiter.',
+      }),
+    ),
+    rateLimitNodeCount: env(
+      'GATEHOUSE_RATE_LIMIT_NODES',
+      Type.Integer({ minimum: 1, maximum: 10_000, default: 1, description: 'Data plane nodes sharing the limits; while Redis is unreachable each node allows limit ÷ this.' }),
     ),
     dataDir: env('GATEHOUSE_DATA_DIR', Type.String({ minLength: 1, default: '.gatehouse', description: 'Directory for the embedded store, the generated admin token and the last-known-good config.' })),
     deregistrationDelayMs: env(

@@ -1,0 +1,72 @@
+/**
+ * proxy-rewrite: changes what is sent upstream: the path (a fixed `uri`, or a regular expression
+ * with `$1`-style replacement applied to the path the route would forward) and the Host header.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { Problem } from '../errors';
+import type { GatewayPlugin } from './plugin';
+
+export const ProxyRewriteSchema = Type.Object(
+  {
+    uri: Type.Optional(Type.String({ pattern: '^/', maxLength: 2048, description: 'path sent upstream instead' })),
+    regex: Type.Optional(
+      Type.Object(
+        {
+          pattern: Type.String({ minLength: 1, maxLength: 1024, description: 'regular expression matched against the forwarded path' }),
+          replacement: Type.String({ maxLength: 2048, description: 'replacement; $1, $2… are the groups' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    host: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$', maxLength: 260, description: 'Host header sent upstream' })),
+  },
+  { additionalProperties: false },
+);
+
+export type ProxyRewriteConfig = Static<typeof ProxyRewriteSchema>;
+
+interface PreparedProxyRewrite {
+  readonly uri?: string;
+  readonly regex?: RegExp;
+  readonly replacement: string;
+  readonly host?: string;
+}
+
+export const proxyRewrite: GatewayPlugin<ProxyRewriteConfig, PreparedProxyRewrite> = {
+  name: 'proxy-rewrite',
+  priority: 1008,
+  schema: ProxyRewriteSchema,
+
+  check(conf, { path }) {
+    const problems: Problem[] = [];
+    if (conf.uri !== undefined && conf.regex !== undefined)
+      problems.push({ path, message: 'uri and regex are both given.', fix: 'keep one of uri and regex.' });
+    if (conf.uri === undefined && conf.regex === undefined && conf.host === undefined)
+      problems.push({ path, message: 'nothing to rewrite.', fix: 'give uri, regex or host.' });
+    if (conf.regex) {
+      try {
+        new RegExp(conf.regex.pattern);
+      } catch (err) {
+        problems.push({ path: `${path}/regex/pattern`, message: `invalid regular expression: ${(err as Error).message}.`, fix: 'correct the expression (JavaScript syntax).' });
+      }
+    }
+    return problems;
+  },
+
+  prepare: (conf) => ({
+    uri: conf.uri,
+    regex: conf.regex ? new RegExp(conf.regex.pattern) : undefined,
+    replacement: conf.regex?.replacement ?? '',
+    host: conf.host,
+  }),
+
+  rewrite(ctx, conf) {
+    if (conf.uri !== undefined) ctx.upstreamPath = conf.uri;
+    else if (conf.regex) {
+      const rewritten = ctx.upstreamPath.replace(conf.regex, conf.replacement);
+      ctx.upstreamPath = rewritten.startsWith('/') ? rewritten : '/' + rewritten;
+    }
+    if (conf.host !== undefined) ctx.upstreamHost = conf.host;
+    return undefined;
+  },
+};

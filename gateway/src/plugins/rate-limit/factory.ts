@@ -1,0 +1,32 @@
+/** The one place that chooses the rate-limit store: Redis when a URL is configured, memory otherwise. */
+import { DEFAULT_RATE_LIMIT_BUDGET_MS } from '../../settings/schema';
+import type { PluginLogger } from '../plugin';
+import { MemoryRateLimitStore } from './local';
+import { createRedisClient, RedisRateLimitStore } from './redis';
+import type { RateLimitStore } from './store';
+
+export interface RateLimitStoreOptions {
+  readonly redisUrl?: string;
+  readonly redisCluster?: boolean;
+  readonly keyPrefix?: string;
+  readonly budgetMs?: number;
+  readonly nodeCount?: number;
+  readonly logger?: PluginLogger;
+  /** Tests shorten the probe interval to see recovery quickly. */
+  readonly breakerProbeIntervalMs?: number;
+}
+
+export const DEFAULT_KEY_PREFIX = 'gatehouse:';
+
+/** Creates the store the rate-limit plugin shares across routes and config versions. */
+export function createRateLimitStore(options: RateLimitStoreOptions = {}): RateLimitStore {
+  if (!options.redisUrl) return new MemoryRateLimitStore();
+  const client = createRedisClient(options.redisUrl, options.redisCluster);
+  return new RedisRateLimitStore(client, {
+    keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
+    budgetMs: options.budgetMs ?? DEFAULT_RATE_LIMIT_BUDGET_MS,
+    nodeCount: options.nodeCount ?? 1,
+    logger: options.logger,
+    breakerProbeIntervalMs: options.breakerProbeIntervalMs,
+  });
+}

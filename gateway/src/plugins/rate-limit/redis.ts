@@ -1,0 +1,182 @@
+/**
+ * The Redis-backed store: shared GCRA limits, one EVALSHA per decision. A decision never waits
+ * longer than the budget: past it (or on any error, or while the breaker is open) the node decides
+ * with its local limiter (limits ÷ node count), or denies where the route fails closed.
+ */
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { PluginLogger } from '../plugin';
+import { CircuitBreaker } from './breaker';
+import { LocalLimiter } from './local';
+import { degradedTotal, recordBreakerState } from './metrics';
+import { GCRA_COMMAND, GCRA_SCRIPT } from './script';
+import type { FailureMode, LimitSpec, RateLimitDecision, RateLimitStore } from './store';
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 1_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
+const MAX_RECONNECT_DELAY_MS = 1_000;
+const UNAVAILABLE_RETRY_MS = 1_000;
+const ERROR_LOG_INTERVAL_MS = 10_000;
+
+export interface RedisStoreOptions {
+  /** `redis://` or `rediss://` (TLS) URL, with `user:password@` for AUTH. */
+  readonly url: string;
+  /** Treat the URL as a Redis Cluster seed node. */
+  readonly cluster?: boolean;
+  readonly keyPrefix: string;
+  /** Longest wait for one decision. */
+  readonly budgetMs: number;
+  /** Nodes sharing the limits; the local fallback allows limit ÷ this. */
+  readonly nodeCount: number;
+  readonly logger?: PluginLogger;
+  readonly breakerFailures?: number;
+  readonly breakerProbeIntervalMs?: number;
+}
+
+type GcraClient = (Redis | Cluster) & {
+  [GCRA_COMMAND](numKeys: number, ...args: (string | number)[]): Promise<number[]>;
+};
+
+/** Connection options that keep a dead Redis from holding requests: no offline queue, fast timeouts. */
+function connectionOptions(url: URL): RedisOptions {
+  return {
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    tls: url.protocol === 'rediss:' ? { servername: url.hostname } : undefined,
+    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: DEFAULT_COMMAND_TIMEOUT_MS,
+    connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
+    enableAutoPipelining: true,
+  };
+}
+
+/** Creates the ioredis client (single node or Cluster) with the GCRA script defined on it. */
+export function createRedisClient(urlText: string, cluster = false): GcraClient {
+  const url = new URL(urlText);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new Error(`REDIS_URL must start with redis:// or rediss://, got "${url.protocol}//"`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = url.port ? Number(url.port) : 6379;
+  const options = connectionOptions(url);
+  const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), MAX_RECONNECT_DELAY_MS);
+  const client = cluster
+    ? new Cluster([{ host, port }], {
+        redisOptions: { ...options, db: undefined },
+        enableOfflineQueue: false,
+        enableAutoPipelining: true,
+        clusterRetryStrategy: retryStrategy,
+        // ElastiCache TLS certificates name the configuration endpoint, not the node IPs.
+        dnsLookup: (address, callback) => callback(null, address),
+      })
+    : new Redis({ ...options, host, port, retryStrategy });
+  client.defineCommand(GCRA_COMMAND, { lua: GCRA_SCRIPT });
+  return client as GcraClient;
+}
+
+/** Escapes the characters that would break a Cluster hash tag. */
+function tagSafe(key: string): string {
+  return /[{}%]/.test(key) ? key.replace(/[{}%]/g, (c) => encodeURIComponent(c)) : key;
+}
+
+export class RedisRateLimitStore implements RateLimitStore {
+  readonly kind = 'redis' as const;
+  readonly breaker: CircuitBreaker;
+  private readonly local = new LocalLimiter();
+  private lastErrorLog = -Infinity;
+
+  constructor(
+    private readonly client: GcraClient,
+    private readonly options: Omit<RedisStoreOptions, 'url' | 'cluster'>,
+  ) {
+    this.breaker = new CircuitBreaker({
+      failures: options.breakerFailures,
+      probeIntervalMs: options.breakerProbeIntervalMs,
+      onChange: (state) => {
+        recordBreakerState(state);
+        options.logger?.[state === 'open' ? 'warn' : 'info']({ breaker: state }, `rate-limit Redis breaker ${state}`);
+      },
+    });
+    recordBreakerState('closed');
+    client.on('error', (err: Error) => this.logError('connection', err));
+  }
+
+  decide(key: string, limits: readonly LimitSpec[], onFailure: FailureMode): RateLimitDecision | Promise<RateLimitDecision> {
+    if (!this.breaker.allow()) return this.fallback('breaker-open', key, limits, onFailure);
+    const args: (string | number)[] = [];
+    const tag = `${this.options.keyPrefix}rl:{${tagSafe(key)}}:`;
+    for (const l of limits) args.push(tag + l.id);
+    for (const l of limits) {
+      const interval = (l.windowMs * 1000) / l.count;
+      args.push(interval, interval * l.burst);
+    }
+    return new Promise<RateLimitDecision>((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.breaker.failure();
+        resolve(this.fallback('timeout', key, limits, onFailure));
+      }, this.options.budgetMs);
+      this.client[GCRA_COMMAND](limits.length, ...args).then(
+        (reply) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          this.breaker.success();
+          resolve(fromReply(reply, limits));
+        },
+        (err: Error) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          this.breaker.failure();
+          this.logError('command', err);
+          resolve(this.fallback('error', key, limits, onFailure));
+        },
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    this.local.close();
+    this.client.disconnect();
+  }
+
+  private fallback(reason: string, key: string, limits: readonly LimitSpec[], onFailure: FailureMode): RateLimitDecision {
+    degradedTotal.labels(reason).inc();
+    if (onFailure === 'deny')
+      return { allowed: false, limit: limits[0]!.count, windowMs: limits[0]!.windowMs, remaining: 0, resetMs: UNAVAILABLE_RETRY_MS, retryAfterMs: UNAVAILABLE_RETRY_MS, source: 'unavailable' };
+    return this.local.decide(key, limits, this.options.nodeCount, 'local');
+  }
+
+  private logError(kind: string, err: Error): void {
+    const now = performance.now();
+    if (now - this.lastErrorLog < ERROR_LOG_INTERVAL_MS) return;
+    this.lastErrorLog = now;
+    this.options.logger?.warn({ err: err.message, kind }, 'rate-limit Redis unavailable; deciding locally');
+  }
+}
+
+/** Reads the script's reply: the rejecting limit with the longest wait, or the limit with least left. */
+function fromReply(reply: number[], limits: readonly LimitSpec[]): RateLimitDecision {
+  const allowed = reply[0] === 1;
+  let best = 0;
+  for (let i = 1; i < limits.length; i++) {
+    const o = 1 + 4 * i;
+    const b = 1 + 4 * best;
+    if (allowed ? reply[o + 1]! < reply[b + 1]! : reply[o]! === 0 && (reply[b]! !== 0 || reply[o + 3]! > reply[b + 3]!)) best = i;
+  }
+  const o = 1 + 4 * best;
+  const l = limits[best]!;
+  return {
+    allowed,
+    limit: l.count,
+    windowMs: l.windowMs,
+    remaining: allowed ? reply[o + 1]! : 0,
+    resetMs: reply[o + 2]!,
+    retryAfterMs: allowed ? 0 : reply[o + 3]!,
+    source: 'redis',
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The Redis side of a decision: GCRA over every limit of a request in one atomic script, so a
+ * decision is one round trip (EVALSHA; ioredis falls back to EVAL on NOSCRIPT). Time comes from the
+ * Redis server (TIME), so nodes with skewed clocks still share one timeline.
+ *
+ * KEYS[i]: the counter of limit i (all keys of one call share a hash tag: one Cluster slot).
+ * ARGV[2i-1], ARGV[2i]: emission interval and burst tolerance of limit i, in microseconds.
+ * Returns { all_allowed, then per limit: allowed, remaining, reset_ms, retry_after_ms }.
+ * A request rejected by one limit consumes none.
+ */
+export const GCRA_SCRIPT = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local result = { 1 }
+local next_tats = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local tau = tonumber(ARGV[2 * i])
+  local tat = now
+  local stored = redis.call('GET', KEYS[i])
+  if stored then
+    tat = tonumber(stored)
+    if tat < now then tat = now end
+  end
+  local next_tat = tat + interval
+  local allow_at = next_tat - tau
+  if now < allow_at then
+    result[1] = 0
+    result[#result + 1] = 0
+    result[#result + 1] = 0
+    result[#result + 1] = math.ceil((tat - now) / 1000)
+    result[#result + 1] = math.ceil((allow_at - now) / 1000)
+  else
+    next_tats[i] = next_tat
+    result[#result + 1] = 1
+    result[#result + 1] = math.floor((tau - (next_tat - now)) / interval + 0.000001)
+    result[#result + 1] = math.ceil((next_tat - now) / 1000)
+    result[#result + 1] = 0
+  end
+end
+if result[1] == 1 then
+  for i = 1, #KEYS do
+    redis.call('SET', KEYS[i], string.format('%.0f', next_tats[i]), 'PX', math.ceil((next_tats[i] - now) / 1000) + 1)
+  end
+end
+return result
+`;
+
+/** Name under which the script is defined on the ioredis client. */
+export const GCRA_COMMAND = 'gatehouseGcra';

@@ -1,0 +1,121 @@
+/**
+ * The known plugins, seen from the two sides that use them: the config validator (checks every
+ * plugin slot against the plugin's schema, fills defaults) and the snapshot compiler (builds each
+ * route's chain, preparing every plugin config once per config load).
+ */
+import type { GatewayConfig, RouteConfig } from '../config/schema';
+import { validateAgainst, type PluginConfigChecker, type ValidationResult } from '../config/validate';
+import type { PluginChain, PluginChainFactory } from '../data-plane/types';
+import { GatehouseError, type Problem } from '../errors';
+import { buildChain, type ConfiguredPlugin } from './chain';
+import type { GatewayPlugin, PluginServices } from './plugin';
+
+// The registry holds plugins of every config type; each plugin only ever sees its own config.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPlugin = GatewayPlugin<any, any, any>;
+
+type Scope = 'global' | 'route' | 'consumer';
+
+/** Validates plugin slots: unknown names, schema (defaults filled), then the plugin's own checks. */
+export class PluginCatalogue implements PluginConfigChecker {
+  private readonly byName: ReadonlyMap<string, AnyPlugin>;
+
+  constructor(readonly plugins: readonly AnyPlugin[]) {
+    this.byName = new Map(plugins.map((p) => [p.name, p]));
+  }
+
+  get names(): string[] {
+    return [...this.byName.keys()].sort();
+  }
+
+  get(name: string): AnyPlugin | undefined {
+    return this.byName.get(name);
+  }
+
+  check(scope: Scope, name: string, config: unknown, path: string, document?: GatewayConfig): ValidationResult<unknown> {
+    const plugin = this.byName.get(name);
+    if (!plugin)
+      return fail({ path, message: `unknown plugin "${name}".`, fix: `use one of the known plugins: ${this.names.join(', ')}.` });
+    if (scope === 'consumer') {
+      if (!plugin.consumerSchema) {
+        const takers = this.plugins.filter((p) => p.consumerSchema).map((p) => p.name).sort();
+        return fail({
+          path,
+          message: `plugin "${name}" takes no per-consumer config.`,
+          fix: `remove it from the consumer; consumers configure only ${takers.join(', ')}.`,
+        });
+      }
+      const shaped = validateAgainst<unknown>(plugin.consumerSchema, config, path);
+      if (!shaped.ok || !plugin.checkConsumer) return shaped;
+      return settle(plugin.checkConsumer(shaped.value, { scope, path, document }), shaped.value);
+    }
+    const shaped = validateAgainst<unknown>(plugin.schema, config, path);
+    if (!shaped.ok || !plugin.check) return shaped;
+    return settle(plugin.check(shaped.value, { scope, path, document }), shaped.value);
+  }
+}
+
+function fail(problem: Problem): ValidationResult<unknown> {
+  return { ok: false, problems: [problem] };
+}
+
+function settle(result: Problem[] | { value: unknown }, shaped: unknown): ValidationResult<unknown> {
+  if (Array.isArray(result)) return result.length ? { ok: false, problems: result } : { ok: true, value: shaped };
+  return { ok: true, value: result.value };
+}
+
+/**
+ * Builds route chains. Global and route slots merge by plugin name (the route's config replaces the
+ * global one). Global configs are prepared once per config document; route configs once per route.
+ */
+export class PluginChainBuilder implements PluginChainFactory {
+  private preparedGlobals = new WeakMap<GatewayConfig, Map<string, unknown>>();
+
+  constructor(
+    private readonly catalogue: PluginCatalogue,
+    private readonly services: PluginServices,
+  ) {}
+
+  forRoute(route: RouteConfig, config: GatewayConfig): PluginChain {
+    const globals = config.plugins ?? {};
+    const own = route.plugins ?? {};
+    const names = new Set([...Object.keys(globals), ...Object.keys(own)]);
+    if (names.size === 0) return buildChain([]);
+    const configured: ConfiguredPlugin[] = [];
+    for (const name of names) {
+      const plugin = this.catalogue.get(name);
+      if (!plugin) throw invalid(`/routes/${route.id}/plugins/${name}`, `unknown plugin "${name}".`, `use one of: ${this.catalogue.names.join(', ')}.`);
+      const conf = name in own ? this.prepare(plugin, own[name], config, route) : this.prepareGlobal(plugin, globals[name], config);
+      configured.push({ plugin, conf });
+    }
+    return buildChain(configured, this.services.logger);
+  }
+
+  dispose(): void {
+    this.preparedGlobals = new WeakMap();
+  }
+
+  private prepareGlobal(plugin: AnyPlugin, raw: unknown, config: GatewayConfig): unknown {
+    let cache = this.preparedGlobals.get(config);
+    if (!cache) {
+      cache = new Map();
+      this.preparedGlobals.set(config, cache);
+    }
+    if (!cache.has(plugin.name)) cache.set(plugin.name, this.prepare(plugin, raw, config, undefined));
+    return cache.get(plugin.name);
+  }
+
+  private prepare(plugin: AnyPlugin, raw: unknown, config: GatewayConfig, route: RouteConfig | undefined): unknown {
+    // Normally a no-op re-check of a validated document; it guarantees defaults even for a config
+    // compiled without the checker, and fails compilation instead of running a half-valid plugin.
+    const path = route ? `/routes/${route.id}/plugins/${plugin.name}` : `/plugins/${plugin.name}`;
+    const checked = this.catalogue.check(route ? 'route' : 'global', plugin.name, raw, path, config);
+    if (!checked.ok) throw new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, checked.problems);
+    const conf = checked.value;
+    return plugin.prepare ? plugin.prepare(conf, { route, consumers: config.consumers ?? [], services: this.services }) : conf;
+  }
+}
+
+function invalid(path: string, message: string, fix: string): GatehouseError {
+  return new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, [{ path, message, fix }]);
+}
