@@ -1,0 +1,25 @@
+/** The `RequestContext` plugins read and change; built only for routes that have plugins. */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RouteConfig, ConsumerConfig } from '../../config/schema';
+import type { RequestContext } from '../../plugins/plugin';
+
+export class ProxyRequestContext implements RequestContext {
+  upstreamHost?: string;
+  upstreamOverride?: string;
+  consumer?: ConsumerConfig;
+  maxBodyBytes?: number;
+  readonly responseHeaders: Record<string, string> = {};
+  readonly vars = new Map<string, unknown>();
+
+  constructor(
+    readonly requestId: string,
+    readonly method: string,
+    readonly path: string,
+    readonly query: string,
+    readonly headers: IncomingHttpHeaders,
+    readonly remoteAddress: string,
+    readonly route: RouteConfig,
+    readonly params: Readonly<Record<string, string>>,
+    public upstreamPath: string,
+  ) {}
+}

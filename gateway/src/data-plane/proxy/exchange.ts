@@ -1,0 +1,314 @@
+/**
+ * One proxied request: route it on the generation it started with, run the route's plugin phases,
+ * pick a target, forward with undici (bodies stream both ways, with backpressure), retry idempotent
+ * requests on another target, and answer errors as JSON. One object per request, and it is also the
+ * undici dispatch handler, the balancer's pick input and the access-log record, so the hot path
+ * allocates little beyond it.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import { Errors, type ErrorCode } from '../../errors';
+import { normalisePath } from '../path';
+import type { DataPlane, Generation } from '../runtime';
+import type { AttemptOutcome, CompiledRoute, PickInput, TargetHandle, UpstreamPool } from '../types';
+import { answerError, answerPlugin } from './answer';
+import { BodyLimit, limitBody } from './body-limit';
+import { ProxyRequestContext } from './context';
+import { classifyFailure, IDEMPOTENT_METHODS } from './errors';
+import { forwardRequestHeaders, forwardResponseHeaders, headersObject, type RequestHeaderFacts } from './headers';
+import type { AccessLog, AccessRecord, RequestMetrics } from './ports';
+import { requestIdFor } from './request-id';
+
+/** Status recorded (metrics, access log) when the client leaves before the response began. */
+export const CLIENT_CLOSED_STATUS = 499;
+
+export interface ProxyDeps {
+  readonly dataPlane: DataPlane;
+  readonly log: Logger;
+  readonly metrics?: RequestMetrics;
+  readonly accessLog?: AccessLog;
+}
+
+const CLIENT_GONE = new Error('the client closed the connection');
+const EMPTY: string[] = [];
+
+export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, AccessRecord, RequestHeaderFacts {
+  // RequestHeaderFacts, filled while the headers are copied.
+  clientHost: string | undefined = undefined;
+  hasBody = false;
+  contentLength = -1;
+  // AccessRecord and PickInput.
+  requestId = '';
+  readonly method: string;
+  logPath = '';
+  path = '';
+  route: CompiledRoute | undefined = undefined;
+  targetKey: string | undefined = undefined;
+  status = 0;
+  latencyMs = 0;
+  readonly clientIp: string;
+  /** Set when the client sent `Expect: 100-continue`: `100 Continue` goes out just before forwarding. */
+  expectContinue = false;
+
+  private readonly started = performance.now();
+  private generation: Generation | undefined = undefined;
+  private pool: UpstreamPool | undefined = undefined;
+  private target: TargetHandle | undefined = undefined;
+  private forwardHeaders: string[] = EMPTY;
+  private ctx: ProxyRequestContext | undefined = undefined;
+  private upstreamPath = '';
+  private body: Readable | null = null;
+  private limiter: BodyLimit | undefined = undefined;
+  private triesLeft = 0;
+  private tried: Set<TargetHandle> | undefined = undefined;
+  private abortUpstream: ((err?: Error) => void) | undefined = undefined;
+  private resumeUpstream: (() => void) | undefined = undefined;
+  private attemptOpen = false;
+  private closed = false;
+
+  constructor(
+    private readonly deps: ProxyDeps,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {
+    this.method = req.method ?? 'GET';
+    this.clientIp = req.socket.remoteAddress ?? '';
+  }
+
+  /** The incoming headers (what balancers hash on). */
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers;
+  }
+
+  /** Handles the request to the end; never throws. */
+  run(): void {
+    const { req, res, deps } = this;
+    res.once('close', this.onClientClose);
+    deps.metrics?.requestStarted();
+    this.requestId = requestIdFor(req.headers['x-request-id']);
+    const generation = deps.dataPlane.generation;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    this.logPath = rawPath;
+    if (!generation) return this.fail('GW_ERR_NOT_READY');
+    generation.acquire();
+    this.generation = generation;
+    const normalised = normalisePath(rawPath);
+    if (!normalised.ok) {
+      deps.log.debug({ requestId: this.requestId, reason: normalised.reason }, 'bad request path');
+      return this.fail('GW_ERR_BAD_PATH');
+    }
+    this.path = this.logPath = normalised.path;
+    const match = generation.snapshot.match(this.method, req.headers.host, this.path, req.headers);
+    if (!match) return this.fail('GW_ERR_NO_ROUTE');
+    const route = (this.route = match.route);
+    const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    this.forwardHeaders = forwardRequestHeaders(req.rawHeaders, this.clientIp, proto, this.requestId, this);
+    const query = q < 0 ? '' : url.slice(q);
+    if (route.plugins.empty) {
+      this.upstreamPath = route.forwardPath(this.path, match.params) + query;
+      this.proxyTo(route.upstream);
+    } else {
+      void this.runPlugins(route, match.params, query);
+    }
+  }
+
+  private async runPlugins(route: CompiledRoute, params: Readonly<Record<string, string>>, query: string): Promise<void> {
+    const ctx = new ProxyRequestContext(
+      this.requestId,
+      this.method,
+      this.path,
+      query.slice(1),
+      headersObject(this.forwardHeaders),
+      this.clientIp,
+      route.config,
+      params,
+      route.forwardPath(this.path, params),
+    );
+    this.ctx = ctx;
+    try {
+      let answer = await route.plugins.rewrite(ctx);
+      if (!answer && !this.closed) answer = await route.plugins.access(ctx);
+      if (this.closed) return;
+      if (answer) {
+        this.status = answer.status;
+        answerPlugin(this.res, answer, this.requestId, this.deps.dataPlane.isDraining, ctx.responseHeaders);
+        return;
+      }
+    } catch (err) {
+      this.deps.log.error({ err, requestId: this.requestId, route: route.id }, 'plugin failed');
+      return this.fail('GW_ERR_INTERNAL');
+    }
+    this.upstreamPath = ctx.upstreamPath + query;
+    const pool = ctx.upstreamOverride === undefined ? route.upstream : this.generation!.snapshot.upstream(ctx.upstreamOverride);
+    if (!pool) {
+      this.deps.log.error({ requestId: this.requestId, route: route.id, upstream: ctx.upstreamOverride }, 'a plugin chose an unknown upstream');
+      return this.fail('GW_ERR_INTERNAL');
+    }
+    if (ctx.maxBodyBytes !== undefined && this.hasBody && this.contentLength > ctx.maxBodyBytes) return this.fail('GW_ERR_PAYLOAD_TOO_LARGE');
+    this.proxyTo(pool);
+  }
+
+  private proxyTo(pool: UpstreamPool): void {
+    this.pool = pool;
+    const retries = pool.config.retries;
+    this.triesLeft = retries > 0 && !this.hasBody && IDEMPOTENT_METHODS.has(this.method) ? retries : 0;
+    const target = pool.pick(this, undefined);
+    if (!target) return this.fail('GW_ERR_NO_HEALTHY_TARGET');
+    if (this.hasBody) {
+      if (this.expectContinue) this.res.writeContinue();
+      const limit = this.ctx?.maxBodyBytes;
+      this.body = limit === undefined ? this.req : (this.limiter = limitBody(this.req, limit));
+    }
+    this.attempt(target);
+  }
+
+  private attempt(target: TargetHandle): void {
+    const timeouts = this.route!.timeouts;
+    this.target = target;
+    this.targetKey = target.key;
+    const host = this.hostFor(target);
+    let headers: string[] | IncomingHttpHeaders;
+    if (this.ctx) {
+      this.ctx.headers.host = host;
+      headers = this.ctx.headers;
+    } else {
+      this.forwardHeaders[1] = host;
+      headers = this.forwardHeaders;
+    }
+    this.pool!.begin(target);
+    this.attemptOpen = true;
+    target.dispatcher.dispatch(
+      {
+        origin: target.origin,
+        method: this.method as Dispatcher.HttpMethod,
+        path: this.upstreamPath,
+        headers: headers as Dispatcher.DispatchOptions['headers'],
+        body: this.body,
+        headersTimeout: timeouts.requestMs,
+        bodyTimeout: timeouts.idleMs,
+      },
+      this,
+    );
+  }
+
+  private hostFor(target: TargetHandle): string {
+    const override = this.ctx?.upstreamHost;
+    if (override !== undefined) return override;
+    if (this.route!.config.preserveHost && this.clientHost !== undefined) return this.clientHost;
+    return target.origin.slice(target.origin.indexOf('//') + 2);
+  }
+
+  // undici dispatch handler (the callback API undici runs natively, so no adapter sits in between).
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.closed) abort(CLIENT_GONE);
+    else this.abortUpstream = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true;
+    this.status = statusCode;
+    this.resumeUpstream = resume;
+    const headers = forwardResponseHeaders(rawHeaders, this.requestId, this.deps.dataPlane.isDraining);
+    const ctx = this.ctx;
+    if (ctx) {
+      Object.assign(headers, ctx.responseHeaders);
+      this.route!.plugins.responseHeaders(ctx, statusCode, headers);
+    }
+    try {
+      this.res.writeHead(statusCode, headers);
+    } catch (err) {
+      // Headers Node refuses to send (invalid characters): the client gets a 502 instead.
+      this.triesLeft = 0;
+      this.abortUpstream?.(err as Error);
+      return false;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.onDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    this.endAttempt(this.status >= 500 ? 'server-error' : 'success');
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    if (this.closed) {
+      // The client left; the target did nothing wrong.
+      this.endAttempt('success');
+      return;
+    }
+    if (this.limiter?.exceeded) {
+      this.endAttempt('success');
+      return this.fail('GW_ERR_PAYLOAD_TOO_LARGE');
+    }
+    const failure = classifyFailure(err);
+    this.endAttempt(failure.outcome);
+    if (this.res.headersSent) {
+      // Mid-response: the only honest signal left is to cut the client connection.
+      this.deps.log.warn({ err, requestId: this.requestId, route: this.route?.id, target: this.targetKey }, 'upstream response failed mid-body');
+      this.res.destroy(err);
+      return;
+    }
+    if (failure.retryable && this.triesLeft > 0) {
+      this.triesLeft--;
+      (this.tried ??= new Set()).add(this.target!);
+      const next = this.pool!.pick(this, this.tried);
+      if (next) {
+        this.deps.log.debug({ err, requestId: this.requestId, failed: this.targetKey, next: next.key }, 'retrying on another target');
+        return this.attempt(next);
+      }
+    }
+    this.deps.log.warn({ err, requestId: this.requestId, route: this.route?.id, target: this.targetKey }, 'upstream request failed');
+    this.fail(failure.code);
+  }
+
+  private endAttempt(outcome: AttemptOutcome): void {
+    if (!this.attemptOpen) return;
+    this.attemptOpen = false;
+    this.pool!.end(this.target!, outcome);
+  }
+
+  private readonly onDrain = (): void => {
+    this.resumeUpstream?.();
+  };
+
+  /** Answers with the standard error JSON (when nothing was sent yet). */
+  private fail(code: ErrorCode): void {
+    if (this.closed || this.res.headersSent) return;
+    this.status = Errors[code].status;
+    // Past the size cap the rest of the body is not worth reading: the connection closes instead.
+    const closing = this.deps.dataPlane.isDraining || code === 'GW_ERR_PAYLOAD_TOO_LARGE';
+    answerError(this.res, code, this.requestId, closing, this.ctx?.responseHeaders);
+  }
+
+  /** Runs once per request, whether it completed, failed or the client went away. */
+  private readonly onClientClose = (): void => {
+    this.closed = true;
+    if (!this.res.writableFinished) {
+      if (this.attemptOpen) this.abortUpstream?.(CLIENT_GONE);
+      if (!this.res.headersSent) this.status = CLIENT_CLOSED_STATUS;
+    }
+    this.latencyMs = performance.now() - this.started;
+    const { deps } = this;
+    deps.metrics?.requestFinished(this.route, this.status, this.latencyMs);
+    deps.accessLog?.record(this);
+    if (this.ctx) {
+      try {
+        this.route!.plugins.log(this.ctx, this.status);
+      } catch (err) {
+        deps.log.error({ err, requestId: this.requestId, route: this.route?.id }, 'plugin log phase failed');
+      }
+    }
+    this.generation?.release();
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * Prometheus metrics of one data plane (prefix `gatehouse_`). The hot path only touches label-bound
+ * children cached per route and a plain in-flight counter; everything that reads state (target
+ * health, in-flight) is computed when Prometheus scrapes.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ConfigObserver } from '../runtime';
+import type { RequestMetrics } from '../proxy';
+import type { CompiledRoute, ConfigMeta, Snapshot } from '../types';
+
+export const METRICS_PREFIX = 'gatehouse_';
+/** Latency buckets in seconds: 1 ms to 30 s. */
+export const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Label for requests that matched no route. */
+export const NO_ROUTE_LABEL = '';
+
+const STATUS_CLASSES = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
+interface RouteSeries {
+  readonly byClass: ReturnType<Counter<'route' | 'status_class'>['labels']>[];
+  readonly latency: ReturnType<Histogram<'route'>['labels']>;
+}
+
+export interface GatewayMetricsOptions {
+  /** The running snapshot, read at scrape time. */
+  readonly snapshot: () => Snapshot | undefined;
+  /** Also export Node.js process metrics (memory, event loop lag). Default true. */
+  readonly processMetrics?: boolean;
+}
+
+export class GatewayMetrics implements RequestMetrics, ConfigObserver {
+  readonly registry = new Registry();
+  private inFlight = 0;
+  private readonly requests: Counter<'route' | 'status_class'>;
+  private readonly latency: Histogram<'route'>;
+  private readonly configVersion: Gauge;
+  private readonly configReloads: Counter<'source'>;
+  private readonly configFailures: Counter<'source'>;
+  private readonly series = new Map<string, RouteSeries>();
+
+  constructor(options: GatewayMetricsOptions) {
+    const registers = [this.registry];
+    const p = METRICS_PREFIX;
+    this.requests = new Counter({ name: `${p}requests_total`, help: 'Requests handled, by route id and status class.', labelNames: ['route', 'status_class'], registers });
+    this.latency = new Histogram({ name: `${p}request_duration_seconds`, help: 'Time from request to the end of the response, by route id.', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers });
+    this.configVersion = new Gauge({ name: `${p}config_version`, help: 'Version of the running config (0 before the first).', registers });
+    this.configVersion.set(0);
+    this.configReloads = new Counter({ name: `${p}config_reloads_total`, help: 'Config versions applied, by source.', labelNames: ['source'], registers });
+    this.configFailures = new Counter({ name: `${p}config_reload_failures_total`, help: 'Config versions rejected (invalid or not compilable), by source.', labelNames: ['source'], registers });
+    const self = this;
+    new Gauge({ name: `${p}requests_in_flight`, help: 'Requests being handled now.', registers, collect() { this.set(self.inFlight); } });
+    new Gauge({
+      name: `${p}upstream_target_healthy`,
+      help: 'Whether the balancer considers an upstream target healthy (1) or ejected (0).',
+      labelNames: ['upstream', 'target'],
+      registers,
+      collect() {
+        this.reset();
+        forEachTarget(options.snapshot(), (upstream, target, healthy) => this.set({ upstream, target }, healthy ? 1 : 0));
+      },
+    });
+    new Gauge({
+      name: `${p}upstream_target_in_flight`,
+      help: 'Requests in flight to an upstream target.',
+      labelNames: ['upstream', 'target'],
+      registers,
+      collect() {
+        this.reset();
+        forEachTarget(options.snapshot(), (upstream, target, _healthy, inFlight) => this.set({ upstream, target }, inFlight));
+      },
+    });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: p });
+  }
+
+  requestStarted(): void {
+    this.inFlight++;
+  }
+
+  requestFinished(route: CompiledRoute | undefined, status: number, latencyMs: number): void {
+    this.inFlight--;
+    const id = route === undefined ? NO_ROUTE_LABEL : route.id;
+    let s = this.series.get(id);
+    if (s === undefined) {
+      s = { byClass: STATUS_CLASSES.map((c) => this.requests.labels(id, c)), latency: this.latency.labels(id) };
+      this.series.set(id, s);
+    }
+    const cls = (status / 100) | 0;
+    s.byClass[cls >= 1 && cls <= 5 ? cls : 5].inc();
+    s.latency.observe(latencyMs / 1000);
+  }
+
+  applied(meta: ConfigMeta): void {
+    this.configVersion.set(meta.version);
+    this.configReloads.labels(meta.source).inc();
+  }
+
+  rejected(meta: ConfigMeta): void {
+    this.configFailures.labels(meta.source).inc();
+  }
+}
+
+function forEachTarget(snapshot: Snapshot | undefined, fn: (upstream: string, target: string, healthy: boolean, inFlight: number) => void): void {
+  if (!snapshot) return;
+  for (const u of snapshot.config.upstreams) {
+    const pool = snapshot.upstream(u.id);
+    if (pool) for (const t of pool.targets) fn(u.id, t.key, t.healthy, t.inFlight);
+  }
+}

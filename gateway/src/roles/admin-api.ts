@@ -1,0 +1,72 @@
+/**
+ * The admin API part of a role (control plane and standalone): the server over the store, its
+ * tokens, and the S3 backup of every version it commits.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { s3Client } from '../config/sources';
+import { buildAdminServer, ConfigBackup, ensureAdminTokenFile, parseTokenEntries, type TokenEntry } from '../control-plane';
+import type { PluginRegistry } from '../data-plane';
+import { GatehouseError } from '../errors';
+import { envName, type GatehouseSettings } from '../settings';
+import type { ConfigStore } from '../store';
+import type { Closable } from './node';
+import { s3LocationFrom } from './store-sync';
+
+export interface AdminPartOptions {
+  settings: GatehouseSettings;
+  log: Logger;
+  store: ConfigStore;
+  registry: Registry;
+  plugins?: PluginRegistry;
+  /** Standalone: generate `<dataDir>/admin-token` at first start. */
+  generateToken: boolean;
+}
+
+export interface AdminPart {
+  admin: FastifyInstance;
+  backup: ConfigBackup | undefined;
+  parts: Closable[];
+}
+
+/** Builds the admin API (not listening) and starts the S3 backup when a bucket is set. */
+export async function buildAdminPart(options: AdminPartOptions): Promise<AdminPart> {
+  const { settings, log } = options;
+  const tokens: TokenEntry[] = parseTokenEntries(settings.adminTokens);
+  if (options.generateToken) {
+    const file = await ensureAdminTokenFile(settings.dataDir);
+    tokens.push(file.entry);
+    log.info({ path: file.path, created: file.created }, 'admin API token: read it from this file (mode 0600)');
+  }
+  if (!tokens.length)
+    throw new GatehouseError('GW_ERR_SETTINGS_INVALID', undefined, [
+      {
+        path: '/settings/adminTokens',
+        message: `the control plane has no admin token, so nobody could use its admin API (${envName('adminTokens')} is empty).`,
+        fix: `make one with \`npx tsx gateway/src/control-plane/auth/new-token.ts admin\` and set ${envName('adminTokens')} to the printed entry.`,
+      },
+    ]);
+  const location = s3LocationFrom(settings);
+  const client = location && s3Client(location);
+  const backup = client && location ? new ConfigBackup({ store: options.store, client, location, logger: log.child({ part: 'backup' }), registry: options.registry }) : undefined;
+  const admin = buildAdminServer({
+    store: options.store,
+    tokens,
+    bodyLimitBytes: settings.adminBodyLimitBytes,
+    dropGuardPercent: settings.dropGuardPercent,
+    plugins: options.plugins?.checker,
+    onCommit: () => backup?.trigger(),
+    logger: log.child({ part: 'admin' }),
+  });
+  backup?.start();
+  const parts: Closable[] = [
+    {
+      close: async () => {
+        await backup?.stop();
+        client?.destroy();
+      },
+    },
+  ];
+  return { admin, backup, parts };
+}

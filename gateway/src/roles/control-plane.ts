@@ -1,0 +1,39 @@
+/**
+ * Role `control-plane`: the admin API over PostgreSQL (`DATABASE_URL`), migrations at start-up, the
+ * S3 backup of every version, and a status listener (`/healthz`, `/readyz`, `/metrics` with the
+ * backup lag). It serves no proxy traffic. Nothing listens yet: `main.ts` does that.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { buildStatusServer, type PluginRegistry } from '../data-plane';
+import { GatehouseError } from '../errors';
+import { envName, type GatehouseSettings } from '../settings';
+import { openConfigStore } from '../store';
+import { buildAdminPart } from './admin-api';
+import type { Closable } from './node';
+
+export interface ControlPlaneNode {
+  readonly admin: FastifyInstance;
+  readonly status: FastifyInstance;
+  /** Closed in reverse order at shutdown. */
+  readonly parts: Closable[];
+}
+
+/** Opens the store (applying migrations), builds the admin API and starts the backup. */
+export async function startControlPlane(options: { settings: GatehouseSettings; log: Logger; plugins?: PluginRegistry }): Promise<ControlPlaneNode> {
+  const { settings, log } = options;
+  if (!settings.databaseUrl)
+    throw new GatehouseError('GW_ERR_SETTINGS_INVALID', undefined, [
+      { path: '/settings/databaseUrl', message: `the control plane needs PostgreSQL (${envName('databaseUrl')}).`, fix: `set ${envName('databaseUrl')}, or run role standalone for the embedded store.` },
+    ]);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
+  const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: true, retention: settings.configRetention });
+  const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, generateToken: false });
+  const status = buildStatusServer({
+    readiness: () => ({ ready: true }),
+    metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+  });
+  return { admin: part.admin, status, parts: [{ close: () => store.close() }, ...part.parts, { close: () => part.admin.close() }] };
+}

@@ -1,0 +1,90 @@
+/**
+ * One data-plane node assembled from its parts: runtime, metrics, proxy listener, status listener and
+ * access log. Nothing listens yet (`main.ts` does that); config sources are attached by the role.
+ */
+import type { Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { DestinationStream, Logger } from 'pino';
+import type { GatehouseSettings } from '../settings';
+import {
+  buildProxyServer,
+  buildStatusServer,
+  createAccessLogger,
+  DataPlane,
+  GatewayMetrics,
+  PinoAccessLog,
+  Tunnels,
+  type ConfigObserver,
+  type PluginRegistry,
+} from '../data-plane';
+import { SnapshotCompiler } from '../data-plane/snapshot';
+
+/** Something a role started that must stop at shutdown (file watcher, sync loop, admin API). */
+export interface Closable {
+  close(): Promise<void>;
+}
+
+export interface NodeOptions {
+  readonly settings: GatehouseSettings;
+  readonly log: Logger;
+  /** The plugin registry; without it any plugin in a config is rejected as unknown. */
+  readonly plugins?: PluginRegistry;
+  /** Build the status listener; false in cluster workers, where the primary serves it. Default true. */
+  readonly status?: boolean;
+  /** Where access lines go (stdout by default). */
+  readonly accessLogDestination?: DestinationStream;
+  /** Also told about every applied or rejected config (cluster workers report readiness with it). */
+  readonly observer?: ConfigObserver;
+}
+
+export interface DataPlaneNode {
+  readonly settings: GatehouseSettings;
+  readonly log: Logger;
+  readonly dataPlane: DataPlane;
+  readonly metrics: GatewayMetrics;
+  readonly proxy: FastifyInstance<Server>;
+  readonly status: FastifyInstance | undefined;
+  readonly tunnels: Tunnels;
+  /** Config sources and other role parts, closed in reverse order at shutdown. */
+  readonly parts: Closable[];
+}
+
+/** Assembles a data-plane node (not listening, no config yet: `/readyz` is 503 until a source applies one). */
+export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
+  const { settings, log } = options;
+  let dataPlane: DataPlane | undefined;
+  const metrics = new GatewayMetrics({ snapshot: () => dataPlane?.snapshot });
+  const compiler = new SnapshotCompiler({
+    onHealthChange: (change) => log.warn({ health: change }, 'upstream target health changed'),
+  });
+  const extra = options.observer;
+  dataPlane = new DataPlane({
+    log,
+    compilation: compiler,
+    plugins: options.plugins,
+    observer: extra
+      ? {
+          applied: (meta, snapshot) => {
+            metrics.applied(meta);
+            extra.applied(meta, snapshot);
+          },
+          rejected: (meta) => {
+            metrics.rejected(meta);
+            extra.rejected(meta);
+          },
+        }
+      : metrics,
+  });
+  const tunnels = new Tunnels();
+  const accessLog = settings.accessLog ? new PinoAccessLog(createAccessLogger(options.accessLogDestination)) : undefined;
+  const proxy = buildProxyServer({ dataPlane, log, metrics, accessLog, tunnels });
+  const dp = dataPlane;
+  const status =
+    options.status === false
+      ? undefined
+      : buildStatusServer({
+          readiness: () => ({ ready: dp.ready, reason: dp.notReadyReason, version: dp.currentVersion }),
+          metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+        });
+  return { settings, log, dataPlane: dp, metrics, proxy, status, tunnels, parts: [] };
+}
