@@ -12,6 +12,7 @@ import { readConfigFile, type ConfigFile } from './config/file-source';
 import { drain, type PluginRegistry } from './data-plane';
 import { formatProblems, GatehouseError } from './errors';
 import { createLogger } from './log';
+import { createPluginRegistry, createPluginServices } from './plugins';
 import { startDataPlane, startStandalone, superviseWorkers, WORKER_READY_MESSAGE, type DataPlaneNode, type NodeOptions } from './roles';
 import { envName, loadSettings, type GatehouseSettings } from './settings';
 import { AggregatorRegistry } from 'prom-client';
@@ -19,7 +20,7 @@ import { AggregatorRegistry } from 'prom-client';
 /** What a caller (tests, the demo launcher, a build with plugins) may pass in. */
 export interface MainOptions {
   readonly env?: NodeJS.ProcessEnv;
-  /** The plugin registry; without it any plugin in a config is rejected as unknown. */
+  /** The plugin registry; default: the built-in plugins with services from the settings. */
   readonly plugins?: PluginRegistry;
 }
 
@@ -58,12 +59,14 @@ async function startRole(options: NodeOptions): Promise<DataPlaneNode> {
 /** Runs one node in this process (no workers, or a cluster worker). */
 async function runNode(settings: GatehouseSettings, log: Logger, options: MainOptions): Promise<void> {
   const worker = cluster.isWorker;
+  // The built-in plugins with their shared services (the rate-limit store: Redis when REDIS_URL is set).
+  const services = options.plugins ? undefined : createPluginServices(settings, log);
   let node: DataPlaneNode;
   try {
     node = await startRole({
       settings,
       log,
-      plugins: options.plugins,
+      plugins: options.plugins ?? createPluginRegistry(services),
       status: !worker,
       observer: worker
         ? { applied: (meta) => process.send?.({ type: WORKER_READY_MESSAGE, version: meta.version }), rejected: () => undefined }
@@ -90,6 +93,7 @@ async function runNode(settings: GatehouseSettings, log: Logger, options: MainOp
     log.info({ signal }, 'stopping');
     for (const part of [...node.parts].reverse()) await part.close().catch((err: unknown) => log.error({ err }, 'stopping a config source failed'));
     const report = await drain(node, settings);
+    await services?.close();
     await node.status?.close();
     log.flush?.();
     process.exit(report.clean ? 0 : 1);
