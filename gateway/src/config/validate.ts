@@ -7,6 +7,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigDocument, type GatewayConfig } from './schema';
 import type { Problem } from '../errors';
+import { routeProblems } from '../data-plane/snapshot/route-plan';
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
 
@@ -160,6 +161,7 @@ function semanticProblems(config: GatewayConfig, plugins?: PluginConfigChecker):
         message: `upstream "${route.upstream}" does not exist.`,
         fix: `define an upstream with id "${route.upstream}" or reference one of the existing upstreams.`,
       });
+    const beforePaths = problems.length;
     route.paths.forEach((p, j) => {
       if (p.startsWith('~')) {
         const bad = regexProblem(p.slice(1), `/routes/${i}/paths/${j}`);
@@ -178,6 +180,8 @@ function semanticProblems(config: GatewayConfig, plugins?: PluginConfigChecker):
         });
       }
     });
+    // Parameter names, dot segments in patterns and rewritePath placeholders, read as the compiler reads them.
+    if (problems.length === beforePaths) problems.push(...routeProblems(route, i));
     if (route.stripPrefix && !route.paths.every((p) => p.endsWith('/*')))
       problems.push({
         path: `/routes/${i}/stripPrefix`,

@@ -3,7 +3,8 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_REQUEST_TI
 import { compileSnapshot, EMPTY_PLUGIN_CHAIN } from '../../../gateway/src/data-plane/snapshot';
 import type { PluginChain, PluginChainFactory, Snapshot } from '../../../gateway/src/data-plane/types';
 import { TargetRegistry } from '../../../gateway/src/data-plane/upstream';
-import { compileRoutes, validConfig } from './config';
+import { validateConfig } from '../../../gateway/src/config';
+import { UPSTREAMS, compileRoutes, validConfig } from './config';
 
 const registry = new TargetRegistry();
 afterAll(() => registry.closeAll());
@@ -14,16 +15,37 @@ function forward(s: Snapshot, path: string, method = 'GET'): string {
   return m.route.forwardPath(path, m.params);
 }
 
-function compileError(routes: ReadonlyArray<Record<string, unknown>>): GatehouseError {
-  const fresh = new TargetRegistry();
-  try {
-    compileRoutes(fresh, routes);
-  } catch (err) {
-    expect(fresh.targets()).toEqual([]);
-    return err as GatehouseError;
-  }
-  throw new Error('expected the compile to fail');
-}
+const BAD_ROUTES = [
+  { id: 'a', paths: ['/ok', '/users/:user-id'] },
+  { id: 'b', paths: ['/x/:id/:id'] },
+  { id: 'c', paths: ['/a/../../b'] },
+  { id: 'd', paths: ['/items/:id'], rewritePath: '/v2/:item' },
+  { id: 'e', paths: ['/exact'], rewritePath: '/new/*' },
+];
+
+const BAD_ROUTE_PROBLEMS = [
+  {
+    path: '/routes/0/paths/1',
+    message: 'parameter ":user-id" in "/users/:user-id" is not a valid name.',
+    fix: 'name parameters with letters, digits and "_" (e.g. "/users/:user_id"); a parameter takes a whole segment.',
+  },
+  { path: '/routes/1/paths/0', message: 'parameter ":id" appears twice in "/x/:id/:id".', fix: 'give each parameter its own name.' },
+  {
+    path: '/routes/2/paths/0',
+    message: 'path "/a/../../b" is not a valid path: the path climbs above the root with "..".',
+    fix: 'write a plain path such as "/api/users".',
+  },
+  {
+    path: '/routes/3/rewritePath',
+    message: 'rewritePath uses ":item" but path "/items/:id" does not define it.',
+    fix: 'define ":item" in every path of the route (or a named group (?<item>...) in a regular expression), or remove it from rewritePath.',
+  },
+  {
+    path: '/routes/4/rewritePath',
+    message: 'rewritePath ends in "/*" but path "/exact" is not a prefix path.',
+    fix: 'write every path of the route as "/prefix/*", or remove the final "/*" from rewritePath.',
+  },
+];
 
 describe('forward path', () => {
   test('without stripPrefix or rewritePath the normalised path goes through unchanged', () => {
@@ -75,39 +97,26 @@ describe('forward path', () => {
 });
 
 describe('compile errors', () => {
-  test('collects every problem with its JSON path, and opens no target', () => {
-    const err = compileError([
-      { id: 'a', paths: ['/ok', '/users/:user-id'] },
-      { id: 'b', paths: ['/x/:id/:id'] },
-      { id: 'c', paths: ['/a/../../b'] },
-      { id: 'd', paths: ['/items/:id'], rewritePath: '/v2/:item' },
-      { id: 'e', paths: ['/exact'], rewritePath: '/new/*' },
-    ]);
-    expect(err).toBeInstanceOf(GatehouseError);
-    expect(err.code).toBe('GW_ERR_CONFIG_INVALID');
-    expect(err.problems).toEqual([
-      {
-        path: '/routes/0/paths/1',
-        message: 'parameter ":user-id" in "/users/:user-id" is not a valid name.',
-        fix: 'name parameters with letters, digits and "_" (e.g. "/users/:user_id"); a parameter takes a whole segment.',
-      },
-      { path: '/routes/1/paths/0', message: 'parameter ":id" appears twice in "/x/:id/:id".', fix: 'give each parameter its own name.' },
-      {
-        path: '/routes/2/paths/0',
-        message: 'path "/a/../../b" is not a valid path: the path climbs above the root with "..".',
-        fix: 'write a plain path such as "/api/users".',
-      },
-      {
-        path: '/routes/3/rewritePath',
-        message: 'rewritePath uses ":item" but path "/items/:id" does not define it.',
-        fix: 'define ":item" in every path of the route (or a named group (?<item>...) in a regular expression), or remove it from rewritePath.',
-      },
-      {
-        path: '/routes/4/rewritePath',
-        message: 'rewritePath ends in "/*" but path "/exact" is not a prefix path.',
-        fix: 'write every path of the route as "/prefix/*", or remove the final "/*" from rewritePath.',
-      },
-    ]);
+  test('validation reports what would keep a route from compiling, with JSON paths', () => {
+    const result = validateConfig({ upstreams: UPSTREAMS, routes: BAD_ROUTES.map((r) => ({ ...r, upstream: 'u' })) });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems).toEqual(BAD_ROUTE_PROBLEMS);
+  });
+
+  test('compiling an unvalidated config collects the same problems and opens no target', () => {
+    const fresh = new TargetRegistry();
+    const base = validConfig({ upstreams: UPSTREAMS, routes: [] });
+    const routes = BAD_ROUTES.map((r) => ({ priority: 0, stripPrefix: false, preserveHost: false, upstream: 'u', ...r }));
+    let error: GatehouseError | undefined;
+    try {
+      compileSnapshot({ ...base, routes }, { version: 1, checksum: 'c' }, { targets: fresh });
+    } catch (err) {
+      error = err as GatehouseError;
+    }
+    expect(error).toBeInstanceOf(GatehouseError);
+    expect(error!.code).toBe('GW_ERR_CONFIG_INVALID');
+    expect(error!.problems).toEqual(BAD_ROUTE_PROBLEMS);
+    expect(fresh.targets()).toEqual([]);
   });
 
   test('a route referencing a missing upstream is refused even if validation was skipped', () => {

@@ -5,15 +5,14 @@
  * a parameter that a path lacks) are all collected and thrown together as one
  * GW_ERR_CONFIG_INVALID error before any upstream pool is touched.
  */
-import type { GatewayConfig, RouteConfig } from '../../config/schema';
+import type { GatewayConfig } from '../../config/schema';
 import { GatehouseError, type Problem } from '../../errors';
 import type { CompiledRoute, PluginChainFactory, Snapshot, UpstreamPool } from '../types';
 import type { TargetLease, TargetRegistry } from '../upstream/target-registry';
 import { resolveTimeouts } from '../upstream/timeouts';
 import { routeCandidate } from './candidate';
 import { EMPTY_PLUGIN_CHAIN } from './empty-chain';
-import { buildForwardPath, type ForwardPath } from './forward-path';
-import { parsePattern, type PathPattern } from './pattern';
+import { planRoute, type RoutePlan } from './route-plan';
 import { Router } from './router';
 
 export interface SnapshotMeta {
@@ -24,28 +23,6 @@ export interface SnapshotMeta {
 export interface SnapshotDeps {
   readonly targets: TargetRegistry;
   readonly plugins?: PluginChainFactory;
-}
-
-interface RoutePlan {
-  readonly config: RouteConfig;
-  readonly patterns: readonly PathPattern[];
-  readonly forwardPath: ForwardPath;
-}
-
-function planRoute(route: RouteConfig, index: number, problems: Problem[]): RoutePlan | undefined {
-  const patterns: PathPattern[] = [];
-  route.paths.forEach((source, j) => {
-    const parsed = parsePattern(source);
-    if (parsed.ok) patterns.push(parsed.pattern);
-    else problems.push({ path: `/routes/${index}/paths/${j}`, message: parsed.message, fix: parsed.fix });
-  });
-  if (patterns.length !== route.paths.length) return undefined;
-  const forward = buildForwardPath(route, patterns);
-  if (!forward.ok) {
-    problems.push({ path: `/routes/${index}/rewritePath`, message: forward.message, fix: forward.fix });
-    return undefined;
-  }
-  return { config: route, patterns, forwardPath: forward.forwardPath };
 }
 
 /** Compiles a validated, defaults-filled config; throws GW_ERR_CONFIG_INVALID listing every problem. */

@@ -5,3 +5,4 @@ export { Router, hostName } from './router';
 export { parsePattern, REST_PARAM, type PathPattern } from './pattern';
 export { buildForwardPath, type ForwardPath } from './forward-path';
 export { SnapshotCompiler } from './compiler';
+export { routeProblems, planRoute, type RoutePlan } from './route-plan';
