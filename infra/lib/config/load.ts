@@ -1,0 +1,215 @@
+/**
+ * Turns the raw deployment config (from `cdk.json` context) into a fully resolved, checked
+ * `DeploymentConfig`: schema first (Ajv over the TypeBox schema, shared with the gateway), then the
+ * checks a schema cannot express, then profile defaults. Any problem stops synth with its path and fix.
+ */
+import { validateAgainst } from '../../../gateway/src/config/validate';
+import { formatProblems, type Problem } from '../../../gateway/src/errors';
+import { FARGATE_MEMORY_MIB, PROFILE_DEFAULTS } from './profiles';
+import { DeploymentConfigSchema, type DeploymentConfigInput, type ProfileName, type TrafficShiftingName } from './schema';
+
+/** The context key in `cdk.json` that holds the deployment config. */
+export const CONTEXT_KEY = 'gatehouse';
+
+/** A fully resolved deployment config: every size filled from the profile when not given. */
+export interface DeploymentConfig {
+  readonly account: string;
+  readonly primaryRegion: string;
+  readonly secondaryRegions: readonly string[];
+  readonly stackPrefix: string;
+  readonly profile: ProfileName;
+  readonly availabilityZones: Readonly<Record<string, readonly string[]>>;
+  readonly domain?: { readonly zoneName: string; readonly hostedZoneId: string; readonly recordName: string };
+  readonly certificateArns: Readonly<Record<string, string>>;
+  readonly image?: string;
+  readonly task: {
+    readonly cpu: number;
+    readonly memoryMiB: number;
+    readonly minTasks: number;
+    readonly maxTasks: number;
+    readonly targetCpuPercent: number;
+    readonly requestsPerTarget: number;
+  };
+  readonly redis: { readonly nodeType: string; readonly replicas: number; readonly snapshotRetentionDays: number };
+  readonly database: { readonly instanceClass: string; readonly allocatedStorageGiB: number; readonly backupRetentionDays: number };
+  readonly natGateways: number;
+  readonly trafficShifting: TrafficShiftingName;
+  readonly canaryPath: string;
+  readonly drainTimeoutSeconds: number;
+  readonly testListenerPort: number;
+  readonly retainData: boolean;
+  readonly deletionProtection: boolean;
+  readonly logRetentionDays: number;
+}
+
+/** A deployment config that cannot be used; `problems` lists each wrong value with its fix. */
+export class DeploymentConfigError extends Error {
+  constructor(
+    readonly problems: readonly Problem[],
+    source: string,
+  ) {
+    super(`Invalid deployment config (${source}):\n${formatProblems(problems)}`);
+    this.name = 'DeploymentConfigError';
+  }
+}
+
+/** Regions in deployment order: the primary first. */
+export function deployedRegions(config: Pick<DeploymentConfig, 'primaryRegion' | 'secondaryRegions'>): string[] {
+  return [config.primaryRegion, ...config.secondaryRegions];
+}
+
+/** Pattern failures read better with an example than with the regular expression. */
+const PATTERN_FIXES: ReadonlyArray<[RegExp, string]> = [
+  [/^\/account$/, 'set the 12-digit id of the AWS account to deploy into, e.g. "123456789012".'],
+  [/^\/(primaryRegion|secondaryRegions\/\d+)$/, 'use an AWS region name such as "us-east-1".'],
+  [/^\/availabilityZones\/[^/]+\/\d+$/, 'use an availability zone name such as "us-east-1a".'],
+  [/^\/certificateArns\/[^/]+$/, 'use an ACM certificate ARN such as "arn:aws:acm:us-east-1:123456789012:certificate/<id>".'],
+  [/^\/stackPrefix$/, 'start with a letter and use only letters, digits and "-", e.g. "Gatehouse".'],
+  [/^\/domain\/hostedZoneId$/, 'use the Route 53 hosted zone id, e.g. "Z0123456789ABCDEFGHIJ".'],
+];
+
+function withFriendlyFix(problem: Problem): Problem {
+  if (!problem.message.startsWith('must match pattern')) return problem;
+  const hit = PATTERN_FIXES.find(([path]) => path.test(problem.path));
+  return hit ? { ...problem, fix: hit[1] } : problem;
+}
+
+function crossFieldProblems(c: DeploymentConfigInput): Problem[] {
+  const problems: Problem[] = [];
+  const regions = new Set([c.primaryRegion, ...c.secondaryRegions]);
+  c.secondaryRegions.forEach((r, i) => {
+    if (r === c.primaryRegion)
+      problems.push({
+        path: `/secondaryRegions/${i}`,
+        message: `"${r}" is also the primaryRegion.`,
+        fix: 'list only regions other than the primary in secondaryRegions.',
+      });
+  });
+  for (const [region, zones] of Object.entries(c.availabilityZones ?? {})) {
+    if (!regions.has(region))
+      problems.push({
+        path: `/availabilityZones/${region}`,
+        message: `"${region}" is not one of the deployed regions (${[...regions].join(', ')}).`,
+        fix: 'remove the entry or add the region to primaryRegion/secondaryRegions.',
+      });
+    zones.forEach((zone, i) => {
+      if (!zone.startsWith(region))
+        problems.push({
+          path: `/availabilityZones/${region}/${i}`,
+          message: `availability zone "${zone}" is not in region "${region}".`,
+          fix: `use zones of ${region}, e.g. "${region}a".`,
+        });
+    });
+  }
+  for (const [region, arn] of Object.entries(c.certificateArns ?? {})) {
+    if (!regions.has(region))
+      problems.push({
+        path: `/certificateArns/${region}`,
+        message: `"${region}" is not one of the deployed regions (${[...regions].join(', ')}).`,
+        fix: 'remove the entry or add the region to primaryRegion/secondaryRegions.',
+      });
+    else if (arn.split(':')[3] !== region)
+      problems.push({
+        path: `/certificateArns/${region}`,
+        message: `the certificate is in region "${arn.split(':')[3]}", but an ALB can only use an ACM certificate of its own region "${region}".`,
+        fix: `request or import the certificate in ${region} and give that ARN.`,
+      });
+  }
+  const profile = PROFILE_DEFAULTS[c.profile ?? 'dev'];
+  const cpu = c.task?.cpu ?? profile.cpu;
+  const memory = c.task?.memoryMiB ?? (c.task?.cpu === undefined ? profile.memoryMiB : FARGATE_MEMORY_MIB[cpu][0]);
+  if (!FARGATE_MEMORY_MIB[cpu].includes(memory))
+    problems.push({
+      path: '/task/memoryMiB',
+      message: `${memory} MiB is not a valid Fargate memory size for ${cpu} CPU units.`,
+      fix: `use one of ${FARGATE_MEMORY_MIB[cpu].join(', ')}.`,
+    });
+  const minTasks = c.task?.minTasks ?? profile.minTasks;
+  const maxTasks = c.task?.maxTasks ?? Math.max(profile.maxTasks, minTasks);
+  if (minTasks > maxTasks)
+    problems.push({
+      path: '/task/maxTasks',
+      message: `maxTasks (${maxTasks}) is below minTasks (${minTasks}).`,
+      fix: `set maxTasks to at least ${minTasks}.`,
+    });
+  return problems;
+}
+
+function resolve(c: DeploymentConfigInput): DeploymentConfig {
+  const profileName = c.profile ?? 'dev';
+  const p = PROFILE_DEFAULTS[profileName];
+  const regions = [c.primaryRegion, ...c.secondaryRegions];
+  const cpu = c.task?.cpu ?? p.cpu;
+  const minTasks = c.task?.minTasks ?? p.minTasks;
+  return {
+    account: c.account,
+    primaryRegion: c.primaryRegion,
+    secondaryRegions: c.secondaryRegions,
+    stackPrefix: c.stackPrefix,
+    profile: profileName,
+    availabilityZones: Object.fromEntries(regions.map((r) => [r, c.availabilityZones?.[r] ?? [`${r}a`, `${r}b`, `${r}c`]])),
+    ...(c.domain ? { domain: { ...c.domain, recordName: c.domain.recordName ?? c.domain.zoneName } } : {}),
+    certificateArns: c.certificateArns ?? {},
+    ...(c.image ? { image: c.image } : {}),
+    task: {
+      cpu,
+      memoryMiB: c.task?.memoryMiB ?? (c.task?.cpu === undefined ? p.memoryMiB : FARGATE_MEMORY_MIB[cpu][0]),
+      minTasks,
+      maxTasks: c.task?.maxTasks ?? Math.max(p.maxTasks, minTasks),
+      targetCpuPercent: c.task?.targetCpuPercent ?? p.targetCpuPercent,
+      requestsPerTarget: c.task?.requestsPerTarget ?? p.requestsPerTarget,
+    },
+    redis: {
+      nodeType: c.redis?.nodeType ?? p.redisNodeType,
+      replicas: c.redis?.replicas ?? p.redisReplicas,
+      snapshotRetentionDays: c.redis?.snapshotRetentionDays ?? p.redisSnapshotRetentionDays,
+    },
+    database: {
+      instanceClass: c.database?.instanceClass ?? p.databaseInstanceClass,
+      allocatedStorageGiB: c.database?.allocatedStorageGiB ?? p.databaseAllocatedStorageGiB,
+      backupRetentionDays: c.database?.backupRetentionDays ?? p.backupRetentionDays,
+    },
+    natGateways: c.natGateways ?? p.natGateways,
+    trafficShifting: c.trafficShifting ?? p.trafficShifting,
+    canaryPath: c.canaryPath,
+    drainTimeoutSeconds: c.drainTimeoutSeconds,
+    testListenerPort: c.testListenerPort,
+    retainData: p.retainData,
+    deletionProtection: p.deletionProtection,
+    logRetentionDays: p.logRetentionDays,
+  };
+}
+
+/**
+ * Validates and resolves a raw deployment config; throws `DeploymentConfigError` naming every wrong
+ * value and its fix. `source` says where the value came from, for the message.
+ */
+export function loadDeploymentConfig(raw: unknown, source = `cdk.json context "${CONTEXT_KEY}"`): DeploymentConfig {
+  // `cdk synth -c gatehouse='{...}'` hands the value over as a string.
+  if (typeof raw === 'string') {
+    try {
+      raw = JSON.parse(raw) as unknown;
+    } catch (err) {
+      throw new DeploymentConfigError(
+        [{ path: '', message: `the deployment config is not valid JSON (${(err as Error).message}).`, fix: 'correct the JSON given with -c.' }],
+        source,
+      );
+    }
+  }
+  if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new DeploymentConfigError(
+      [
+        {
+          path: '',
+          message: 'the deployment config is missing or not an object.',
+          fix: `add "${CONTEXT_KEY}": { "account": "123456789012", "primaryRegion": "us-east-1", "secondaryRegions": ["us-west-2"] } under "context" in cdk.json (or pass -c ${CONTEXT_KEY}='{...}').`,
+        },
+      ],
+      source,
+    );
+  const checked = validateAgainst<DeploymentConfigInput>(DeploymentConfigSchema, raw);
+  if (!checked.ok) throw new DeploymentConfigError(checked.problems.map(withFriendlyFix), source);
+  const problems = crossFieldProblems(checked.value);
+  if (problems.length) throw new DeploymentConfigError(problems, source);
+  return resolve(checked.value);
+}

@@ -1,0 +1,80 @@
+/**
+ * The deployment config document (`cdk.json` → `context.gatehouse`): one TypeBox schema, the single
+ * source of its types. Sizes left out are filled from the chosen profile (see `profiles.ts`).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+const REGION = '^[a-z]{2}(-gov)?-[a-z]+-\\d$';
+const Region = Type.String({ pattern: REGION, description: 'An AWS region name such as "us-east-1".' });
+
+export const TrafficShifting = Type.Union([Type.Literal('canary'), Type.Literal('linear'), Type.Literal('all-at-once')]);
+export const Profile = Type.Union([Type.Literal('dev'), Type.Literal('prod')]);
+
+export const DeploymentConfigSchema = Type.Object(
+  {
+    account: Type.String({ pattern: '^\\d{12}$', description: 'The 12-digit AWS account id to deploy into.' }),
+    primaryRegion: Region,
+    secondaryRegions: Type.Array(Region, { default: [], uniqueItems: true, maxItems: 8 }),
+    stackPrefix: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9-]*$', maxLength: 24, default: 'Gatehouse' }),
+    /** Deployment profile: sizes, removal policies and deletion protection (not an AWS CLI profile). */
+    profile: Type.Optional(Profile),
+    availabilityZones: Type.Optional(
+      Type.Record(Type.String(), Type.Array(Type.String({ pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d[a-z]$' }), { minItems: 3, maxItems: 3, uniqueItems: true })),
+    ),
+    domain: Type.Optional(
+      Type.Object(
+        {
+          zoneName: Type.String({ pattern: '^([a-z0-9-]+\\.)+[a-z]{2,}$' }),
+          hostedZoneId: Type.String({ pattern: '^Z[A-Z0-9]{4,32}$' }),
+          recordName: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    certificateArns: Type.Optional(Type.Record(Type.String(), Type.String({ pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$' }))),
+    image: Type.Optional(Type.String({ minLength: 1, description: 'Initial gateway image URI; default: built from gateway/Dockerfile.' })),
+    task: Type.Optional(
+      Type.Object(
+        {
+          cpu: Type.Optional(Type.Union([256, 512, 1024, 2048, 4096].map((n) => Type.Literal(n)))),
+          memoryMiB: Type.Optional(Type.Integer({ minimum: 512, maximum: 30720 })),
+          minTasks: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
+          maxTasks: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
+          targetCpuPercent: Type.Optional(Type.Integer({ minimum: 10, maximum: 90 })),
+          requestsPerTarget: Type.Optional(Type.Integer({ minimum: 10, maximum: 1_000_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    redis: Type.Optional(
+      Type.Object(
+        {
+          nodeType: Type.Optional(Type.String({ pattern: '^cache\\.[a-z0-9]+\\.[a-z0-9]+$' })),
+          replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+          snapshotRetentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 35 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    database: Type.Optional(
+      Type.Object(
+        {
+          instanceClass: Type.Optional(Type.String({ pattern: '^db\\.[a-z0-9]+\\.[a-z0-9]+$' })),
+          allocatedStorageGiB: Type.Optional(Type.Integer({ minimum: 20, maximum: 65536 })),
+          backupRetentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 35 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    natGateways: Type.Optional(Type.Integer({ minimum: 1, maximum: 3 })),
+    trafficShifting: Type.Optional(TrafficShifting),
+    canaryPath: Type.String({ pattern: '^/', default: '/' }),
+    drainTimeoutSeconds: Type.Integer({ minimum: 5, maximum: 90, default: 30 }),
+    testListenerPort: Type.Integer({ minimum: 1024, maximum: 65535, default: 9000 }),
+  },
+  { additionalProperties: false },
+);
+
+export type DeploymentConfigInput = Static<typeof DeploymentConfigSchema>;
+export type ProfileName = Static<typeof Profile>;
+export type TrafficShiftingName = Static<typeof TrafficShifting>;

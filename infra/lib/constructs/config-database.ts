@@ -1,0 +1,131 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+/** PostgreSQL port. */
+export const POSTGRES_PORT = 5432;
+/** The database the gateway's config store lives in. */
+export const CONFIG_DATABASE_NAME = 'gatehouse';
+/** Characters kept out of generated passwords so they can sit in a URL and in PGPASSWORD unquoted. */
+const URL_UNSAFE = ' %+~`#$&*()|[]{}:;<>?!\'"/@\\^=,';
+
+/** Properties of a {@link ConfigDatabase}. */
+export interface ConfigDatabaseProps {
+  /** The VPC; the database goes into its isolated subnets. */
+  readonly vpc: ec2.IVpc;
+  /** The DB instance identifier, fixed so that read replicas in other regions can name it. */
+  readonly instanceIdentifier: string;
+  /** The Secrets Manager name of the generated credentials, fixed for the same reason. */
+  readonly secretName: string;
+  /**
+   * Regions the credentials secret is replicated to (where read replicas run).
+   *
+   * @default - none
+   */
+  readonly secretReplicaRegions?: readonly string[];
+  /**
+   * Instance class, e.g. `db.t4g.medium`.
+   *
+   * @default 'db.t4g.medium'
+   */
+  readonly instanceClass?: string;
+  /**
+   * Storage in GiB (grows automatically to 4× this).
+   *
+   * @default 20
+   */
+  readonly allocatedStorageGiB?: number;
+  /**
+   * Days of automated backups (point-in-time recovery window).
+   *
+   * @default 7
+   */
+  readonly backupRetentionDays?: number;
+  /**
+   * Refuse deletion (set in the `prod` profile).
+   *
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * What happens to the instance when the stack is deleted.
+   *
+   * @default RemovalPolicy.SNAPSHOT
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The config store primary: RDS PostgreSQL, Multi-AZ, encrypted, credentials generated into
+ * Secrets Manager (replicated to the secondary regions), automated backups, Performance Insights,
+ * logs exported to CloudWatch, deletion protection when asked. Only what is passed to `allowFrom`
+ * may connect.
+ */
+export class ConfigDatabase extends Construct {
+  /** The instance. */
+  readonly instance: rds.DatabaseInstance;
+  /** The generated credentials (`username`, `password`, `host`, `port`, `dbname`). */
+  readonly secret: secretsmanager.ISecret;
+
+  constructor(scope: Construct, id: string, props: ConfigDatabaseProps) {
+    super(scope, id);
+    const retention = props.backupRetentionDays ?? 7;
+    if (!Number.isInteger(retention) || retention < 1 || retention > 35)
+      throw new Error(`ConfigDatabase: backupRetentionDays must be 1 to 35 (read replicas need automated backups), got ${retention}.`);
+    if (props.deletionProtection && props.removalPolicy === RemovalPolicy.DESTROY)
+      throw new Error('ConfigDatabase: deletionProtection cannot be combined with RemovalPolicy.DESTROY; choose one.');
+    const [, family, size] = (props.instanceClass ?? 'db.t4g.medium').split('.');
+
+    this.instance = new rds.DatabaseInstance(this, 'Instance', {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 }),
+      instanceIdentifier: props.instanceIdentifier,
+      instanceType: new ec2.InstanceType(`${family}.${size}`),
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      port: POSTGRES_PORT,
+      databaseName: CONFIG_DATABASE_NAME,
+      credentials: rds.Credentials.fromGeneratedSecret('gatehouse', {
+        secretName: props.secretName,
+        excludeCharacters: URL_UNSAFE,
+        replicaRegions: (props.secretReplicaRegions ?? []).map((region) => ({ region })),
+      }),
+      multiAz: true,
+      storageEncrypted: true,
+      allocatedStorage: props.allocatedStorageGiB ?? 20,
+      maxAllocatedStorage: (props.allocatedStorageGiB ?? 20) * 4,
+      storageType: rds.StorageType.GP3,
+      backupRetention: Duration.days(retention),
+      deleteAutomatedBackups: false,
+      deletionProtection: props.deletionProtection ?? false,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
+      enablePerformanceInsights: true,
+      cloudwatchLogsExports: ['postgresql'],
+      iamAuthentication: true,
+      autoMinorVersionUpgrade: true,
+      copyTagsToSnapshot: true,
+      publiclyAccessible: false,
+    });
+    this.secret = this.instance.secret!;
+
+    Validations.of(this.instance).acknowledge({
+      id: 'AwsSolutions-RDS11',
+      reason: 'The standard port is kept so clients and replicas need no special config; only the gateway tasks\' security group may connect.',
+    });
+    if (!props.deletionProtection)
+      Validations.of(this.instance).acknowledge({
+        id: 'AwsSolutions-RDS10',
+        reason: 'The dev profile leaves deletion protection off so the stack can be torn down; the prod profile turns it on.',
+      });
+    Validations.of(this.instance).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Tasks read the credentials at start; rotating them needs a restart of every task, done as a planned step (docs/DEPLOY.md), not on a schedule.',
+    });
+  }
+
+  /** Opens the database port to a peer. */
+  allowFrom(peer: ec2.IConnectable, description = 'Gatehouse tasks'): void {
+    this.instance.connections.allowFrom(peer, ec2.Port.tcp(POSTGRES_PORT), description);
+  }
+}

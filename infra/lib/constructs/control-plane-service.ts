@@ -1,0 +1,141 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { GATEWAY_ADMIN_PORT, gatewayContainerOptions, grantImagePull } from './gateway-container';
+import { GATEWAY_STATUS_PORT } from './public-load-balancer';
+
+/** Properties of a {@link ControlPlaneService}. */
+export interface ControlPlaneServiceProps {
+  /** The ECS cluster (tasks go into its VPC's private subnets). */
+  readonly cluster: ecs.ICluster;
+  /** The gateway image (one binary; the role is a setting). */
+  readonly image: ecs.ContainerImage;
+  /** Who may reach the admin API through the internal load balancer. */
+  readonly adminClients: ec2.IPeer;
+  /** Bucket for the internal load balancer's access logs (SSE-S3). */
+  readonly accessLogsBucket: s3.IBucket;
+  /**
+   * Tasks (admin API instances).
+   *
+   * @default 2
+   */
+  readonly desiredCount?: number;
+  /**
+   * Further settings as environment variables.
+   *
+   * @default - none beyond role, ports and data dir
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Settings from Secrets Manager (PGUSER, PGPASSWORD, the admin token).
+   *
+   * @default - none
+   */
+  readonly secrets?: Readonly<Record<string, ecs.Secret>>;
+  /**
+   * How long container logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log group when the stack is deleted.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The control plane (admin API) of the primary region: a small Fargate service of its own, separate
+ * from the data plane, reachable only through an internal ALB. It is deployed by ECS rolling updates
+ * (no traffic shifting needed for an admin API).
+ */
+export class ControlPlaneService extends Construct {
+  /** The service. */
+  readonly service: ecs.FargateService;
+  /** The task definition. */
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The internal load balancer in front of the admin API. */
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** The tasks' security group. */
+  readonly securityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneServiceProps) {
+    super(scope, id);
+    const desired = props.desiredCount ?? 2;
+    if (!Number.isInteger(desired) || desired < 1) throw new Error(`ControlPlaneService: desiredCount must be a positive integer, got ${desired}.`);
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', { cpu: 256, memoryLimitMiB: 512 });
+    grantImagePull(this.taskDefinition);
+    const container = this.taskDefinition.addContainer(
+      'control-plane',
+      gatewayContainerOptions({
+        image: props.image,
+        role: 'control-plane',
+        logGroup,
+        drainTimeout: Duration.seconds(10),
+        environment: { GATEHOUSE_ADMIN_HOST: '0.0.0.0', GATEHOUSE_ADMIN_PORT: String(GATEWAY_ADMIN_PORT), ...props.environment },
+        secrets: props.secrets,
+      }),
+    );
+    container.addPortMappings({ containerPort: GATEWAY_ADMIN_PORT, name: 'admin' }, { containerPort: GATEWAY_STATUS_PORT, name: 'status' });
+    this.taskDefinition.addVolume({ name: 'data' });
+    container.addMountPoints({ sourceVolume: 'data', containerPath: '/var/lib/gatehouse', readOnly: false });
+    this.taskDefinition.addVolume({ name: 'tmp' });
+    container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: props.cluster.vpc, description: 'Gatehouse control plane tasks' });
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: desired,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { rollback: true },
+      securityGroups: [this.securityGroup],
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    });
+
+    const albSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: props.cluster.vpc,
+      description: 'Gatehouse admin API load balancer',
+      allowAllOutbound: false,
+    });
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.cluster.vpc,
+      internetFacing: false,
+      securityGroup: albSecurityGroup,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      dropInvalidHeaderFields: true,
+    });
+    this.loadBalancer.logAccessLogs(props.accessLogsBucket, 'admin-alb');
+    const listener = this.loadBalancer.addListener('Admin', { port: 80, protocol: elbv2.ApplicationProtocol.HTTP, open: false });
+    albSecurityGroup.addIngressRule(props.adminClients, ec2.Port.tcp(80), 'Admin API clients');
+    Validations.of(albSecurityGroup).acknowledge({
+      id: 'AwsSolutions-EC23',
+      reason: 'The internal admin load balancer admits only adminClients (the VPC CIDR by default, a token the rule cannot evaluate).',
+    });
+    listener.addTargets('ControlPlane', {
+      port: GATEWAY_ADMIN_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targets: [this.service.loadBalancerTarget({ containerName: 'control-plane', containerPort: GATEWAY_ADMIN_PORT })],
+      deregistrationDelay: Duration.seconds(10),
+      healthCheck: { path: '/readyz', port: String(GATEWAY_STATUS_PORT), healthyHttpCodes: '200', interval: Duration.seconds(10) },
+    });
+    this.securityGroup.connections.allowFrom(albSecurityGroup, ec2.Port.tcp(GATEWAY_STATUS_PORT), 'Load balancer health checks');
+
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason: 'Settings are environment variables by the gateway\'s design (DESIGN.md settings contract); credentials come from Secrets Manager.',
+    });
+  }
+}

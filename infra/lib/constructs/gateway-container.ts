@@ -1,0 +1,85 @@
+/**
+ * What the data plane and control plane containers share: the settings contract of DESIGN.md
+ * (role, ports, data dir, drain), a read-only root filesystem, the container health check, and
+ * the permission to pull the gateway image whichever ECR repository a release put it in.
+ */
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { GATEWAY_PROXY_PORT, GATEWAY_STATUS_PORT } from './public-load-balancer';
+
+/** Where the writable task volume is mounted; GATEHOUSE_DATA_DIR points here. */
+export const GATEWAY_DATA_DIR = '/var/lib/gatehouse';
+/** The admin API port (DESIGN.md contract). */
+export const GATEWAY_ADMIN_PORT = 9180;
+/** Time the gateway keeps `/readyz` at 503 after SIGTERM (GATEHOUSE_DEREGISTRATION_DELAY_MS). */
+const DEREGISTRATION_DELAY_MS = 5_000;
+/** Headroom between the gateway's own shutdown budget and ECS's SIGKILL. */
+const STOP_MARGIN_SECONDS = 5;
+
+export interface GatewayContainerSettings {
+  readonly image: ecs.ContainerImage;
+  readonly role: 'data-plane' | 'control-plane';
+  readonly logGroup: logs.ILogGroup;
+  readonly drainTimeout: Duration;
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly secrets?: Readonly<Record<string, ecs.Secret>>;
+}
+
+// Node 20's fetch, so the image needs no curl.
+const HEALTH_CHECK = `node -e "fetch('http://127.0.0.1:${GATEWAY_STATUS_PORT}/healthz').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"`;
+
+/** Container options for a gateway process in the given role. */
+export function gatewayContainerOptions(s: GatewayContainerSettings): ecs.ContainerDefinitionOptions {
+  const stopSeconds = Math.min(120, DEREGISTRATION_DELAY_MS / 1000 + s.drainTimeout.toSeconds() + STOP_MARGIN_SECONDS);
+  return {
+    image: s.image,
+    essential: true,
+    readonlyRootFilesystem: true,
+    logging: ecs.LogDrivers.awsLogs({ logGroup: s.logGroup, streamPrefix: s.role, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
+    stopTimeout: Duration.seconds(stopSeconds),
+    healthCheck: {
+      command: ['CMD-SHELL', HEALTH_CHECK],
+      interval: Duration.seconds(10),
+      timeout: Duration.seconds(5),
+      retries: 3,
+      startPeriod: Duration.seconds(30),
+    },
+    environment: {
+      GATEHOUSE_ROLE: s.role,
+      GATEHOUSE_PROXY_HOST: '0.0.0.0',
+      GATEHOUSE_PROXY_PORT: String(GATEWAY_PROXY_PORT),
+      GATEHOUSE_STATUS_HOST: '0.0.0.0',
+      GATEHOUSE_STATUS_PORT: String(GATEWAY_STATUS_PORT),
+      GATEHOUSE_DATA_DIR: GATEWAY_DATA_DIR,
+      GATEHOUSE_DEREGISTRATION_DELAY_MS: String(DEREGISTRATION_DELAY_MS),
+      GATEHOUSE_DRAIN_TIMEOUT_MS: String(s.drainTimeout.toMilliseconds()),
+      ...s.environment,
+    },
+    secrets: s.secrets ? { ...s.secrets } : undefined,
+  };
+}
+
+/**
+ * Lets the task's execution role pull from this region's ECR repositories: the image is decided at
+ * deploy time (the released-image parameter), so its repository is not known at synth.
+ */
+export function grantImagePull(taskDefinition: ecs.TaskDefinition): void {
+  const stack = Stack.of(taskDefinition);
+  const role = taskDefinition.obtainExecutionRole();
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+      resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
+    }),
+  );
+  Validations.of(role).acknowledge(
+    { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecr:GetAuthorizationToken has no resource-level permissions.' },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:${stack.region}:${stack.account}:repository/*]`,
+      reason: 'The released image is chosen at deploy time (SSM parameter), so its repository is not known at synth; pulls stay within this account and region.',
+    },
+  );
+}

@@ -1,0 +1,46 @@
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { DeploymentConfig } from '../config';
+import { BackupBucket, ReleasedImage, type InitialImage } from '../constructs';
+import { backupBucketName, backupKeyAlias, imageParameterName } from '../names';
+
+/** Properties of a {@link RegionBaseStack}. */
+export interface RegionBaseStackProps extends StackProps {
+  /** The resolved deployment config. */
+  readonly config: DeploymentConfig;
+  /** Where the released-image parameter's first value comes from. */
+  readonly initialImage: InitialImage;
+}
+
+/**
+ * What a region needs before its regional stack: the backup bucket (the primary's replicates to the
+ * secondaries', so secondaries' base stacks deploy first) and the released-image parameter (the
+ * regional stack reads it at deploy time, so it must already exist).
+ */
+export class RegionBaseStack extends Stack {
+  /** The region's backup bucket. */
+  readonly backup: BackupBucket;
+  /** The released-image parameter's seed. */
+  readonly releasedImage: ReleasedImage;
+
+  constructor(scope: Construct, id: string, props: RegionBaseStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const region = this.region;
+    const prefix = config.stackPrefix;
+    const isPrimary = region === config.primaryRegion;
+
+    this.backup = new BackupBucket(this, 'Backup', {
+      bucketName: backupBucketName(prefix, config.account, region),
+      keyAlias: backupKeyAlias(prefix),
+      removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      replicateTo: isPrimary
+        ? config.secondaryRegions.map((r) => ({ region: r, bucketName: backupBucketName(prefix, config.account, r), keyAlias: backupKeyAlias(prefix) }))
+        : [],
+    });
+    this.releasedImage = new ReleasedImage(this, 'ReleasedImage', {
+      parameterName: imageParameterName(prefix),
+      initialImage: props.initialImage,
+    });
+  }
+}

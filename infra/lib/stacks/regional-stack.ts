@@ -1,0 +1,250 @@
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { DeploymentConfig } from '../config';
+import {
+  BlueGreenDeployment,
+  CONFIG_DATABASE_NAME,
+  ConfigDatabase,
+  ConfigReadReplica,
+  ControlPlaneService,
+  EDGE_HEALTH_PATH,
+  GATEWAY_CONTAINER_NAME,
+  GATEWAY_PROXY_PORT,
+  GATEWAY_STATUS_PORT,
+  GatewayService,
+  GlobalRouting,
+  NetworkFoundation,
+  POSTGRES_PORT,
+  PublicLoadBalancer,
+  RateLimitCache,
+  RegionDashboard,
+  ReleasedImage,
+  ServiceRollout,
+  SmokeTestHook,
+  type BackupBucket,
+} from '../constructs';
+import { backupBucketName, databaseArn, databaseIdentifier, databaseSecretName, imageParameterName, replicaIdentifier } from '../names';
+
+/** Properties of a {@link RegionalStack}. */
+export interface RegionalStackProps extends StackProps {
+  /** The resolved deployment config. */
+  readonly config: DeploymentConfig;
+  /** The region's backup bucket (from its base stack, same region). */
+  readonly backup: BackupBucket;
+}
+
+/** Log retention by profile, as the CDK enum. */
+function retentionDays(days: number): logs.RetentionDays {
+  return days >= 365 ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH;
+}
+
+/**
+ * One region of Gatehouse: network, public load balancer, the data plane with blue/green releases,
+ * the rate-limit cache, and the config database (primary region: the Multi-AZ primary and the
+ * control plane; other regions: a cross-region read replica). Emits the outputs of the infra
+ * contract that the release command reads.
+ */
+export class RegionalStack extends Stack {
+  private readonly zones: readonly string[];
+
+  /** The configured zones: synth never looks them up. */
+  override get availabilityZones(): string[] {
+    return [...this.zones];
+  }
+
+  constructor(scope: Construct, id: string, props: RegionalStackProps) {
+    super(scope, id, props);
+    this.zones = props.config.availabilityZones[this.region];
+    const { config, backup } = props;
+    const region = this.region;
+    const prefix = config.stackPrefix;
+    const isPrimary = region === config.primaryRegion;
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = retentionDays(config.logRetentionDays);
+    const drain = Duration.seconds(config.drainTimeoutSeconds);
+
+    const network = new NetworkFoundation(this, 'Network', {
+      availabilityZones: config.availabilityZones[region],
+      natGateways: config.natGateways,
+      flowLogRetention: logRetention,
+      removalPolicy,
+    });
+    const vpc = network.vpc;
+    const cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    const edge = new PublicLoadBalancer(this, 'LoadBalancer', {
+      vpc,
+      certificateArn: config.certificateArns[region],
+      testListenerPort: config.testListenerPort,
+      testTrafficSources: network.natPublicIps.map((ip) => ec2.Peer.ipv4(Fn.join('', [ip, '/32']))),
+      deregistrationDelay: drain,
+      removalPolicy,
+    });
+    const cache = new RateLimitCache(this, 'RateLimitCache', {
+      vpc,
+      nodeType: config.redis.nodeType,
+      replicas: config.redis.replicas,
+      snapshotRetentionDays: config.redis.snapshotRetentionDays,
+      removalPolicy,
+    });
+
+    // Primary: the Multi-AZ primary. Elsewhere: a replica named by a plain ARN (no cross-region reference).
+    let databaseHost: string;
+    let credentials: secretsmanager.ISecret;
+    let database: ConfigDatabase | undefined;
+    let replica: ConfigReadReplica | undefined;
+    if (isPrimary) {
+      database = new ConfigDatabase(this, 'ConfigDatabase', {
+        vpc,
+        instanceIdentifier: databaseIdentifier(prefix),
+        secretName: databaseSecretName(prefix),
+        secretReplicaRegions: config.secondaryRegions,
+        instanceClass: config.database.instanceClass,
+        allocatedStorageGiB: config.database.allocatedStorageGiB,
+        backupRetentionDays: config.database.backupRetentionDays,
+        deletionProtection: config.deletionProtection,
+        removalPolicy: config.retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      });
+      databaseHost = database.instance.dbInstanceEndpointAddress;
+      credentials = database.secret;
+    } else {
+      replica = new ConfigReadReplica(this, 'ConfigReadReplica', {
+        vpc,
+        sourceDatabaseArn: databaseArn(config.account, config.primaryRegion, databaseIdentifier(prefix)),
+        instanceIdentifier: replicaIdentifier(prefix, region),
+        instanceClass: config.database.instanceClass,
+        multiAz: config.profile === 'prod',
+        deletionProtection: config.deletionProtection,
+        removalPolicy: config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
+      databaseHost = replica.endpointAddress;
+      // The primary's credentials secret is replicated here under the same name.
+      credentials = secretsmanager.Secret.fromSecretNameV2(this, 'DatabaseCredentials', databaseSecretName(prefix));
+    }
+    const backupSettings = { GATEHOUSE_S3_BUCKET: backupBucketName(prefix, config.account, region), GATEHOUSE_S3_REGION: region };
+    const databaseSettings = {
+      environment: { DATABASE_URL: `postgresql://${databaseHost}:${POSTGRES_PORT}/${CONFIG_DATABASE_NAME}?sslmode=no-verify`, ...backupSettings },
+      secrets: {
+        PGUSER: ecs.Secret.fromSecretsManager(credentials, 'username'),
+        PGPASSWORD: ecs.Secret.fromSecretsManager(credentials, 'password'),
+      },
+    };
+
+    const image = ReleasedImage.atDeployTime(this, imageParameterName(prefix));
+    const gateway = new GatewayService(this, 'Gateway', {
+      cluster,
+      image,
+      loadBalancer: edge.loadBalancer,
+      loadBalancerSecurityGroup: edge.securityGroup,
+      blueTargetGroup: edge.blueTargetGroup,
+      cpu: config.task.cpu,
+      memoryMiB: config.task.memoryMiB,
+      minTasks: config.task.minTasks,
+      maxTasks: config.task.maxTasks,
+      targetCpuPercent: config.task.targetCpuPercent,
+      requestsPerTask: config.task.requestsPerTarget,
+      drainTimeout: drain,
+      environment: {
+        ...databaseSettings.environment,
+        GATEHOUSE_LOG_LEVEL: 'info',
+        // While Redis is unreachable each task allows limit ÷ this; the autoscaler's floor is the safe divisor.
+        GATEHOUSE_RATE_LIMIT_NODES: String(config.task.minTasks),
+      },
+      secrets: { ...databaseSettings.secrets, REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret) },
+      logRetention,
+      removalPolicy,
+    });
+    cache.allowFrom(gateway.securityGroup);
+    database?.allowFrom(gateway.securityGroup);
+    replica?.allowFrom(gateway.securityGroup);
+    backup.grantBackupRead(gateway.taskDefinition.taskRole);
+
+    const blueGreen = new BlueGreenDeployment(this, 'BlueGreen', {
+      service: gateway.service,
+      blueTargetGroup: edge.blueTargetGroup,
+      greenTargetGroup: edge.greenTargetGroup,
+      prodListener: edge.prodListener,
+      testListener: edge.testListener,
+      trafficShifting: config.trafficShifting,
+      applicationName: `${prefix}-gateway`,
+    });
+    const smokeTest = new SmokeTestHook(this, 'SmokeTest', {
+      vpc,
+      testListenerUrl: `http://${edge.loadBalancer.loadBalancerDnsName}:${edge.testListenerPort}`,
+      canaryPath: config.canaryPath,
+      statusPort: GATEWAY_STATUS_PORT,
+      blueTargetGroupArn: edge.blueTargetGroup.targetGroupArn,
+      greenTargetGroupArn: edge.greenTargetGroup.targetGroupArn,
+      targetSecurityGroup: gateway.securityGroup,
+    });
+    // Only the function itself (grantInvoke would add a `:*` wildcard for versions the hook never uses).
+    blueGreen.deploymentGroup.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [smokeTest.function.functionArn] }),
+    );
+    new ServiceRollout(this, 'Rollout', {
+      service: gateway.service,
+      taskDefinition: gateway.taskDefinition,
+      deploymentGroup: blueGreen.deploymentGroup,
+      containerName: GATEWAY_CONTAINER_NAME,
+      containerPort: GATEWAY_PROXY_PORT,
+      imageParameterName: imageParameterName(prefix),
+      smokeTestFunction: smokeTest.function,
+    });
+
+    if (database) {
+      const controlPlane = new ControlPlaneService(this, 'ControlPlane', {
+        cluster,
+        image,
+        adminClients: ec2.Peer.ipv4(vpc.vpcCidrBlock),
+        accessLogsBucket: edge.accessLogsBucket,
+        environment: databaseSettings.environment,
+        secrets: databaseSettings.secrets,
+        logRetention,
+        removalPolicy,
+      });
+      database.allowFrom(controlPlane.securityGroup);
+      backup.grantBackupReadWrite(controlPlane.taskDefinition.taskRole);
+      new CfnOutput(this, 'AdminApiUrl', { value: `http://${controlPlane.loadBalancer.loadBalancerDnsName}`, description: 'Admin API (inside the VPC only)' });
+    }
+
+    if (config.domain)
+      new GlobalRouting(this, 'GlobalRouting', {
+        loadBalancer: edge.loadBalancer,
+        hostedZoneId: config.domain.hostedZoneId,
+        zoneName: config.domain.zoneName,
+        recordName: config.domain.recordName,
+        protocol: edge.protocol,
+        healthCheckPath: EDGE_HEALTH_PATH,
+      });
+
+    new RegionDashboard(this, 'Dashboard', {
+      dashboardName: `${prefix}-${region}`,
+      loadBalancer: edge.loadBalancer,
+      service: gateway.service,
+      targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
+      cacheReplicationGroupId: cache.replicationGroup.ref,
+      databaseInstanceIdentifier: isPrimary ? databaseIdentifier(prefix) : replicaIdentifier(prefix, region),
+      alarms: blueGreen.alarms,
+    });
+
+    // The infra contract's outputs (OutputKey = id), read by the release command.
+    const outputs: Record<string, string> = {
+      ClusterName: cluster.clusterName,
+      ServiceName: gateway.service.serviceName,
+      ContainerName: GATEWAY_CONTAINER_NAME,
+      ContainerPort: String(GATEWAY_PROXY_PORT),
+      CodeDeployApplication: blueGreen.application.applicationName,
+      DeploymentGroup: blueGreen.deploymentGroup.deploymentGroupName,
+      ProdListenerArn: edge.prodListener.listenerArn,
+      TestListenerArn: edge.testListener.listenerArn,
+      ImageParameterName: imageParameterName(prefix),
+      SmokeTestFunctionName: smokeTest.function.functionName,
+      LoadBalancerDnsName: edge.loadBalancer.loadBalancerDnsName,
+    };
+    for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
+  }
+}
