@@ -13,7 +13,7 @@ import { drain, type PluginRegistry } from './data-plane';
 import { formatProblems, GatehouseError } from './errors';
 import { createLogger } from './log';
 import { createPluginRegistry, createPluginServices } from './plugins';
-import { startDataPlane, startStandalone, superviseWorkers, WORKER_READY_MESSAGE, type DataPlaneNode, type NodeOptions } from './roles';
+import { startControlPlane, startDataPlane, startStandalone, superviseWorkers, WORKER_READY_MESSAGE, type DataPlaneNode, type NodeOptions } from './roles';
 import { envName, loadSettings, type GatehouseSettings } from './settings';
 import { AggregatorRegistry } from 'prom-client';
 
@@ -75,6 +75,7 @@ async function runNode(settings: GatehouseSettings, log: Logger, options: MainOp
     if (worker) AggregatorRegistry.setRegistries([node.metrics.registry]);
     await node.proxy.listen({ host: settings.proxyHost, port: settings.proxyPort });
     if (node.status) await node.status.listen({ host: settings.statusHost, port: settings.statusPort });
+    if (node.admin) await node.admin.listen({ host: settings.adminHost, port: settings.adminPort });
   } catch (err) {
     return fail('cannot start:', err);
   }
@@ -97,6 +98,32 @@ async function runNode(settings: GatehouseSettings, log: Logger, options: MainOp
     await node.status?.close();
     log.flush?.();
     process.exit(report.clean ? 0 : 1);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Role `control-plane`: the admin API and status listeners; no proxy. */
+async function runControlPlane(settings: GatehouseSettings, log: Logger, options: MainOptions): Promise<void> {
+  let node: Awaited<ReturnType<typeof startControlPlane>>;
+  try {
+    // The plugin catalogue checks plugin configs on write, exactly as data planes will.
+    node = await startControlPlane({ settings, log, plugins: options.plugins ?? createPluginRegistry() });
+    await node.admin.listen({ host: settings.adminHost, port: settings.adminPort });
+    await node.status.listen({ host: settings.statusHost, port: settings.statusPort });
+  } catch (err) {
+    return fail('cannot start:', err);
+  }
+  log.info({ role: settings.role, admin: `${settings.adminHost}:${settings.adminPort}`, status: `${settings.statusHost}:${settings.statusPort}` }, 'gatehouse started');
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    for (const part of [...node.parts].reverse()) await part.close().catch((err: unknown) => log.error({ err }, 'stopping a control-plane part failed'));
+    await node.status.close();
+    log.flush?.();
+    process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -129,6 +156,7 @@ async function runPrimary(settings: GatehouseSettings, log: Logger): Promise<voi
 export async function main(options: MainOptions = {}): Promise<void> {
   const settings = settingsFrom(options.env ?? process.env);
   const log = createLogger(settings.logLevel as LevelWithSilent);
+  if (settings.role === 'control-plane') return runControlPlane(settings, log, options);
   if (settings.workers > 1 && cluster.isPrimary) return runPrimary(settings, log);
   return runNode(settings, log, options);
 }

@@ -2,7 +2,7 @@
  * The admin API: REST and JSON under `/admin/v1/`, always authenticated. `buildAdminServer` returns a
  * server that is not listening yet; the role start-up listens on the admin address (never the proxy's).
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import type { PluginConfigChecker } from '../config/validate';
 import { GatehouseError, type ErrorCode } from '../errors';
@@ -24,7 +24,8 @@ export interface AdminServerOptions {
   plugins?: PluginConfigChecker;
   /** Called after each committed version (the S3 backup hooks in here). */
   onCommit?: (version: ConfigVersion) => void;
-  logger?: FastifyServerOptions['logger'];
+  /** A pino logger; none means no request logging. */
+  logger?: FastifyBaseLogger;
 }
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
@@ -35,7 +36,9 @@ function send(reply: import('fastify').FastifyReply, code: ErrorCode | string, s
 
 /** Builds the admin API server (not listening). */
 export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimitBytes });
+  const app = options.logger
+    ? Fastify({ loggerInstance: options.logger, bodyLimit: options.bodyLimitBytes })
+    : Fastify({ logger: false, bodyLimit: options.bodyLimitBytes });
   const service = new ConfigService(options.store, { plugins: options.plugins, dropGuardPercent: options.dropGuardPercent, onCommit: options.onCommit });
   const verifier = new TokenVerifier(options.tokens);
 

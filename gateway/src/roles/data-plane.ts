@@ -1,21 +1,38 @@
 /**
- * Role `data-plane`: the proxy alone. For now it reads a config file (`GATEHOUSE_CONFIG`); the
- * store-backed sources (Postgres LISTEN + poll, last-known-good, S3) attach here with the control plane.
+ * Role `data-plane`: the proxy alone. With DATABASE_URL it follows the config store (LISTEN + poll,
+ * read-only credentials suffice) with the last-known-good file and the S3 backup as cold-start
+ * fallbacks; otherwise it reads a config file (`GATEHOUSE_CONFIG`).
  */
 import { GatehouseError } from '../errors';
 import { envName } from '../settings';
+import { openConfigStore } from '../store';
 import { attachConfigFile } from './file-config';
 import { buildDataPlaneNode, type DataPlaneNode, type NodeOptions } from './node';
+import { attachStoreSync } from './store-sync';
 
 /** Assembles a data-plane node and attaches its config source (nothing listens yet). */
 export async function startDataPlane(options: NodeOptions): Promise<DataPlaneNode> {
-  const file = options.settings.configFile;
+  const { settings, log } = options;
+  if (settings.databaseUrl) {
+    const node = buildDataPlaneNode(options);
+    // No migrations: data planes connect with a read-only role; the control plane owns the schema.
+    const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: false });
+    node.parts.push({ close: () => store.close() });
+    try {
+      await attachStoreSync(node, store, { settings, log, registry: node.metrics.registry });
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+    return node;
+  }
+  const file = settings.configFile;
   if (!file)
     throw new GatehouseError('GW_ERR_SETTINGS_INVALID', undefined, [
       {
-        path: '/settings/configFile',
-        message: `this build's data plane reads its config from a file (${envName('configFile')}).`,
-        fix: `set ${envName('configFile')} to a YAML or JSON config.`,
+        path: '/settings/databaseUrl',
+        message: `a data plane needs a config source: the config store (${envName('databaseUrl')}) or a file (${envName('configFile')}).`,
+        fix: `set ${envName('databaseUrl')} to the control plane's PostgreSQL (a read-only role is enough), or ${envName('configFile')} to a YAML or JSON config.`,
       },
     ]);
   const node = buildDataPlaneNode(options);

@@ -5,6 +5,7 @@
  */
 export { startStandalone } from './standalone';
 export { startDataPlane } from './data-plane';
+export { startControlPlane, type ControlPlaneNode } from './control-plane';
 export { buildDataPlaneNode, type DataPlaneNode, type NodeOptions, type Closable } from './node';
 export { attachConfigFile } from './file-config';
 export { superviseWorkers, WORKER_READY_MESSAGE, type WorkerReadyMessage, type WorkerSupervisor } from './workers';

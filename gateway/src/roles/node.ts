@@ -47,6 +47,8 @@ export interface DataPlaneNode {
   readonly tunnels: Tunnels;
   /** Config sources and other role parts, closed in reverse order at shutdown. */
   readonly parts: Closable[];
+  /** The admin API (standalone only); `main.ts` listens on the admin address. */
+  readonly admin?: FastifyInstance;
 }
 
 /** Assembles a data-plane node (not listening, no config yet: `/readyz` is 503 until a source applies one). */

@@ -1,24 +1,41 @@
 /**
- * Role `standalone`: one process serving the proxy from a config file (`GATEHOUSE_CONFIG`), hot
- * reloaded. The embedded store and admin API join this role with the control plane.
+ * Role `standalone`: proxy, admin API and embedded store in one process. The store is PGlite in
+ * `<dataDir>/store` (or PostgreSQL when DATABASE_URL is set); the data plane follows it like any
+ * data plane (push + poll, last-known-good file). With a config file (`GATEHOUSE_CONFIG`), each
+ * changed file content is imported as a new version, so admin API changes survive restarts.
  */
 import { GatehouseError } from '../errors';
 import { envName } from '../settings';
-import { attachConfigFile } from './file-config';
+import { openConfigStore } from '../store';
+import { buildAdminPart } from './admin-api';
+import { attachFileImport } from './file-import';
 import { buildDataPlaneNode, type DataPlaneNode, type NodeOptions } from './node';
+import { attachStoreSync } from './store-sync';
 
-/** Assembles the standalone node and loads its config (nothing listens yet). */
+/** Assembles the standalone node, its store and admin API, and loads the config (nothing listens yet). */
 export async function startStandalone(options: NodeOptions): Promise<DataPlaneNode> {
-  const file = options.settings.configFile;
-  if (!file)
+  const { settings, log, plugins } = options;
+  if (settings.workers > 1)
     throw new GatehouseError('GW_ERR_SETTINGS_INVALID', undefined, [
       {
-        path: '/settings/configFile',
-        message: `standalone needs a config file (${envName('configFile')}).`,
-        fix: `set ${envName('configFile')} to a YAML or JSON config, e.g. gateway/examples/standalone.yaml.`,
+        path: '/settings/workers',
+        message: 'standalone keeps its store in this process, so it cannot run several workers.',
+        fix: `set ${envName('workers')}=1, or run the data-plane role with workers against a control plane.`,
       },
     ]);
   const node = buildDataPlaneNode(options);
-  await attachConfigFile(node, file);
-  return node;
+  const registry = node.metrics.registry;
+  const store = await openConfigStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate: true, retention: settings.configRetention });
+  node.parts.push({ close: () => store.close() });
+  try {
+    if (settings.configFile) node.parts.push(await attachFileImport(store, settings.configFile, settings, plugins, log));
+    const admin = await buildAdminPart({ settings, log, store, registry, plugins, generateToken: true });
+    node.parts.push(...admin.parts, { close: () => admin.admin.close() });
+    // The admin API can load a first config, so standalone waits for one instead of exiting.
+    await attachStoreSync(node, store, { settings, log, registry, startWithoutConfig: true });
+    return { ...node, admin: admin.admin };
+  } catch (err) {
+    for (const part of [...node.parts].reverse()) await part.close().catch(() => undefined);
+    throw err;
+  }
 }
