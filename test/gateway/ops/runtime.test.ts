@@ -31,7 +31,7 @@ describe('DataPlane (config sink)', () => {
     const bad = { upstreams: [{ id: 'u', targets: [] }], routes: [{ id: 'r', paths: ['/x'], upstream: 'missing', extra: 1 }] };
     const result = await gw.dataPlane.apply(bad, meta(2, bad));
     expect(result.applied).toBe(false);
-    const problems = (result as { problems: { path: string }[] }).problems.map((p) => p.path);
+    const problems = (result as unknown as { problems: { path: string }[] }).problems.map((p) => p.path);
     expect(problems).toEqual(expect.arrayContaining(['/upstreams/0/targets', '/routes/0']));
     expect(gw.dataPlane.currentVersion).toBe(1);
     expect((await send(`${gw.origin}/good/x`)).status).toBe(200);
@@ -47,7 +47,7 @@ describe('DataPlane (config sink)', () => {
     const bad = oneRoute([upstream.port], { paths: ['/a/:id'], rewritePath: '/b/:nope' });
     const result = await gw.dataPlane.apply(bad, meta(2, bad));
     expect(result.applied).toBe(false);
-    expect((result as { problems: { path: string }[] }).problems[0].path).toBe('/routes/0/rewritePath');
+    expect((result as unknown as { problems: { path: string }[] }).problems[0].path).toBe('/routes/0/rewritePath');
     expect(gw.dataPlane.currentVersion).toBe(1);
   });
 

@@ -1,7 +1,7 @@
 import { configChecksum } from '../../../gateway/src/config';
 import type { PluginRegistry } from '../../../gateway/src/data-plane';
 import type { PluginChain } from '../../../gateway/src/data-plane/types';
-import type { RequestContext } from '../../../gateway/src/plugins/plugin';
+import type { PluginAnswer, RequestContext } from '../../../gateway/src/plugins/plugin';
 import { send, startGateway, startUpstream, type Gateway, type Upstream } from './harness';
 
 /** A registry with one test plugin, `probe`, whose config says what each phase does. */
@@ -25,7 +25,7 @@ function probeRegistry(logged: { id: string; status: number }[]): PluginRegistry
             ctx.headers['x-consumer-id'] = 'set-by-plugin';
             ctx.responseHeaders['x-probe'] = 'seen';
           },
-          async access(ctx: RequestContext) {
+          async access(ctx: RequestContext): Promise<PluginAnswer | void> {
             await new Promise((r) => setImmediate(r));
             if (conf.requireKey && ctx.headers['x-key'] !== 'open-sesame') return { status: 401, error: 'GW_ERR_UNAUTHORIZED', headers: { 'www-authenticate': 'Key' } };
             if (conf.teapot) return { status: 418, body: 'short and stout', headers: { 'content-type': 'text/plain' } };
