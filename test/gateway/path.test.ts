@@ -145,3 +145,49 @@ describe('normalisePath', () => {
     }
   });
 });
+
+describe('normalisePath on generated attack paths', () => {
+  // Deterministic PRNG (mulberry32) so a failure reproduces.
+  function random(seed: number): () => number {
+    let a = seed;
+    return () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const TOKENS = ['/', '/', '.', '..', '%2e', '%2E', '%2f', '%2F', '%5c', '%25', '2e', ';', 'a', 'api', '~', '%7e', '//', '%c3%a9', '%C0%AE', '"'];
+
+  /** Every way a lenient upstream might read a path: decode up to 3 times, split on / and \, drop ;params. */
+  function lenientSegments(path: string): string[] {
+    let view = path;
+    for (let i = 0; i < 3; i++) {
+      try {
+        view = decodeURIComponent(view);
+      } catch {
+        break;
+      }
+    }
+    return view.split(/[/\\]/).map((s) => s.split(';')[0]);
+  }
+
+  test('every accepted path is canonical, idempotent and free of dot segments however it is decoded', () => {
+    const next = random(20_261_126);
+    let accepted = 0;
+    for (let n = 0; n < 20_000; n++) {
+      let raw = '/';
+      const len = 1 + Math.floor(next() * 10);
+      for (let i = 0; i < len; i++) raw += TOKENS[Math.floor(next() * TOKENS.length)];
+      const r = normalisePath(raw);
+      if (!r.ok) continue;
+      accepted++;
+      expect(r.path.startsWith('/')).toBe(true);
+      expect(r.path).not.toContain('//');
+      expect(normalisePath(r.path)).toEqual({ ok: true, path: r.path });
+      for (const segment of lenientSegments(r.path)) expect(['.', '..']).not.toContain(segment);
+      expect(r.path).not.toMatch(/%(?:[a-f][0-9A-Fa-f]|[0-9A-Fa-f][a-f])/);
+    }
+    expect(accepted).toBeGreaterThan(1_000);
+  });
+});
