@@ -1,6 +1,6 @@
 /** A throwaway PostgreSQL server (initdb into a temp dir, pg_ctl on a free port) that tests can stop and start. */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,14 +42,31 @@ export interface PostgresServer {
   destroy(): Promise<void>;
 }
 
+/** The uid/gid of the `postgres` OS user, used when the tests run as root (initdb refuses root). */
+async function postgresUser(): Promise<{ uid: number; gid: number }> {
+  try {
+    const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  } catch {
+    throw new Error('the tests run as root and there is no "postgres" OS user to run initdb as; create one or run the tests as an unprivileged user.');
+  }
+}
+
 /** initdb + pg_ctl start; `destroy` stops it and removes its directory. */
 export async function startPostgres(): Promise<PostgresServer> {
   const bin = await binDir();
   const dir = await mkdtemp(join(tmpdir(), 'gh-pg-'));
   const data = join(dir, 'data');
   const port = await freePort();
-  await run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], { timeout: 60_000 });
-  const ctl = (...args: string[]) => run(join(bin, 'pg_ctl'), ['-D', data, ...args], { timeout: 60_000 });
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const { uid, gid } = await postgresUser();
+    await chown(dir, uid, gid);
+  }
+  const pg = (tool: string, args: string[]) =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { timeout: 60_000 }) : run(join(bin, tool), args, { timeout: 60_000 });
+  await pg('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+  const ctl = (...args: string[]) => pg('pg_ctl', ['-D', data, ...args]);
   const start = () => ctl('start', '-w', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`).then(() => undefined);
   const stop = () => ctl('stop', '-w', '-m', 'fast').then(() => undefined);
   await start();
