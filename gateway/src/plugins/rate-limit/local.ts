@@ -9,6 +9,7 @@ import type { DecisionSource, LimitSpec, RateLimitDecision, RateLimitStore } fro
 
 export const DEFAULT_LOCAL_MAX_KEYS = 100_000;
 const SWEEP_INTERVAL_MS = 30_000;
+const FLOAT_TOLERANCE_MS = 1e-6;
 
 export class LocalLimiter {
   private readonly tats = new Map<string, number>();
@@ -47,7 +48,8 @@ export class LocalLimiter {
       const next = tat + interval;
       const allowAt = next - tau;
       this.pending[i] = next;
-      if (now < allowAt) {
+      // A tolerance, because now + interval - interval need not equal now in floating point.
+      if (allowAt - now > FLOAT_TOLERANCE_MS) {
         const retry = allowAt - now;
         if (allowed || retry > bestRetry) {
           best = i;

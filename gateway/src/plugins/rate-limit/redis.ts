@@ -14,6 +14,7 @@ import type { FailureMode, LimitSpec, RateLimitDecision, RateLimitStore } from '
 export const DEFAULT_COMMAND_TIMEOUT_MS = 1_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 1_000;
+const DISCONNECT_TIMEOUT_MS = 100;
 const UNAVAILABLE_RETRY_MS = 1_000;
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
@@ -48,6 +49,8 @@ function connectionOptions(url: URL): RedisOptions {
     autoResendUnfulfilledCommands: false,
     commandTimeout: DEFAULT_COMMAND_TIMEOUT_MS,
     connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
+    // ioredis arms this timer even for a socket that already closed; keep it short so close() is prompt.
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
     enableAutoPipelining: true,
   };
 }
@@ -137,6 +140,15 @@ export class RedisRateLimitStore implements RateLimitStore {
         },
       );
     });
+  }
+
+  /** Resolves once connected (decisions before that are taken locally); rejects after `timeoutMs`. */
+  async connected(timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.client.status !== 'ready') {
+      if (performance.now() > deadline) throw new Error(`Redis not connected after ${timeoutMs} ms (status ${this.client.status})`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   async close(): Promise<void> {

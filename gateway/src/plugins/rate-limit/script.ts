@@ -25,7 +25,7 @@ for i = 1, #KEYS do
   end
   local next_tat = tat + interval
   local allow_at = next_tat - tau
-  if now < allow_at then
+  if allow_at - now > 0.001 then
     result[1] = 0
     result[#result + 1] = 0
     result[#result + 1] = 0
