@@ -1,5 +1,12 @@
-import { CreateDeploymentCommand, GetDeploymentCommand, ListDeploymentsCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
-import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateDeploymentCommand,
+  GetDeploymentCommand,
+  GetDeploymentTargetCommand,
+  ListDeploymentsCommand,
+  ListDeploymentTargetsCommand,
+  StopDeploymentCommand,
+} from '@aws-sdk/client-codedeploy';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 
 import {
@@ -93,6 +100,17 @@ test('starts the CodeDeploy deployment with the exact AppSpec and strategy, then
   ]);
   expect(aws.region(PRIMARY).codeDeploy.commandCalls(ListDeploymentsCommand).map((c) => c.args[0].input)).toEqual([
     { applicationName: 'gh-app-us-east-1', deploymentGroupName: 'gh-dg-us-east-1', includeOnlyStatuses: ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'] },
+  ]);
+  // The target is listed once, then read on every poll.
+  expect(aws.region(PRIMARY).codeDeploy.commandCalls(ListDeploymentTargetsCommand).map((c) => c.args[0].input)).toEqual([{ deploymentId: 'd-USEAST1' }]);
+  expect(aws.region(PRIMARY).codeDeploy.commandCalls(GetDeploymentTargetCommand).map((c) => c.args[0].input)).toEqual(
+    Array(3).fill({ deploymentId: 'd-USEAST1', targetId: 'gh-cluster-us-east-1:gh-gateway-us-east-1' }),
+  );
+  expect(aws.region(PRIMARY).ecs.commandCalls(DescribeServicesCommand).map((c) => c.args[0].input)).toEqual([
+    { cluster: 'gh-cluster-us-east-1', services: ['gh-gateway-us-east-1'] },
+  ]);
+  expect(aws.region(PRIMARY).ecs.commandCalls(DescribeTaskDefinitionCommand).map((c) => c.args[0].input)).toEqual([
+    { taskDefinition: taskDefinitionArn(PRIMARY, 12), include: ['TAGS'] },
   ]);
 });
 
