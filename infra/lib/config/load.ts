@@ -65,6 +65,7 @@ const PATTERN_FIXES: ReadonlyArray<[RegExp, string]> = [
   [/^\/availabilityZones\/[^/]+\/\d+$/, 'use an availability zone name such as "us-east-1a".'],
   [/^\/certificateArns\/[^/]+$/, 'use an ACM certificate ARN such as "arn:aws:acm:us-east-1:123456789012:certificate/<id>".'],
   [/^\/stackPrefix$/, 'start with a letter and use only letters, digits and "-", e.g. "Gatehouse".'],
+  [/^\/canaryPath$/, 'start the path with "/", e.g. "/" or "/health".'],
   [/^\/domain\/hostedZoneId$/, 'use the Route 53 hosted zone id, e.g. "Z0123456789ABCDEFGHIJ".'],
 ];
 

@@ -16,6 +16,8 @@ export interface SmokeTestHookProps {
   readonly vpc: ec2.IVpc;
   /** URL of the load balancer's test listener, e.g. `http://<alb dns>:9000`. */
   readonly testListenerUrl: string;
+  /** ARN of the test listener; its forward action names the target group under test. */
+  readonly testListenerArn: string;
   /** Target group ARNs; the hook checks whichever is behind the test listener. */
   readonly blueTargetGroupArn: string;
   /** See `blueTargetGroupArn`. */
@@ -84,6 +86,7 @@ export class SmokeTestHook extends Construct {
       logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
       environment: {
         TEST_LISTENER_URL: props.testListenerUrl,
+        TEST_LISTENER_ARN: props.testListenerArn,
         CANARY_PATH: canaryPath,
         STATUS_PORT: String(props.statusPort),
         GREEN_TARGET_GROUP_ARN: props.greenTargetGroupArn,
@@ -92,7 +95,9 @@ export class SmokeTestHook extends Construct {
       },
     });
     this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:PutLifecycleEventHookExecutionStatus'], resources: ['*'] }));
-    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:DescribeTargetHealth'], resources: ['*'] }));
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['elasticloadbalancing:DescribeTargetHealth', 'elasticloadbalancing:DescribeListeners'], resources: ['*'] }),
+    );
 
     Validations.of(this.function).acknowledge(
       { id: BASIC_EXECUTION_ROLE_FINDING, reason: 'The AWS managed basic execution policy only grants writing the function\'s own logs.' },
@@ -102,7 +107,7 @@ export class SmokeTestHook extends Construct {
       },
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'PutLifecycleEventHookExecutionStatus and DescribeTargetHealth have no resource-level permissions.',
+        reason: 'PutLifecycleEventHookExecutionStatus and the ELB Describe* calls have no resource-level permissions.',
       },
     );
   }

@@ -175,6 +175,7 @@ export class RegionalStack extends Stack {
     const smokeTest = new SmokeTestHook(this, 'SmokeTest', {
       vpc,
       testListenerUrl: `http://${edge.loadBalancer.loadBalancerDnsName}:${edge.testListenerPort}`,
+      testListenerArn: edge.testListener.listenerArn,
       canaryPath: config.canaryPath,
       statusPort: GATEWAY_STATUS_PORT,
       blueTargetGroupArn: edge.blueTargetGroup.targetGroupArn,
