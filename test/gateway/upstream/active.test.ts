@@ -156,3 +156,33 @@ test('checks follow the active snapshot: disabling them stops the probes, closin
   await new Promise((r) => setTimeout(r, INTERVAL_MS * 5));
   expect(probes(a.upstream)).toBeLessThanOrEqual(closed);
 });
+
+test('probes do not queue behind traffic when the pool is saturated', async () => {
+  let release: (() => void) | undefined;
+  const busy = await startUpstream((req, res) => {
+    if (req.url === '/slow') release = () => res.end('slow');
+    else res.end('ok');
+  });
+  servers.push(busy);
+  const config = validConfig({
+    upstreams: [
+      {
+        id: 'svc',
+        poolSize: 1,
+        targets: [{ host: '127.0.0.1', port: busy.port }],
+        healthChecks: { active: { enabled: true, path: '/health', intervalMs: INTERVAL_MS, timeoutMs: 100, unhealthyThreshold: 1 } },
+      },
+    ],
+    routes: [],
+  });
+  const s = compiler.compile(config, { version: 1, checksum: 'c' }, undefined);
+  const t = s.upstream('svc')!.targets[0];
+  const slow = t.dispatcher.request({ origin: t.origin, path: '/slow', method: 'GET' }).then((r) => r.body.text());
+  await waitFor(() => release !== undefined, 'the slow request to hold the only pooled connection');
+  const before = probes(busy);
+  await waitFor(() => probes(busy) >= before + 3, 'three probes while the pool is busy');
+  expect(t.healthy).toBe(true);
+  expect(changes).toEqual([]);
+  release!();
+  await expect(slow).resolves.toBe('slow');
+});

@@ -3,7 +3,7 @@
  * health. It outlives snapshots: while a reload keeps the target (same upstream, address, TLS and
  * pool settings) the new snapshot reuses this object, so connections and health carry over.
  */
-import { Pool } from 'undici';
+import { Client, Pool } from 'undici';
 import type { UpstreamConfig, TargetConfig } from '../../config/schema';
 import type { AttemptOutcome } from '../types';
 import { PassiveHealthState, type PassivePolicy, type PassiveTransition } from './health/passive';
@@ -50,6 +50,9 @@ export class TargetState {
   readonly passive = new PassiveHealthState();
   inFlight = 0;
   private active: ActiveHealthCheck | undefined;
+  /** The active check's own connection, so probes never queue behind traffic in a busy pool. */
+  private probeClient: Client | undefined;
+  private readonly connect: Pool.Options['connect'];
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -69,12 +72,13 @@ export class TargetState {
             rejectUnauthorized: settings.rejectUnauthorized,
           }
         : {};
+    this.connect = { timeout: settings.connectMs, ...tls };
     this.dispatcher = new Pool(this.origin, {
       connections: settings.poolSize,
       keepAliveTimeout: DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
       headersTimeout: settings.requestMs,
       bodyTimeout: settings.idleMs,
-      connect: { timeout: settings.connectMs, ...tls },
+      connect: this.connect,
     });
   }
 
@@ -111,7 +115,8 @@ export class TargetState {
       return;
     }
     const hostHeader = this.settings.servername ?? this.key;
-    this.active = new ActiveHealthCheck({ dispatcher: this.dispatcher, origin: this.origin, hostHeader }, config, (healthy, detail) => {
+    this.probeClient = new Client(this.origin, { connect: this.connect, keepAliveTimeout: DEFAULT_KEEP_ALIVE_TIMEOUT_MS });
+    this.active = new ActiveHealthCheck({ dispatcher: this.probeClient, origin: this.origin, hostHeader }, config, (healthy, detail) => {
       // A target that answers active checks again has recovered: drop a passive ejection too.
       if (healthy) this.passive.readmit();
       this.onHealthChange({
@@ -129,6 +134,8 @@ export class TargetState {
   stopActive(): void {
     this.active?.stop();
     this.active = undefined;
+    void this.probeClient?.destroy().catch(() => undefined);
+    this.probeClient = undefined;
   }
 
   /** Stops health checks and closes the pool; requests in flight finish first. */

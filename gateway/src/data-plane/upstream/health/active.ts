@@ -1,6 +1,7 @@
 /**
- * Active health: an HTTP GET of `path` on one target every `intervalMs`, through the target's own
- * keep-alive pool (so TLS settings are the same as for traffic). `unhealthyThreshold` consecutive
+ * Active health: an HTTP GET of `path` on one target every `intervalMs`, over a connection of its own
+ * with the same connect and TLS settings as the target's pool (so a probe never waits behind traffic
+ * in a saturated pool and times out for the wrong reason). `unhealthyThreshold` consecutive
  * failures mark the target unhealthy, `healthyThreshold` consecutive successes mark it healthy.
  * Timers are unref'd: health checks never keep the process alive.
  */
