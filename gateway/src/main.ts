@@ -7,6 +7,7 @@
  * the drain timeout cut requests short.
  */
 import cluster from 'node:cluster';
+import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent, Logger } from 'pino';
 import { readConfigFile, type ConfigFile } from './config/file-source';
 import { drain, type PluginRegistry } from './data-plane';
@@ -80,7 +81,12 @@ async function runNode(settings: GatehouseSettings, log: Logger, options: MainOp
     return fail('cannot start:', err);
   }
   log.info(
-    { role: settings.role, proxy: `${settings.proxyHost}:${settings.proxyPort}`, status: worker ? 'primary' : `${settings.statusHost}:${settings.statusPort}`, version: node.dataPlane.currentVersion },
+    {
+      role: settings.role,
+      proxyPort: (node.proxy.server.address() as AddressInfo).port,
+      statusPort: node.status ? (node.status.server.address() as AddressInfo).port : 'primary',
+      version: node.dataPlane.currentVersion,
+    },
     'gatehouse started',
   );
   const reload = (): void => {
@@ -138,7 +144,7 @@ async function runPrimary(settings: GatehouseSettings, log: Logger): Promise<voi
     await supervisor.shutdown();
     return fail('cannot start:', err);
   }
-  log.info({ workers: settings.workers, status: `${settings.statusHost}:${settings.statusPort}` }, 'gatehouse primary started');
+  log.info({ workers: settings.workers, statusPort: (supervisor.status.server.address() as AddressInfo).port }, 'gatehouse primary started');
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
