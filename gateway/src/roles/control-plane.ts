@@ -30,7 +30,10 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
   const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: true, retention: settings.configRetention });
-  const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, generateToken: false });
+  const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, generateToken: false }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const status = buildStatusServer({
     readiness: () => ({ ready: true }),
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
