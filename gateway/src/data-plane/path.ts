@@ -71,9 +71,7 @@ function isAlreadyNormal(raw: string): boolean {
  * decodes it once or twice, splits it on `/` or `\`, or drops `;` path parameters.
  */
 function hidesDotSegment(segment: string): boolean {
-  if (!segment.includes('.')) {
-    if (!segment.includes('%')) return false;
-  }
+  if (!segment.includes('.') && !segment.includes('%')) return false;
   let view = segment;
   for (let round = 0; round < 3 && view.includes('%'); round++) {
     try {

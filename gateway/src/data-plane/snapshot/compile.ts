@@ -1,9 +1,9 @@
 /**
  * Compiles a validated config into an immutable `Snapshot`: router, upstream pools (through the
  * target registry, so live connections and health carry over), resolved timeouts, forward paths and
- * plugin chains. Problems a schema cannot see (a pattern that does not parse, a rewritePath naming
- * a parameter that a path lacks) are all collected and thrown together as one
- * GW_ERR_CONFIG_INVALID error before any upstream pool is touched.
+ * plugin chains. Validation already reports what would keep a route from compiling; handed an
+ * unvalidated config anyway, the compiler collects every such problem and throws them together as
+ * one GW_ERR_CONFIG_INVALID error before any upstream pool is touched.
  */
 import type { GatewayConfig } from '../../config/schema';
 import { GatehouseError, type Problem } from '../../errors';
@@ -29,20 +29,22 @@ export interface SnapshotDeps {
 export function compileSnapshot(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps): Snapshot {
   const problems: Problem[] = [];
   const upstreamIds = new Set(config.upstreams.map((u) => u.id));
-  const plans = config.routes.map((route, i) => {
+  const plans: RoutePlan[] = [];
+  config.routes.forEach((route, i) => {
     if (!upstreamIds.has(route.upstream))
       problems.push({
         path: `/routes/${i}/upstream`,
         message: `upstream "${route.upstream}" does not exist.`,
         fix: `define an upstream with id "${route.upstream}" or reference an existing one.`,
       });
-    return planRoute(route, i, problems);
+    const plan = planRoute(route, i, problems);
+    if (plan) plans.push(plan);
   });
   if (problems.length > 0) throw new GatehouseError('GW_ERR_CONFIG_INVALID', `${problems.length} problem(s) found while compiling.`, problems);
 
   const lease = deps.targets.lease();
   try {
-    const snapshot = build(config, meta, deps, plans as RoutePlan[], lease);
+    const snapshot = build(config, meta, deps, plans, lease);
     lease.bind(snapshot);
     return snapshot;
   } catch (err) {
