@@ -40,6 +40,7 @@ export async function attachStoreSync(node: DataPlaneNode, store: ConfigStore, o
     lastKnownGoodFile: lastKnownGoodPath(settings),
     s3: client && location ? { client, location } : undefined,
     pollIntervalMs: settings.pollIntervalMs,
+    push: settings.configPush,
     startWithoutConfig: options.startWithoutConfig ?? settings.startWithoutConfig,
     dropGuardPercent: settings.dropGuardPercent,
     logger: options.log.child({ part: 'config-sync' }),

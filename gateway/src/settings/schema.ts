@@ -87,6 +87,10 @@ export const Settings = Type.Object(
       }),
     ),
     accessLog: env('GATEHOUSE_ACCESS_LOG', Type.Boolean({ default: true, description: 'Write one JSON access log line per proxied request.' })),
+    configPush: env(
+      'GATEHOUSE_CONFIG_PUSH',
+      Type.Boolean({ default: true, description: 'Data plane: LISTEN for new config versions (push) on top of the poll; turn off where notifications cannot arrive (a read replica) to save a connection.' }),
+    ),
     configRetention: env(
       'GATEHOUSE_CONFIG_RETENTION',
       Type.Integer({ minimum: 1, maximum: 1_000_000, default: DEFAULT_CONFIG_RETENTION, description: 'Config versions kept in the store (the current one is never deleted).' }),
