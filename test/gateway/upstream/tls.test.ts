@@ -70,3 +70,22 @@ test('active health checks go through the same TLS settings', async () => {
   expect(probe.headers.host).toBe('upstream.test');
   expect(target(s).healthy).toBe(true);
 });
+
+test('the upstream connect timeout bounds the TLS handshake', async () => {
+  const { createServer } = await import('node:net');
+  const sockets: import('node:net').Socket[] = [];
+  const silent = createServer((socket) => sockets.push(socket)); // accepts TCP, never speaks TLS
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    const config = validConfig({
+      upstreams: [{ id: 'secure', scheme: 'https', targets: [{ host: '127.0.0.1', port }], tls: { ca: TEST_CA }, timeouts: { connectMs: 100 } }],
+      routes: [],
+    });
+    const t = target(compiler.compile(config, { version: ++version, checksum: 'c' }, undefined));
+    await expect(get(t)).rejects.toMatchObject({ code: 'UND_ERR_CONNECT_TIMEOUT' });
+  } finally {
+    sockets.forEach((s) => s.destroy());
+    await new Promise((resolve) => silent.close(resolve));
+  }
+});
