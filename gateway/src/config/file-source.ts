@@ -8,7 +8,7 @@
  */
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { Logger } from 'pino';
 import { GatehouseError, formatProblems, type Problem } from '../errors';
 import type { ApplyResult, ConfigSink } from '../data-plane/types';
@@ -28,11 +28,12 @@ export interface ConfigFile {
 
 /** Parses the text of a config file (YAML, of which JSON is a subset). Throws GW_ERR_CONFIG_INVALID with line and column. */
 export function parseConfigText(text: string, file: string): ConfigFile {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
     const problems: Problem[] = doc.errors.map((e) => {
-      const at = e.linePos?.[0];
-      const where = at ? `line ${at.line}, column ${at.col}` : 'unknown position';
+      const at = lines.linePos(e.pos[0]);
+      const where = `line ${at.line}, column ${at.col}`;
       return { path: '', message: `${file}: ${where}: ${e.message.split('\n')[0]}`, fix: 'correct the YAML/JSON syntax at that position.' };
     });
     throw new GatehouseError('GW_ERR_CONFIG_INVALID', `${file} does not parse.`, problems);

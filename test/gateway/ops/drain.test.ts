@@ -42,6 +42,7 @@ describe('graceful drain of a running node (SIGTERM to main.ts)', () => {
       ].join('\n'),
     );
     child = spawnGatehouse({
+      GATEHOUSE_ROLE: 'data-plane',
       GATEHOUSE_CONFIG: config,
       GATEHOUSE_PROXY_HOST: '127.0.0.1',
       GATEHOUSE_PROXY_PORT: '0',

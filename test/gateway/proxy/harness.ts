@@ -76,6 +76,8 @@ export interface Gateway {
   readonly tunnels: Tunnels;
   readonly port: number;
   readonly origin: string;
+  /** The gateway's logger; its lines land in `logs`. */
+  readonly log: Logger;
   readonly logs: LogLines;
   readonly accessLines: LogLines;
   /** Applies a config document as the next version; throws when it is rejected. */
@@ -115,6 +117,7 @@ export async function startGateway(document?: object, options: GatewayOptions = 
     tunnels,
     port,
     origin: `http://127.0.0.1:${port}`,
+    log,
     logs,
     accessLines,
     apply,
