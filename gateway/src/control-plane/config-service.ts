@@ -71,6 +71,7 @@ export class ConfigService {
       author: req.author,
       message: req.message,
       expectedVersion: req.expectedVersion,
+      cached: this.cached,
       build: (current, head) => {
         const out = this.next(current, head, req, build);
         diff = out.diff;

@@ -18,7 +18,8 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       CREATE TABLE gatehouse_config_versions (
         version        integer PRIMARY KEY CHECK (version > 0),
-        document       jsonb NOT NULL,
+        -- Canonical JSON exactly as checksummed: data planes verify it with one sha256 pass, no re-serialising.
+        document       text NOT NULL,
         checksum       text NOT NULL,
         author         text NOT NULL,
         message        text NOT NULL DEFAULT '',

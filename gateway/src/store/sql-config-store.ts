@@ -1,9 +1,10 @@
 /** The config store over SQL: the same queries for PostgreSQL (`pg`) and PGlite. */
-import { configChecksum } from '../config/checksum';
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../config/checksum';
 import type { GatewayConfig } from '../config/schema';
 import { GatehouseError } from '../errors';
 import type { SqlClient, SqlSession } from './sql';
-import { emptyDocument, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch } from './types';
+import { emptyDocument, withCanonicalText, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch } from './types';
 
 /** The channel new version numbers are announced on. */
 export const CONFIG_CHANNEL = 'gatehouse_config';
@@ -83,23 +84,26 @@ export class SqlConfigStore implements ConfigStore {
         await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [WRITE_LOCK_KEY]);
         const headRows = await tx.query<{ version: number }>('SELECT max(version) AS version FROM gatehouse_config_versions');
         const headVersion = headRows[0]?.version == null ? undefined : Number(headRows[0].version);
-        const current = headVersion === undefined ? undefined : await this.readVersion(tx, headVersion);
+        const cached = change.cached && change.cached.version === headVersion ? change.cached : undefined;
+        const current = headVersion === undefined ? undefined : cached ? await this.readHead(tx, headVersion) : await this.readVersion(tx, headVersion);
         if (change.expectedVersion !== undefined && change.expectedVersion !== (headVersion ?? 0))
           throw new GatehouseError(
             'GW_ERR_VERSION_CONFLICT',
             `You sent If-Match "${change.expectedVersion}" but the current version is ${headVersion ?? 0}.`,
           );
-        const { document, intendedDrop = false } = await change.build(current?.document ?? emptyDocument(), current);
+        const { document, intendedDrop = false } = await change.build(cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument(), current);
         const version = (headVersion ?? 0) + 1;
-        const checksum = configChecksum(document);
+        // Same value as configChecksum(document), computed once over the text that is stored.
+        const text = canonicalJson(document);
+        const checksum = 'sha256:' + createHash('sha256').update(text).digest('hex');
         const rows = await tx.query<HeadRow>(
           `INSERT INTO gatehouse_config_versions (version, document, checksum, author, message, intended_drop, route_count)
-           VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7) RETURNING ${HEAD_COLUMNS}`,
-          [version, JSON.stringify(document), checksum, change.author, change.message ?? '', intendedDrop, document.routes.length],
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${HEAD_COLUMNS}`,
+          [version, text, checksum, change.author, change.message ?? '', intendedDrop, document.routes.length],
         );
         await tx.query('DELETE FROM gatehouse_config_versions WHERE version <= $1', [version - this.retention]);
         await tx.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, String(version)]);
-        return { ...toHead(rows[0]!), document };
+        return withCanonicalText({ ...toHead(rows[0]!), document }, text);
       })
       .catch(unavailable);
   }
@@ -136,6 +140,11 @@ export class SqlConfigStore implements ConfigStore {
     return this.db.close();
   }
 
+  private async readHead(s: SqlSession, version: number): Promise<ConfigVersionHead | undefined> {
+    const rows = await s.query<HeadRow>(`SELECT ${HEAD_COLUMNS} FROM gatehouse_config_versions WHERE version = $1`, [version]);
+    return rows[0] && toHead(rows[0]);
+  }
+
   private async readVersion(s: SqlSession, version: number): Promise<ConfigVersion | undefined> {
     // The document travels as text and is parsed here, so both drivers return the same thing.
     const rows = await s.query<HeadRow & { document: string }>(
@@ -144,6 +153,6 @@ export class SqlConfigStore implements ConfigStore {
     );
     const row = rows[0];
     if (!row) return undefined;
-    return { ...toHead(row), document: JSON.parse(row.document) as GatewayConfig };
+    return withCanonicalText({ ...toHead(row), document: JSON.parse(row.document) as GatewayConfig }, row.document);
   }
 }

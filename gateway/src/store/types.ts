@@ -22,6 +22,17 @@ export interface ConfigVersionHead {
 /** One whole config version: the unit stored, announced, backed up and cached on disk. */
 export interface ConfigVersion extends ConfigVersionHead {
   readonly document: GatewayConfig;
+  /**
+   * The canonical JSON of `document` as read, when the source kept it (non-enumerable, so it never
+   * leaks into JSON answers): lets readers verify the checksum and write copies without re-serialising.
+   */
+  readonly canonicalText?: string;
+}
+
+/** Attaches the canonical text to a version without making it enumerable. */
+export function withCanonicalText<T extends ConfigVersion>(version: T, text: string): T {
+  Object.defineProperty(version, 'canonicalText', { value: text, enumerable: false });
+  return version;
 }
 
 /** What a commit produces from the current document (inside the write transaction). */
@@ -38,6 +49,8 @@ export interface ConfigChange {
   readonly expectedVersion?: number;
   /** Builds the new document from the current one (empty document when there is no version yet); may throw a GatehouseError. */
   build(current: GatewayConfig, head: ConfigVersionHead | undefined): ConfigChangeResult | Promise<ConfigChangeResult>;
+  /** A copy of the current version the writer already holds; used instead of re-reading it when it is still the head. */
+  readonly cached?: { readonly version: number; readonly document: GatewayConfig };
 }
 
 /** Stops a watch. */

@@ -100,7 +100,7 @@ describe('config sync from the store', () => {
     const bad = await commit(6);
     const c = new Client({ connectionString: db.url });
     await c.connect();
-    await c.query(`UPDATE gatehouse_config_versions SET document = jsonb_set(document, '{routes,0,id}', '"tampered"') WHERE version = $1`, [bad.version]);
+    await c.query(`UPDATE gatehouse_config_versions SET document = replace(document, '"id":"r0"', '"id":"tampered"') WHERE version = $1`, [bad.version]);
     await c.end();
     await sync.syncNow();
     expect(sink.currentVersion).toBe(bad.version - 1);

@@ -7,7 +7,6 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Registry } from 'prom-client';
-import { configChecksum } from '../checksum';
 import { GatehouseError, formatProblems } from '../../errors';
 import type { ConfigSink, ConfigSource } from '../../data-plane/types';
 import type { ConfigStore, ConfigVersion, Unwatch } from '../../store/types';
@@ -16,6 +15,7 @@ import { readLastKnownGood, writeLastKnownGood } from './last-known-good';
 import { backoffDelay, silentLogger, type SourceLogger } from './logger';
 import { setRunningSource, syncMetrics, type SyncMetrics } from './metrics';
 import { readLatestVersion, type S3Location } from './s3';
+import { actualChecksum } from './version-file';
 
 export const DEFAULT_RECONNECT_BASE_MS = 200;
 export const DEFAULT_RECONNECT_MAX_MS = 10_000;
@@ -173,7 +173,7 @@ export class ConfigSync {
       return false;
     };
     if (this.running && v.version <= this.running.version) return false;
-    const actual = configChecksum(v.document);
+    const actual = actualChecksum(v);
     if (actual !== v.checksum) return refuse(`checksum mismatch (recorded ${v.checksum}, content ${actual})`, 'checksum');
     const routeCount = Array.isArray(v.document.routes) ? v.document.routes.length : 0;
     const drop = dropRefusal(this.runningRoutes, { routeCount, intendedDrop: v.intendedDrop }, this.options.dropGuardPercent);
