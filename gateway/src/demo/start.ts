@@ -2,11 +2,15 @@
  * `npm start`: the demo echo upstream on 127.0.0.1:9000 and Gatehouse in standalone mode with
  * `gateway/examples/standalone.yaml` (unless GATEHOUSE_CONFIG names another file), in one process.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildEchoServer, DEMO_HOST, DEMO_PORT } from './echo';
 import { main } from '../main';
 
-const EXAMPLE_CONFIG = join(__dirname, '..', '..', 'examples', 'standalone.yaml');
+// From gateway/src/demo (tsx) or dist/gateway/src/demo (compiled): the example stays in the source tree.
+const EXAMPLE_CONFIG = [join(__dirname, '..', '..', 'examples', 'standalone.yaml'), join(__dirname, '..', '..', '..', '..', 'gateway', 'examples', 'standalone.yaml')].find((f) =>
+  existsSync(f),
+);
 
 const echo = buildEchoServer();
 echo.on('error', (err) => {
@@ -14,6 +18,6 @@ echo.on('error', (err) => {
   process.exit(1);
 });
 echo.listen(DEMO_PORT, DEMO_HOST, () => {
-  process.env.GATEHOUSE_CONFIG ??= EXAMPLE_CONFIG;
+  if (EXAMPLE_CONFIG) process.env.GATEHOUSE_CONFIG ??= EXAMPLE_CONFIG;
   void main();
 });
