@@ -1,0 +1,131 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { ControlPlaneService, GatewayService, GlobalRouting, NetworkFoundation, PublicLoadBalancer, RegionDashboard } from '../../../infra/lib';
+import { testStack, zonesOf } from './helpers';
+
+const IMAGE = ecs.ContainerImage.fromRegistry('111111111111.dkr.ecr.us-east-1.amazonaws.com/gatehouse:1.0.0');
+
+describe('ControlPlaneService, GlobalRouting and RegionDashboard', () => {
+  let t: Template;
+
+  beforeAll(() => {
+    const s = testStack();
+    const net = new NetworkFoundation(s, 'Network', { availabilityZones: zonesOf('us-east-1') });
+    const cluster = new ecs.Cluster(s, 'Cluster', { vpc: net.vpc });
+    const edge = new PublicLoadBalancer(s, 'Edge', { vpc: net.vpc });
+    const gateway = new GatewayService(s, 'Gateway', {
+      cluster,
+      image: IMAGE,
+      loadBalancer: edge.loadBalancer,
+      loadBalancerSecurityGroup: edge.securityGroup,
+      blueTargetGroup: edge.blueTargetGroup,
+    });
+    new ControlPlaneService(s, 'ControlPlane', {
+      cluster,
+      image: IMAGE,
+      adminClients: ec2.Peer.ipv4('10.0.0.0/16'),
+      accessLogsBucket: edge.accessLogsBucket,
+      environment: { DATABASE_URL: 'postgresql://db:5432/gatehouse' },
+    });
+    new GlobalRouting(s, 'Routing', {
+      loadBalancer: edge.loadBalancer,
+      hostedZoneId: 'Z0123456789ABC',
+      zoneName: 'example.com',
+      recordName: 'api.example.com',
+      protocol: 'http',
+      healthCheckPath: '/.gatehouse/edge-health',
+    });
+    new RegionDashboard(s, 'Dashboard', {
+      dashboardName: 'Gatehouse-us-east-1',
+      loadBalancer: edge.loadBalancer,
+      service: gateway.service,
+      targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
+      cacheReplicationGroupId: 'gatehouse-cache',
+      databaseInstanceIdentifier: 'gatehouse-config',
+    });
+    t = Template.fromStack(s);
+  });
+
+  describe('ControlPlaneService', () => {
+    test('a separate Fargate service in the control-plane role, rolling updates with circuit breaker', () => {
+      t.hasResourceProperties('AWS::ECS::Service', {
+        DesiredCount: 2,
+        DeploymentConfiguration: Match.objectLike({ DeploymentCircuitBreaker: { Enable: true, Rollback: true } }),
+      });
+      t.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        ContainerDefinitions: [
+          Match.objectLike({
+            Name: 'control-plane',
+            ReadonlyRootFilesystem: true,
+            Environment: Match.arrayWith([
+              { Name: 'GATEHOUSE_ROLE', Value: 'control-plane' },
+              { Name: 'GATEHOUSE_ADMIN_HOST', Value: '0.0.0.0' },
+              { Name: 'GATEHOUSE_ADMIN_PORT', Value: '9180' },
+            ]),
+          }),
+        ],
+      });
+    });
+
+    test('behind an internal load balancer open only to the admin clients', () => {
+      t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal' });
+      t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: 'Gatehouse admin API load balancer',
+        SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.0.0.0/16', FromPort: 80 })],
+      });
+      t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9180, HealthCheckPath: '/readyz', HealthCheckPort: '9190' });
+    });
+
+    test('rejects a non-positive task count', () => {
+      const s = testStack();
+      const net = new NetworkFoundation(s, 'N', { availabilityZones: zonesOf('us-east-1') });
+      const edge = new PublicLoadBalancer(s, 'E', { vpc: net.vpc });
+      expect(
+        () =>
+          new ControlPlaneService(s, 'C', {
+            cluster: new ecs.Cluster(s, 'Cl', { vpc: net.vpc }),
+            image: IMAGE,
+            adminClients: ec2.Peer.ipv4('10.0.0.0/16'),
+            accessLogsBucket: edge.accessLogsBucket,
+            desiredCount: 0,
+          }),
+      ).toThrow('ControlPlaneService: desiredCount must be a positive integer, got 0.');
+    });
+  });
+
+  describe('GlobalRouting', () => {
+    test('a latency alias record for this region, evaluated on target health, with a health check', () => {
+      t.hasResourceProperties('AWS::Route53::HealthCheck', {
+        HealthCheckConfig: Match.objectLike({ Type: 'HTTP', Port: 80, ResourcePath: '/.gatehouse/edge-health', FailureThreshold: 3 }),
+      });
+      t.hasResourceProperties('AWS::Route53::RecordSet', {
+        Name: 'api.example.com.',
+        Type: 'A',
+        HostedZoneId: 'Z0123456789ABC',
+        Region: 'us-east-1',
+        SetIdentifier: 'us-east-1',
+        AliasTarget: Match.objectLike({ EvaluateTargetHealth: true }),
+        HealthCheckId: { Ref: Match.stringLikeRegexp('^RoutingHealthCheck') },
+      });
+    });
+
+    test('rejects a record outside the zone and a relative health path', () => {
+      const s = testStack();
+      const net = new NetworkFoundation(s, 'N', { availabilityZones: zonesOf('us-east-1') });
+      const edge = new PublicLoadBalancer(s, 'E', { vpc: net.vpc });
+      const base = { loadBalancer: edge.loadBalancer, hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com', protocol: 'https' as const, healthCheckPath: '/h' };
+      expect(() => new GlobalRouting(s, 'A', { ...base, recordName: 'api.example.org' })).toThrow('GlobalRouting: recordName "api.example.org" is not inside the zone "example.com".');
+      expect(() => new GlobalRouting(s, 'B', { ...base, healthCheckPath: 'h' })).toThrow('GlobalRouting: healthCheckPath must start with "/", got "h".');
+    });
+  });
+
+  describe('RegionDashboard', () => {
+    test('one dashboard with traffic, latency, health, tasks, cache and database widgets', () => {
+      t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+      const body = JSON.stringify(t.findResources('AWS::CloudWatch::Dashboard'));
+      for (const title of ['Requests and errors', 'Target response time (p50, p99)', 'Healthy / unhealthy targets', 'Data plane CPU and memory', 'Rate-limit cache', 'Config database'])
+        expect(body).toContain(title);
+    });
+  });
+});
