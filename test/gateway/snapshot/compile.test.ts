@@ -1,6 +1,6 @@
 import { GatehouseError } from '../../../gateway/src/errors';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../../gateway/src/config';
-import { compileSnapshot, EMPTY_PLUGIN_CHAIN } from '../../../gateway/src/data-plane/snapshot';
+import { compileSnapshot, EMPTY_PLUGIN_CHAIN, salvagePath } from '../../../gateway/src/data-plane/snapshot';
 import type { PluginChain, PluginChainFactory, Snapshot } from '../../../gateway/src/data-plane/types';
 import { TargetRegistry } from '../../../gateway/src/data-plane/upstream';
 import { validateConfig } from '../../../gateway/src/config';
@@ -88,11 +88,25 @@ describe('forward path', () => {
     expect(forward(s, '/items-12')).toBe('/items/12');
   });
 
-  test('a rewritten path is normalised again, and refused when it would climb above the root', () => {
-    const s = compileRoutes(registry, [{ id: 'r', paths: ['~^/x/[a-z]*(?<tail>\\.+)$'], rewritePath: '/:tail/y' }]);
+  test('a rewritten path is normalised again and never climbs above the root or fails', () => {
+    const s = compileRoutes(registry, [
+      { id: 'dots', paths: ['~^/x/[a-z]*(?<tail>\\.+)$'], rewritePath: '/:tail/y' },
+      { id: 'split', paths: ['~^/s/a(?<half>%2)'], rewritePath: '/r/:half/z' },
+      { id: 'deep', paths: ['~^/d/(?<rest>.*)$'], rewritePath: '/base/:rest' },
+    ]);
     expect(forward(s, '/x/a.')).toBe('/y');
-    const m = s.match('GET', undefined, '/x/a..', {})!;
-    expect(() => m.route.forwardPath('/x/a..', m.params)).toThrow(expect.objectContaining({ code: 'GW_ERR_BAD_PATH', status: 400 }));
+    expect(forward(s, '/x/a..')).toBe('/y');
+    expect(forward(s, '/s/a%2Fb')).toBe('/r/z');
+    expect(forward(s, '/d/a/b/')).toBe('/base/a/b/');
+  });
+
+  test('salvaging drops climbing dot segments and invalid segments, whatever their spelling', () => {
+    expect(salvagePath('/../../y')).toBe('/y');
+    expect(salvagePath('/a/%2e%2E/b')).toBe('/b');
+    expect(salvagePath('/a/%zz/b/')).toBe('/a/b/');
+    expect(salvagePath('/a/..%2Fc/b')).toBe('/a/b');
+    expect(salvagePath('/%C0%AE/b')).toBe('/b');
+    expect(salvagePath('/..')).toBe('/');
   });
 });
 

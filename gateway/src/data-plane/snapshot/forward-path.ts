@@ -7,11 +7,13 @@
  *   and `/api` as `/`);
  * - otherwise the normalised request path unchanged.
  * Parameter values keep their percent-encoding. A rewritten path is normalised again, because a
- * regular expression group may capture a dot segment; if the result would climb above the root the
- * request is refused with GW_ERR_BAD_PATH.
+ * value placed in a template (above all a regular expression group, which may capture any piece of
+ * the path) can form a dot segment or split a percent-escape. Forwarding never fails: when the
+ * rewritten path is not valid, `..` that would climb above the root is dropped (as RFC 3986 5.2.4
+ * does) and segments that cannot be made valid are left out, so the result always stays inside the
+ * route's own upstream and never throws on the hot path.
  */
 import type { RouteConfig } from '../../config/schema';
-import { GatehouseError } from '../../errors';
 import { normalisePath } from '../path';
 import { REST_PARAM, type PathPattern } from './pattern';
 
@@ -55,8 +57,25 @@ export function buildForwardPath(route: RouteConfig, patterns: readonly PathPatt
     for (let i = 1; i < parts.length; i += 2) out += (params[parts[i]] ?? '') + parts[i + 1];
     if (withRest) out += params[REST_PARAM] ?? '';
     const result = normalisePath(out);
-    if (!result.ok) throw new GatehouseError('GW_ERR_BAD_PATH', `rewritten path: ${result.reason}`);
-    return result.path;
+    return result.ok ? result.path : salvagePath(out);
   };
   return { ok: true, forwardPath };
+}
+
+/** Canonical path from a rewritten one that failed normalisation: climbing `..` and invalid segments dropped. */
+export function salvagePath(path: string): string {
+  const kept: string[] = [];
+  const raw = path.slice(path.startsWith('/') ? 1 : 0).split('/');
+  raw.forEach((segment) => {
+    if (segment === '' || segment === '.') return;
+    const one = normalisePath(`/${segment}`);
+    if (one.ok) {
+      if (one.path !== '/') kept.push(one.path.slice(1));
+    } else if (normalisePath(`/x/${segment}`).ok) {
+      // Only a `..` (in any spelling) is valid below a segment but not at the root.
+      kept.pop();
+    }
+  });
+  const trailing = path.endsWith('/') && kept.length > 0;
+  return `/${kept.join('/')}${trailing ? '/' : ''}`;
 }

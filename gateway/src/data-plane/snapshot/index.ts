@@ -3,6 +3,6 @@ export { compileSnapshot, type SnapshotDeps, type SnapshotMeta } from './compile
 export { EMPTY_PLUGIN_CHAIN } from './empty-chain';
 export { Router, hostName } from './router';
 export { parsePattern, REST_PARAM, type PathPattern } from './pattern';
-export { buildForwardPath, type ForwardPath } from './forward-path';
+export { buildForwardPath, salvagePath, type ForwardPath } from './forward-path';
 export { SnapshotCompiler } from './compiler';
 export { routeProblems, planRoute, type RoutePlan } from './route-plan';
