@@ -84,8 +84,12 @@ export function tsNodeArgs(file: string, extra: readonly string[] = []): string[
  * Starts one of the bench's own servers (`upstream.ts`, `bare-proxy.ts`), which prints one JSON line
  * `{"port": n}` on stdout once it listens.
  */
-export async function startBenchServer(file: string, args: readonly string[] = []): Promise<{ child: BenchChild; port: number }> {
-  const child = spawnChild(file, process.execPath, [...tsNodeArgs(join(BENCH_DIR, file)), ...args], { cwd: REPO_ROOT });
+export async function startBenchServer(
+  file: string,
+  args: readonly string[] = [],
+  nodeFlags: readonly string[] = [],
+): Promise<{ child: BenchChild; port: number }> {
+  const child = spawnChild(file, process.execPath, [...tsNodeArgs(join(BENCH_DIR, file), nodeFlags), ...args], { cwd: REPO_ROOT });
   const lines = createInterface({ input: child.proc.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${file} did not report its port within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);

@@ -1,5 +1,5 @@
 /** What every section of the bench is given: the shared upstream, the load settings and the run options. */
-import type { GatewayRuntime } from './gateway';
+import type { GatewayRole, GatewayRuntime } from './gateway';
 import type { LoadOptions, LoadResult } from './load';
 
 export interface BenchContext {
@@ -8,6 +8,7 @@ export interface BenchContext {
   /** Measured runs per target, interleaved across targets; the median of each figure is reported. */
   readonly rounds: number;
   readonly runtime: GatewayRuntime;
+  readonly role: GatewayRole;
   /** When set, the gateway runs with `--cpu-prof` and its profile is written here and summarised. */
   readonly profileDir?: string;
   /** Bytes streamed each way in the stream section. */
@@ -31,5 +32,11 @@ export function medianResult(runs: readonly LoadResult[]): LoadResult {
     p50Ms: median(runs.map((r) => r.p50Ms)),
     p99Ms: median(runs.map((r) => r.p99Ms)),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    cpuUsPerRequest: runs.every((r) => r.cpuUsPerRequest !== undefined) ? median(runs.map((r) => r.cpuUsPerRequest!)) : undefined,
   };
+}
+
+/** How the gateway is named in tables: `gateway (data-plane, dist)`. */
+export function gatewayLabel(ctx: BenchContext): string {
+  return `gateway (${ctx.role}, ${ctx.runtime})`;
 }

@@ -1,5 +1,5 @@
 /**
- * The gateway under test, driven as a black box: a child process in standalone mode with a config file
+ * The gateway under test, driven as a black box: a child process (data-plane or standalone role) with a config file
  * the bench writes, free ports, no access log, and readiness taken from its status listener's `/readyz`.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,11 @@ import { freePort, REPO_ROOT, spawnChild, tsNodeArgs, waitForStatus, type BenchC
 
 /** How the gateway is run: TypeScript through tsx, or the compiled output of `npm run build`. */
 export type GatewayRuntime = 'tsx' | 'dist';
+/**
+ * The role it runs: `data-plane` (the proxy alone, reading the config file: what serves traffic in
+ * production) or `standalone` (the same proxy plus the admin API and the embedded PGlite store).
+ */
+export type GatewayRole = 'data-plane' | 'standalone';
 
 export const GATEWAY_SOURCE_ENTRY = join(REPO_ROOT, 'gateway', 'src', 'main.ts');
 export const GATEWAY_DIST_ENTRY = join(REPO_ROOT, 'dist', 'gateway', 'src', 'main.js');
@@ -16,6 +21,7 @@ const GATEWAY_READY_TIMEOUT_MS = 120_000;
 
 export interface GatewayOptions {
   readonly runtime: GatewayRuntime;
+  readonly role: GatewayRole;
   /** The config document (routes, upstreams, ...), written to a temporary JSON file. */
   readonly config: unknown;
   /** Extra node flags, for example `--cpu-prof`. */
@@ -54,7 +60,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   writeFileSync(configFile, JSON.stringify(options.config));
   const [proxyPort, statusPort, adminPort] = [await freePort(), await freePort(), await freePort()];
   const env = childEnvironment({
-    GATEHOUSE_ROLE: 'standalone',
+    GATEHOUSE_ROLE: options.role,
     GATEHOUSE_CONFIG: configFile,
     GATEHOUSE_PROXY_HOST: '127.0.0.1',
     GATEHOUSE_PROXY_PORT: String(proxyPort),

@@ -6,6 +6,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './children';
+import { cpuMs } from './cpu';
 
 export type LoadTool = 'wrk' | 'autocannon';
 
@@ -24,6 +25,8 @@ export interface LoadResult {
   readonly p99Ms: number;
   /** Socket errors, timeouts and non-2xx/3xx answers: any of them makes the run suspect. */
   readonly errors: number;
+  /** CPU time the measured server process used per request, microseconds (when its pid is known). */
+  readonly cpuUsPerRequest?: number;
 }
 
 const AUTOCANNON_CLI = join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
@@ -101,8 +104,12 @@ async function once(url: string, connections: number, durationS: number, tool: L
   return parseAutocannon(await run(process.execPath, args, timeoutMs));
 }
 
-/** Warms `url` up, then measures it. */
-export async function measure(url: string, options: LoadOptions): Promise<LoadResult> {
+/** Warms `url` up, then measures it; with `serverPid`, also the server's CPU time per request. */
+export async function measure(url: string, options: LoadOptions, serverPid?: number): Promise<LoadResult> {
   if (options.warmupS > 0) await once(url, options.connections, options.warmupS, options.tool);
-  return once(url, options.connections, options.durationS, options.tool);
+  const cpuBefore = serverPid === undefined ? undefined : cpuMs(serverPid);
+  const result = await once(url, options.connections, options.durationS, options.tool);
+  const cpuAfter = serverPid === undefined ? undefined : cpuMs(serverPid);
+  if (cpuBefore === undefined || cpuAfter === undefined || !result.requests) return result;
+  return { ...result, cpuUsPerRequest: ((cpuAfter - cpuBefore) * 1_000) / result.requests };
 }

@@ -17,8 +17,46 @@ interface ProfileNode {
 interface CpuProfile {
   nodes: ProfileNode[];
   samples?: number[];
+  timeDeltas?: number[];
   startTime: number;
   endTime: number;
+}
+
+/** A time window in microseconds of the monotonic clock (`process.hrtime`), which V8 profiles also use. */
+export interface ProfileWindow {
+  readonly fromUs: number;
+  readonly toUs: number;
+}
+
+/** The current monotonic time in microseconds, comparable with profile timestamps of other processes. */
+export function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1_000n);
+}
+
+/** Samples per node id, counting only the samples taken inside `window` (all samples without one). */
+function hitsPerNode(profile: CpuProfile, window?: ProfileWindow): Map<number, number> {
+  const hits = new Map<number, number>();
+  if (!window || !profile.samples || !profile.timeDeltas) {
+    for (const node of profile.nodes) if (node.hitCount) hits.set(node.id, node.hitCount);
+    return hits;
+  }
+  let t = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    t += profile.timeDeltas![i] ?? 0;
+    if (t >= window.fromUs && t <= window.toUs) hits.set(id, (hits.get(id) ?? 0) + 1);
+  });
+  return hits;
+}
+
+/** What a frame belongs to: an npm package, a gateway folder, node internals, or native code. */
+function owner(url: string): string {
+  if (!url) return '(native / V8)';
+  if (url.startsWith('node:')) return 'node internals';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1]!;
+  const path = url.startsWith('file://') ? url.slice('file://'.length) : url;
+  if (path.startsWith(REPO_ROOT)) return relative(REPO_ROOT, path).split('/').slice(0, -1).join('/') || '.';
+  return path;
 }
 
 function location(url: string, line: number): string {
@@ -28,33 +66,54 @@ function location(url: string, line: number): string {
   return `${shown}:${line + 1}`;
 }
 
-/** Top self-time functions of one profile, as text lines. */
-export function topSelfTime(profile: CpuProfile, top = TOP_FUNCTIONS): string[] {
-  const self = new Map<string, number>();
-  let total = 0;
-  for (const node of profile.nodes) {
-    const hits = node.hitCount ?? 0;
-    if (!hits) continue;
-    const f = node.callFrame;
-    const key = `${f.functionName || '(anonymous)'}  ${location(f.url, f.lineNumber)}`;
-    self.set(key, (self.get(key) ?? 0) + hits);
-    total += hits;
-  }
-  const ms = (profile.endTime - profile.startTime) / 1_000;
-  return [...self.entries()]
+function ranked(counts: Map<string, number>, total: number, top: number): string[] {
+  return [...counts.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
-    .map(([key, hits]) => `${((100 * hits) / total).toFixed(1).padStart(5)}%  ${key}`)
-    .concat(`(${total} samples over ${ms.toFixed(0)} ms)`);
+    .map(([key, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}%  ${key}`);
 }
 
-/** Summaries of the profiles `pid` wrote into `dir` (node names them CPU.<date>.<pid>.<n>.cpuprofile). */
-export function summariseProfiles(dir: string, pid: number): string[] {
+/**
+ * Top self-time functions of one profile (idle time left out), then the same time grouped by owner
+ * (package or gateway folder). Returns nothing when no sample falls in `window`.
+ */
+export function topSelfTime(profile: CpuProfile, top = TOP_FUNCTIONS, window?: ProfileWindow): string[] {
+  const hits = hitsPerNode(profile, window);
+  const byFunction = new Map<string, number>();
+  const byOwner = new Map<string, number>();
+  let total = 0;
+  let idle = 0;
+  for (const node of profile.nodes) {
+    const n = hits.get(node.id) ?? 0;
+    if (!n) continue;
+    const f = node.callFrame;
+    if (f.functionName === '(idle)') {
+      idle += n;
+      continue;
+    }
+    const key = `${f.functionName || '(anonymous)'}  ${location(f.url, f.lineNumber)}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + n);
+    byOwner.set(owner(f.url), (byOwner.get(owner(f.url)) ?? 0) + n);
+    total += n;
+  }
+  if (!total) return [];
+  return [
+    `busy ${total} samples, idle ${idle} samples; share of busy time by function:`,
+    ...ranked(byFunction, total, top),
+    'by owner:',
+    ...ranked(byOwner, total, 12),
+  ];
+}
+
+/** Summaries of the profiles `pid` wrote into `dir` (node names them CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile). */
+export function summariseProfiles(name: string, dir: string, pid: number, window?: ProfileWindow): string[] {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.`));
-  if (!files.length) return [`no CPU profile from pid ${pid} in ${dir} (the gateway must exit normally on SIGTERM to write it)`];
+  if (!files.length) return [`no CPU profile from ${name} (pid ${pid}) in ${dir} (it must exit normally on SIGTERM to write one)`];
   return files.flatMap((f) => {
     const profile = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
-    return [`gateway CPU profile ${join(dir, f)}, top self time:`, ...topSelfTime(profile).map((l) => `    ${l}`)];
+    const lines = topSelfTime(profile, TOP_FUNCTIONS, window);
+    // Threads with no busy sample under load (for example tsx's loader thread) are left out.
+    return lines.length ? [`${name} CPU profile ${join(dir, f)} (samples taken under load only):`, ...lines.map((l) => `    ${l}`)] : [];
   });
 }
 

@@ -28,18 +28,21 @@ export const fmtMs = (n: number): string => (n < 10 ? n.toFixed(2) : n.toFixed(1
 export const fmtRatio = (n: number): string => `${n.toFixed(2)}×`;
 export const fmtMiB = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 
-/** One row of a load table: target name, requests/s, p50, p99, errors. */
+/** One row of a load table: target name, requests/s, p50, p99, server CPU per request, errors. */
 export function loadRow(name: string, r: LoadResult | undefined): string[] {
-  if (!r) return [name, 'skipped', '', '', ''];
-  return [name, fmtRps(r.rps), fmtMs(r.p50Ms), fmtMs(r.p99Ms), String(r.errors)];
+  if (!r) return [name, 'skipped', '', '', '', ''];
+  const cpu = r.cpuUsPerRequest === undefined ? 'n/a' : r.cpuUsPerRequest.toFixed(1);
+  return [name, fmtRps(r.rps), fmtMs(r.p50Ms), fmtMs(r.p99Ms), cpu, String(r.errors)];
 }
-export const LOAD_HEADERS = ['target', 'requests/s', 'p50 ms', 'p99 ms', 'errors'] as const;
+export const LOAD_HEADERS = ['target', 'requests/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'errors'] as const;
 
 /** "gateway/x: throughput 0.91×, p99 1.10×" plus a verdict against the targets when `x` is the bare proxy. */
 export function ratioLine(label: string, gateway: LoadResult, base: LoadResult, checkTargets: boolean): string {
   const rps = gateway.rps / base.rps;
   const p99 = gateway.p99Ms / base.p99Ms;
   let line = `${label}: throughput ${fmtRatio(rps)}, p50 ${fmtRatio(gateway.p50Ms / base.p50Ms)}, p99 ${fmtRatio(p99)}`;
+  if (gateway.cpuUsPerRequest !== undefined && base.cpuUsPerRequest !== undefined)
+    line += `, CPU per request ${fmtRatio(gateway.cpuUsPerRequest / base.cpuUsPerRequest)}`;
   if (checkTargets) {
     const rpsOk = rps >= TARGET_MIN_RPS_RATIO;
     const p99Ok = p99 <= TARGET_MAX_P99_RATIO;

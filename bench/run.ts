@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchServer } from './children';
 import type { BenchContext } from './context';
-import type { GatewayRuntime } from './gateway';
+import type { GatewayRole, GatewayRuntime } from './gateway';
 import { defaultTool, type LoadTool } from './load';
 import { printReport, type SectionReport } from './report';
 import { proxySection } from './sections/proxy';
@@ -31,6 +31,8 @@ const HELP = `Usage: npm run bench -- [options]
   --rounds <n>         measured runs per target, interleaved; medians are reported (default ${DEFAULTS.rounds})
   --tool <wrk|autocannon>  load generator (default: wrk when installed, else autocannon)
   --runtime <tsx|dist> run the gateway from TypeScript via tsx, or from dist/ after npm run build (default tsx)
+  --role <data-plane|standalone>  gateway role: the proxy alone reading the config file, or with the
+                       admin API and embedded PGlite store in the same process (default data-plane)
   --stream-mib <n>     MiB streamed each way in the stream section (default ${DEFAULTS.streamMiB})
   --profile            run the gateway with --cpu-prof in the proxy section and print its top self-time functions
 `;
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string' },
       tool: { type: 'string' },
       runtime: { type: 'string' },
+      role: { type: 'string' },
       'stream-mib': { type: 'string' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -80,6 +83,8 @@ async function main(): Promise<void> {
   if (tool !== 'wrk' && tool !== 'autocannon') throw new Error(`--tool must be wrk or autocannon, got "${String(values.tool)}"`);
   const runtime = (values.runtime ?? 'tsx') as GatewayRuntime;
   if (runtime !== 'tsx' && runtime !== 'dist') throw new Error(`--runtime must be tsx or dist, got "${String(values.runtime)}"`);
+  const role = (values.role ?? 'data-plane') as GatewayRole;
+  if (role !== 'data-plane' && role !== 'standalone') throw new Error(`--role must be data-plane or standalone, got "${String(values.role)}"`);
 
   const upstream = await startBenchServer('upstream.ts');
   const ctx: BenchContext = {
@@ -92,6 +97,7 @@ async function main(): Promise<void> {
     },
     rounds: positiveInt('rounds', values.rounds, DEFAULTS.rounds),
     runtime,
+    role,
     profileDir: values.profile ? mkdtempSync(join(tmpdir(), 'gatehouse-bench-prof-')) : undefined,
     streamBytes: positiveInt('stream-mib', values['stream-mib'], DEFAULTS.streamMiB) * 1024 * 1024,
     log: (message) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`),

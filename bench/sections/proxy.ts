@@ -2,12 +2,12 @@
  * Section "proxy": the gateway (one route, no plugins), the bare undici proxy and nginx, each in front
  * of the same upstream and driven by the same load; rounds are interleaved across targets.
  */
-import { httpStatus, startBenchServer, type BenchChild } from '../children';
-import { medianResult, type BenchContext } from '../context';
+import { httpStatus, startBenchServer } from '../children';
+import { gatewayLabel, medianResult, type BenchContext } from '../context';
 import { gatewayAvailable, oneRouteConfig, startGateway, GATEWAY_SOURCE_ENTRY, GATEWAY_DIST_ENTRY } from '../gateway';
 import { measure, type LoadResult } from '../load';
 import { startNginx } from '../nginx';
-import { summariseProfiles } from '../profile';
+import { monotonicUs, summariseProfiles, type ProfileWindow } from '../profile';
 import { LOAD_HEADERS, loadRow, ratioLine, type SectionReport } from '../report';
 
 interface Target {
@@ -15,6 +15,12 @@ interface Target {
   readonly url: string;
   readonly stop: () => Promise<void>;
   readonly runs: LoadResult[];
+  /** The server's process (for CPU time). */
+  readonly pid: number;
+  /** Whether it runs under --cpu-prof. */
+  readonly profiled: boolean;
+  /** Monotonic window of its measured runs (profile samples outside are ignored). */
+  window?: ProfileWindow;
 }
 
 async function expectOk(name: string, url: string): Promise<void> {
@@ -26,27 +32,28 @@ export async function proxySection(ctx: BenchContext): Promise<SectionReport> {
   const targets: Target[] = [];
   const skipped: Record<string, string> = {};
   const notes: string[] = [];
-  let gatewayChild: BenchChild | undefined;
+  const profileFlags = ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`] : [];
+  const profiled = ctx.profileDir !== undefined;
   try {
     if (gatewayAvailable(ctx.runtime)) {
-      const profileFlags = ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`] : [];
-      const gw = await startGateway({ runtime: ctx.runtime, config: oneRouteConfig(ctx.upstreamPort), nodeFlags: profileFlags });
-      gatewayChild = gw.child;
-      targets.push({ name: `gateway (${ctx.runtime})`, url: `http://127.0.0.1:${gw.proxyPort}/`, stop: gw.stop, runs: [] });
+      const gw = await startGateway({ runtime: ctx.runtime, role: ctx.role, config: oneRouteConfig(ctx.upstreamPort), nodeFlags: profileFlags });
+      targets.push({ name: gatewayLabel(ctx), url: `http://127.0.0.1:${gw.proxyPort}/`, stop: gw.stop, runs: [], pid: gw.child.pid, profiled });
     } else {
       skipped.gateway = `not available: ${ctx.runtime === 'dist' ? GATEWAY_DIST_ENTRY : GATEWAY_SOURCE_ENTRY} is missing`;
     }
-    const bare = await startBenchServer('bare-proxy.ts', [String(ctx.upstreamPort)]);
-    targets.push({ name: 'bare undici', url: `http://127.0.0.1:${bare.port}/`, stop: () => bare.child.stop(), runs: [] });
+    const bare = await startBenchServer('bare-proxy.ts', [String(ctx.upstreamPort)], profileFlags);
+    targets.push({ name: 'bare undici', url: `http://127.0.0.1:${bare.port}/`, stop: () => bare.child.stop(), runs: [], pid: bare.child.pid, profiled });
     const nginx = await startNginx(ctx.upstreamPort);
-    if (nginx) targets.push({ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/`, stop: nginx.stop, runs: [] });
+    if (nginx) targets.push({ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/`, stop: nginx.stop, runs: [], pid: nginx.child.pid, profiled: false });
     else skipped.nginx = 'not installed (apt-get install nginx)';
 
     for (const t of targets) await expectOk(t.name, t.url);
     for (let round = 1; round <= ctx.rounds; round++) {
       for (const t of targets) {
         ctx.log(`proxy: round ${round}/${ctx.rounds}, ${t.name}`);
-        t.runs.push(await measure(t.url, ctx.load));
+        const fromUs = monotonicUs();
+        t.runs.push(await measure(t.url, ctx.load, t.pid));
+        t.window = { fromUs: t.window?.fromUs ?? fromUs, toUs: monotonicUs() };
       }
     }
   } finally {
@@ -61,7 +68,7 @@ export async function proxySection(ctx: BenchContext): Promise<SectionReport> {
   const bare = result('bare undici');
   const nginx = result('nginx');
   const rows = [
-    loadRow(`gateway (${ctx.runtime})`, gateway),
+    loadRow(gatewayLabel(ctx), gateway),
     loadRow('bare undici', bare),
     loadRow('nginx', nginx),
   ];
@@ -69,7 +76,7 @@ export async function proxySection(ctx: BenchContext): Promise<SectionReport> {
   if (gateway && bare) notes.push(ratioLine('gateway / bare undici', gateway, bare, true));
   if (gateway && nginx) notes.push(ratioLine('gateway / nginx', gateway, nginx, false));
   if (bare && nginx) notes.push(ratioLine('bare undici / nginx', bare, nginx, false));
-  if (ctx.profileDir && gatewayChild) notes.push(...summariseProfiles(ctx.profileDir, gatewayChild.pid));
+  for (const t of targets) if (ctx.profileDir && t.profiled) notes.push(...summariseProfiles(t.name, ctx.profileDir, t.pid, t.window));
   const title = `${ctx.load.tool}, ${ctx.load.connections} connections, ${ctx.load.durationS} s after ${ctx.load.warmupS} s warm-up, median of ${ctx.rounds} interleaved round(s)`;
   return { name: 'proxy', tables: [{ title, headers: LOAD_HEADERS, rows }], notes };
 }

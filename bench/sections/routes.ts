@@ -51,7 +51,7 @@ export async function routesSection(ctx: BenchContext): Promise<SectionReport> {
       ['1 route', oneRouteConfig(ctx.upstreamPort)],
       [`${LARGE_ROUTE_COUNT.toLocaleString('en-US')} routes`, largeRouteConfig(ctx.upstreamPort)],
     ] as const) {
-      const gw = await startGateway({ runtime: ctx.runtime, config });
+      const gw = await startGateway({ runtime: ctx.runtime, role: ctx.role, config });
       gateways.push({ name, gw, runs: [] });
       const url = `http://127.0.0.1:${gw.proxyPort}${ROUTED_PATH}`;
       const status = await httpStatus(url);
@@ -60,7 +60,7 @@ export async function routesSection(ctx: BenchContext): Promise<SectionReport> {
     for (let round = 1; round <= ctx.rounds; round++) {
       for (const g of gateways) {
         ctx.log(`routes: round ${round}/${ctx.rounds}, ${g.name}`);
-        g.runs.push(await measure(`http://127.0.0.1:${g.gw.proxyPort}${ROUTED_PATH}`, ctx.load));
+        g.runs.push(await measure(`http://127.0.0.1:${g.gw.proxyPort}${ROUTED_PATH}`, ctx.load, g.gw.child.pid));
       }
     }
   } finally {

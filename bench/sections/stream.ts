@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { startBenchServer } from '../children';
-import type { BenchContext } from '../context';
+import { gatewayLabel, type BenchContext } from '../context';
 import { gatewayAvailable, oneRouteConfig, startGateway } from '../gateway';
 import { peakDuring, procAvailable, readMemory } from '../rss';
 import { fmtMiB, TARGET_MAX_STREAM_GROWTH_BYTES, type SectionReport } from '../report';
@@ -102,10 +102,10 @@ export async function streamSection(ctx: BenchContext): Promise<SectionReport> {
   const rows: StreamRow[] = [];
   if (gatewayAvailable(ctx.runtime)) {
     const startGw = async (): Promise<FreshProxy> => {
-      const gw = await startGateway({ runtime: ctx.runtime, config: oneRouteConfig(ctx.upstreamPort) });
+      const gw = await startGateway({ runtime: ctx.runtime, role: ctx.role, config: oneRouteConfig(ctx.upstreamPort) });
       return { pid: gw.child.pid, port: gw.proxyPort, stop: gw.stop };
     };
-    const gwRows = await measureStreams(`gateway (${ctx.runtime})`, startGw, ctx.streamBytes, ctx);
+    const gwRows = await measureStreams(gatewayLabel(ctx), startGw, ctx.streamBytes, ctx);
     rows.push(...gwRows);
     const worst = Math.max(...gwRows.map((r) => r.growth));
     notes.push(
