@@ -41,6 +41,7 @@ describe('control-plane and data-plane roles', () => {
     if (dp) {
       for (const p of [...dp.parts].reverse()) await p.close();
       await dp.proxy.close();
+      await dp.status?.close();
       await dp.dataPlane.close();
     }
     if (cp) for (const p of [...cp.parts].reverse()) await p.close();
@@ -75,7 +76,12 @@ describe('control-plane and data-plane roles', () => {
     expect(err.problems[0]!.message).toBe('the control plane has no admin token, so nobody could use its admin API (GATEHOUSE_ADMIN_TOKENS is empty).');
   });
 
-  it('writes through the control plane, backs up to S3, and a data plane follows the store', async () => {
+  it('starts a data plane unready when no config exists yet (startWithoutConfig), then follows the control plane', async () => {
+    dp = await startDataPlane({ settings: settingsFor('data-plane', { pollIntervalMs: 200, startWithoutConfig: true }), log });
+    let ready = await dp.status!.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toEqual({ status: 'not-ready', reason: 'no config loaded yet' });
+
     cp = await startControlPlane({ settings: settingsFor('control-plane', { adminTokens: `admin:${hashToken(token)}` }), log });
     const port = (upstream.address() as { port: number }).port;
     const res = await cp.admin.inject({
@@ -90,7 +96,10 @@ describe('control-plane and data-plane roles', () => {
       return latest.ok && latest.version.version === 1;
     }, 'the S3 backup of version 1');
 
-    dp = await startDataPlane({ settings: settingsFor('data-plane', { pollIntervalMs: 60_000 }), log, status: false });
+    const node = dp;
+    await waitFor(async () => (await node.status!.inject({ url: '/readyz' })).statusCode === 200, 'the data plane to load version 1');
+    ready = await dp.status!.inject({ url: '/readyz' });
+    expect(ready.json()).toEqual({ status: 'ready', version: 1 });
     await dp.proxy.listen({ host: '127.0.0.1', port: 0 });
     const url = `http://127.0.0.1:${(dp.proxy.server.address() as { port: number }).port}`;
     const r = await request(`${url}/hello`);
