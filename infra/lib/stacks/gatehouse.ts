@@ -10,8 +10,27 @@ import { RegionalStack } from './regional-stack';
 /** The repository root: the gateway image's build context. */
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
-/** Paths of the repository that never go into the image build context (keeps asset hashing fast). */
-export const IMAGE_CONTEXT_EXCLUDES: readonly string[] = ['node_modules', 'cdk.out', '.git', 'coverage', 'dist', 'bench/results', '.gatehouse'];
+/**
+ * Paths kept out of the image build context on top of `.dockerignore`: gateway/Dockerfile copies only
+ * the package files, the tsconfigs and `gateway/`, so tests, docs and the kit itself must not change
+ * the asset hash (a new hash means a rebuild and publish on the next deploy).
+ */
+export const IMAGE_CONTEXT_EXCLUDES: readonly string[] = [
+  'node_modules',
+  'cdk.out',
+  '.git',
+  'coverage',
+  'dist',
+  '.gatehouse',
+  'bench',
+  'docs',
+  'infra',
+  'test',
+  '.ci',
+  'cdk.json',
+  'cdk.context.json',
+  '*.md',
+];
 
 /** The stacks of one deployment, by region. */
 export interface GatehouseStacks {
