@@ -15,7 +15,7 @@ export const CorsSchema = Type.Object(
       default: ['*'],
       description: '"*", exact origins ("https://app.example.com") or regular expressions starting with "~"',
     }),
-    allowMethods: Type.Array(Token, { minItems: 1, default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] }),
+    allowMethods: Type.Array(Token, { minItems: 1, default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], description: 'methods allowed cross-origin' }),
     allowHeaders: Type.Array(Token, { default: [], description: 'request headers allowed; empty: whatever the preflight asks for' }),
     exposeHeaders: Type.Array(Token, { default: [], description: 'response headers the browser may read' }),
     allowCredentials: Type.Boolean({ default: false, description: 'allow cookies and Authorization (needs explicit origins)' }),

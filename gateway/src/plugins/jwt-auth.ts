@@ -21,7 +21,7 @@ export const JwtAuthSchema = Type.Object(
     header: Type.String({ pattern: HEADER_NAME, maxLength: 256, default: 'authorization', description: 'header carrying "Bearer <token>"' }),
     query: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'query parameter also accepted' })),
     cookie: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'cookie also accepted' })),
-    algorithms: Type.Array(Type.Union(ALGS.map((a) => Type.Literal(a))), { minItems: 1, uniqueItems: true, default: ALGS }),
+    algorithms: Type.Array(Type.Union(ALGS.map((a) => Type.Literal(a))), { minItems: 1, uniqueItems: true, default: ALGS, description: 'accepted signature algorithms' }),
     issuer: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'accepted iss values' })),
     audience: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'accepted aud values (one must match)' })),
     clockSkewSec: Type.Integer({ minimum: 0, maximum: 300, default: 30, description: 'allowance on exp and nbf' }),

@@ -15,7 +15,7 @@ export const ProxyRewriteSchema = Type.Object(
           pattern: Type.String({ minLength: 1, maxLength: 1024, description: 'regular expression matched against the forwarded path' }),
           replacement: Type.String({ maxLength: 2048, description: 'replacement; $1, $2… are the groups' }),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'regular-expression rewrite of the forwarded path' },
       ),
     ),
     host: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$', maxLength: 260, description: 'Host header sent upstream' })),

@@ -11,8 +11,8 @@ import type { GatewayPlugin, RequestContext } from './plugin';
 
 const Match = Type.Object(
   {
-    header: Type.Optional(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", maxLength: 256 })),
-    cookie: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    header: Type.Optional(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", maxLength: 256, description: 'header to test (or cookie)' })),
+    cookie: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'cookie to test (or header)' })),
     value: Type.Optional(Type.String({ maxLength: 4096, description: 'exact value' })),
     regex: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'regular expression the value must match' })),
   },
@@ -21,8 +21,8 @@ const Match = Type.Object(
 
 const WeightedUpstream = Type.Object(
   {
-    upstream: Type.Optional(Id),
-    weight: Type.Integer({ minimum: 0, maximum: 10_000, default: 1 }),
+    upstream: Type.Optional(Type.String({ pattern: Id.pattern as string, description: "upstream id; absent: the route's own upstream" })),
+    weight: Type.Integer({ minimum: 0, maximum: 10_000, default: 1, description: 'share of the rule traffic' }),
   },
   { additionalProperties: false },
 );
@@ -33,11 +33,11 @@ export const TrafficSplitSchema = Type.Object(
       Type.Object(
         {
           match: Type.Array(Match, { default: [], maxItems: 16, description: 'all must hold; empty: every request' }),
-          upstreams: Type.Array(WeightedUpstream, { minItems: 1, maxItems: 64 }),
+          upstreams: Type.Array(WeightedUpstream, { minItems: 1, maxItems: 64, description: 'weighted choices' }),
         },
         { additionalProperties: false },
       ),
-      { minItems: 1, maxItems: 64 },
+      { minItems: 1, maxItems: 64, description: 'tried in order; the first that matches decides' },
     ),
   },
   { additionalProperties: false },

@@ -2,7 +2,7 @@
 import { DEFAULT_RATE_LIMIT_BUDGET_MS } from '../../settings/schema';
 import type { PluginLogger } from '../plugin';
 import { MemoryRateLimitStore } from './local';
-import { createRedisClient, RedisRateLimitStore } from './redis';
+import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, RedisRateLimitStore } from './redis';
 import type { RateLimitStore } from './store';
 
 export interface RateLimitStoreOptions {
@@ -21,10 +21,11 @@ export const DEFAULT_KEY_PREFIX = 'gatehouse:';
 /** Creates the store the rate-limit plugin shares across routes and config versions. */
 export function createRateLimitStore(options: RateLimitStoreOptions = {}): RateLimitStore {
   if (!options.redisUrl) return new MemoryRateLimitStore();
-  const client = createRedisClient(options.redisUrl, options.redisCluster);
+  const budgetMs = options.budgetMs ?? DEFAULT_RATE_LIMIT_BUDGET_MS;
+  const client = createRedisClient(options.redisUrl, options.redisCluster, Math.max(DEFAULT_COMMAND_TIMEOUT_MS, 2 * budgetMs));
   return new RedisRateLimitStore(client, {
     keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
-    budgetMs: options.budgetMs ?? DEFAULT_RATE_LIMIT_BUDGET_MS,
+    budgetMs,
     nodeCount: options.nodeCount ?? 1,
     logger: options.logger,
     breakerProbeIntervalMs: options.breakerProbeIntervalMs,

@@ -77,8 +77,8 @@ export class LocalLimiter {
       limit: Math.max(1, Math.floor(deciding.count / divisor)),
       windowMs: deciding.windowMs,
       remaining: allowed ? bestRemaining : 0,
-      resetMs: Math.ceil(bestReset),
-      retryAfterMs: allowed ? 0 : Math.ceil(bestRetry),
+      resetMs: Math.ceil(bestReset - FLOAT_TOLERANCE_MS),
+      retryAfterMs: allowed ? 0 : Math.ceil(bestRetry - FLOAT_TOLERANCE_MS),
       source,
     };
   }

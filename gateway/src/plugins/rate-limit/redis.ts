@@ -38,7 +38,7 @@ type GcraClient = (Redis | Cluster) & {
 };
 
 /** Connection options that keep a dead Redis from holding requests: no offline queue, fast timeouts. */
-function connectionOptions(url: URL): RedisOptions {
+function connectionOptions(url: URL, commandTimeoutMs: number): RedisOptions {
   return {
     username: url.username ? decodeURIComponent(url.username) : undefined,
     password: url.password ? decodeURIComponent(url.password) : undefined,
@@ -47,7 +47,7 @@ function connectionOptions(url: URL): RedisOptions {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    commandTimeout: DEFAULT_COMMAND_TIMEOUT_MS,
+    commandTimeout: commandTimeoutMs,
     connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
     // ioredis arms this timer even for a socket that already closed; keep it short so close() is prompt.
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
@@ -55,14 +55,17 @@ function connectionOptions(url: URL): RedisOptions {
   };
 }
 
-/** Creates the ioredis client (single node or Cluster) with the GCRA script defined on it. */
-export function createRedisClient(urlText: string, cluster = false): GcraClient {
+/**
+ * Creates the ioredis client (single node or Cluster) with the GCRA script defined on it. Commands
+ * that outlive the decision budget are abandoned by the store; `commandTimeoutMs` cleans them up.
+ */
+export function createRedisClient(urlText: string, cluster = false, commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): GcraClient {
   const url = new URL(urlText);
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
     throw new Error(`REDIS_URL must start with redis:// or rediss://, got "${url.protocol}//"`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port ? Number(url.port) : 6379;
-  const options = connectionOptions(url);
+  const options = connectionOptions(url, commandTimeoutMs);
   const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), MAX_RECONNECT_DELAY_MS);
   const client = cluster
     ? new Cluster([{ host, port }], {
@@ -116,12 +119,16 @@ export class RedisRateLimitStore implements RateLimitStore {
     }
     return new Promise<RateLimitDecision>((resolve) => {
       let settled = false;
-      const timer = setTimeout(() => {
+      const giveUp = (): void => {
         if (settled) return;
         settled = true;
         this.breaker.failure();
         resolve(this.fallback('timeout', key, limits, onFailure));
-      }, this.options.budgetMs);
+      };
+      // Timers run before I/O in the event loop: a busy loop would see the budget expire although the
+      // reply already waits on the socket. One setImmediate lets that reply be read first, so the
+      // budget measures Redis, not our own event-loop lag.
+      const timer = setTimeout(() => setImmediate(giveUp), this.options.budgetMs);
       this.client[GCRA_COMMAND](limits.length, ...args).then(
         (reply) => {
           if (settled) return;

@@ -1,0 +1,278 @@
+/**
+ * Plugins benchmark (`npx tsx bench/plugins.ts`): what key-auth plus Redis rate limiting (and the
+ * always-on metrics) cost the gateway. Targets, each its own process in front of the same upstream:
+ *   - gateway with key-auth + rate-limit on Redis,
+ *   - the same plugins with the in-memory store (no REDIS_URL): what Redis itself adds,
+ *   - the same gateway without plugins,
+ *   - a bare undici proxy (bench/bare-proxy.ts), the floor.
+ * First each at peak (fixed connections), then both gateways at the same fixed rate, 70% of the
+ * plugin-less gateway's peak, to measure the p99 the plugins add when not saturated.
+ * Runs are interleaved over rounds and medians reported, because the machines are shared and noisy.
+ * The decision budget is raised to 50 ms here (`GATEHOUSE_RATE_LIMIT_BUDGET_MS`), so that decisions are
+ * Redis decisions even on a loaded machine; the count of EVALSHA calls in Redis shows it.
+ * Needs Redis (REDIS_URL, default redis://127.0.0.1:6379).
+ * Options: --duration <s> (5), --warmup <s> (1), --connections <n> (64), --rounds <n> (3).
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { freePort, REPO_ROOT, spawnChild, startBenchServer, tsNodeArgs, waitForStatus, type BenchChild } from './children';
+
+const AUTOCANNON = join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+const GATEWAY = join(REPO_ROOT, 'gateway', 'src', 'main.ts');
+const API_KEY = 'bench-key-0123456789abcdef';
+const LOAD_FRACTION = 0.7;
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const BENCH_BUDGET_MS = 50;
+const CLOCK_TICKS_PER_S = 100;
+
+interface Load {
+  /** CPU time the measured server process spent per request, microseconds (robust on a shared machine). */
+  cpuUs: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+}
+
+interface Run {
+  connections: number;
+  durationS: number;
+  rate?: number;
+  headers?: Record<string, string>;
+}
+
+/** One autocannon run in its own process (so it never shares an event loop with a measured server). */
+function autocannon(url: string, run: Run): Promise<Load> {
+  const args = [AUTOCANNON, '-j', '-c', String(run.connections), '-d', String(run.durationS)];
+  if (run.rate) args.push('-R', String(run.rate));
+  for (const [k, v] of Object.entries(run.headers ?? {})) args.push('-H', `${k}=${v}`);
+  args.push(url);
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024, timeout: (run.durationS + 60) * 1000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`autocannon failed: ${err.message}\n${stderr}`));
+      const j = JSON.parse(stdout) as { requests: { total: number }; latency: { p50: number; p99: number }; duration: number; errors: number; timeouts: number; non2xx: number };
+      resolve({ cpuUs: 0, rps: j.requests.total / j.duration, p50Ms: j.latency.p50, p99Ms: j.latency.p99, requests: j.requests.total, errors: j.errors + j.timeouts + j.non2xx });
+    }),
+  );
+}
+
+/** User + system CPU time of a process so far, milliseconds (Linux /proc). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS_PER_S;
+}
+
+async function measure(url: string, run: Run, warmupS: number, pid: number): Promise<Load> {
+  if (warmupS > 0) await autocannon(url, { ...run, durationS: warmupS });
+  const before = cpuMs(pid);
+  const load = await autocannon(url, run);
+  return { ...load, cpuUs: load.requests ? ((cpuMs(pid) - before) * 1000) / load.requests : 0 };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The median of each figure over the rounds; errors are summed. */
+function medianLoad(runs: Load[]): Load {
+  return {
+    cpuUs: median(runs.map((r) => r.cpuUs)),
+    rps: median(runs.map((r) => r.rps)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    requests: runs.reduce((sum, r) => sum + r.requests, 0),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+  };
+}
+
+interface Gateway {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** A file-driven data plane (`node --import tsx gateway/src/main.ts`), ready when /readyz answers 200. */
+async function startGateway(name: string, config: object, env: Record<string, string>): Promise<Gateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-plugins-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  const [proxyPort, statusPort] = [await freePort(), await freePort()];
+  const base: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GATEHOUSE_') && k !== 'DATABASE_URL' && k !== 'REDIS_URL') base[k] = v;
+  const child: BenchChild = spawnChild(name, process.execPath, tsNodeArgs(GATEWAY), {
+    cwd: REPO_ROOT,
+    env: {
+      ...base,
+      NODE_ENV: 'production',
+      GATEHOUSE_ROLE: 'data-plane',
+      GATEHOUSE_CONFIG: join(dir, 'config.json'),
+      GATEHOUSE_PROXY_HOST: '127.0.0.1',
+      GATEHOUSE_PROXY_PORT: String(proxyPort),
+      GATEHOUSE_STATUS_HOST: '127.0.0.1',
+      GATEHOUSE_STATUS_PORT: String(statusPort),
+      GATEHOUSE_ACCESS_LOG: 'false',
+      GATEHOUSE_LOG_LEVEL: 'warn',
+      GATEHOUSE_DATA_DIR: join(dir, 'data'),
+      GATEHOUSE_DEREGISTRATION_DELAY_MS: '0',
+      ...env,
+    },
+  });
+  child.proc.stdout?.resume();
+  const stop = async () => {
+    await child.stop('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForStatus(`http://127.0.0.1:${statusPort}/readyz`, 200, child, 120_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: `http://127.0.0.1:${proxyPort}/bench`, pid: child.pid, stop };
+}
+
+/** Redis server CPU (user + sys) so far, milliseconds. */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
+}
+
+async function evalshaCalls(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+  return calls('evalsha') + calls('eval');
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+const row = (name: string, l: Load) => `| ${name} | ${fmt(l.rps)} | ${fmt(l.p50Ms, 1)} | ${fmt(l.p99Ms, 1)} | ${fmt(l.cpuUs, 1)} | ${l.errors} |`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, rounds: { type: 'string' } } });
+  const durationS = Number(values.duration ?? 5);
+  const warmupS = Number(values.warmup ?? 1);
+  const connections = Number(values.connections ?? 64);
+  const rounds = Number(values.rounds ?? 3);
+  for (const [name, v] of Object.entries({ duration: durationS, warmup: warmupS, connections, rounds }))
+    if (!Number.isInteger(v) || v < (name === 'warmup' ? 0 : 1)) throw new Error(`--${name} must be a whole number${name === 'warmup' ? '' : ' above 0'}`);
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await redis.connect();
+  } catch (err) {
+    throw new Error(`the plugins bench needs Redis at ${REDIS_URL}: ${(err as Error).message}. Start redis-server or set REDIS_URL.`);
+  }
+  const prefix = `gatehouse-bench:${randomUUID().slice(0, 8)}:`;
+  const stops: (() => Promise<void>)[] = [];
+  const log = (m: string) => process.stderr.write(`[bench:plugins] ${m}\n`);
+  try {
+    const upstream = await startBenchServer('upstream.ts');
+    stops.push(() => upstream.child.stop());
+    const bare = await startBenchServer('bare-proxy.ts', [String(upstream.port)]);
+    stops.push(() => bare.child.stop());
+    const upstreams = [{ id: 'bench', targets: [{ host: '127.0.0.1', port: upstream.port }] }];
+    const plain = await startGateway('gateway', { upstreams, routes: [{ id: 'bench', paths: ['/*'], upstream: 'bench' }] }, {});
+    stops.push(plain.stop);
+    const pluginConfig = {
+      upstreams,
+      consumers: [{ id: 'bench-client', plugins: { 'key-auth': { key: API_KEY } } }],
+      routes: [
+        {
+          id: 'bench',
+          paths: ['/*'],
+          upstream: 'bench',
+          // Limits far above what the run can reach: every request pays the decision, none is refused.
+          plugins: { 'key-auth': {}, 'rate-limit': { key: ['consumer'], limits: [{ count: 1_000_000_000, windowMs: 1_000 }, { count: 1_000_000_000, windowMs: 3_600_000 }] } },
+        },
+      ],
+    };
+    const withPlugins = await startGateway('gateway+plugins', pluginConfig, {
+      REDIS_URL,
+      GATEHOUSE_REDIS_PREFIX: prefix,
+      GATEHOUSE_RATE_LIMIT_BUDGET_MS: String(BENCH_BUDGET_MS),
+    });
+    stops.push(withPlugins.stop);
+    const inMemory = await startGateway('gateway+plugins(memory)', pluginConfig, {});
+    stops.push(inMemory.stop);
+    const auth = { 'x-api-key': API_KEY };
+
+    log(`peak: ${rounds} interleaved round(s) of ${durationS} s after ${warmupS} s warm-up, ${connections} connections`);
+    const peak: Record<'bare' | 'plain' | 'plugins' | 'memory', Load[]> = { bare: [], plain: [], plugins: [], memory: [] };
+    let pluginCalls = 0;
+    const redisUsPerRequest: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      peak.bare.push(await measure(`http://127.0.0.1:${bare.port}/bench`, { connections, durationS }, warmupS, bare.child.pid));
+      peak.plain.push(await measure(plain.url, { connections, durationS }, warmupS, plain.pid));
+      const before = await evalshaCalls(redis);
+      const redisCpuBefore = await redisCpuMs(redis);
+      const run = await measure(withPlugins.url, { connections, durationS, headers: auth }, warmupS, withPlugins.pid);
+      peak.plugins.push(run);
+      redisUsPerRequest.push((((await redisCpuMs(redis)) - redisCpuBefore) * 1000) / (run.requests * (1 + warmupS / durationS)));
+      pluginCalls += (await evalshaCalls(redis)) - before;
+      peak.memory.push(await measure(inMemory.url, { connections, durationS, headers: auth }, warmupS, inMemory.pid));
+    }
+    const peakBare = medianLoad(peak.bare);
+    const peakPlain = medianLoad(peak.plain);
+    const peakPlugins = medianLoad(peak.plugins);
+    const peakMemory = medianLoad(peak.memory);
+
+    const rate = Math.round(peakPlain.rps * LOAD_FRACTION);
+    const rateConnections = Math.min(connections, 32);
+    log(`fixed rate ${rate} req/s (${LOAD_FRACTION * 100}% of the plugin-less gateway's peak)`);
+    const fixed: Record<'plain' | 'plugins', Load[]> = { plain: [], plugins: [] };
+    for (let round = 0; round < rounds; round++) {
+      fixed.plain.push(await measure(plain.url, { connections: rateConnections, durationS, rate }, warmupS, plain.pid));
+      fixed.plugins.push(await measure(withPlugins.url, { connections: rateConnections, durationS, rate, headers: auth }, warmupS, withPlugins.pid));
+    }
+    const ratePlain = medianLoad(fixed.plain);
+    const ratePlugins = medianLoad(fixed.plugins);
+
+    const pluginRequests = peakPlugins.requests * (1 + warmupS / durationS);
+    const perRound = (loads: Load[]) => loads.map((l) => fmt(l.rps)).join(' / ');
+    const lines = [
+      `Machine: ${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, node ${process.version}; load average at the end ${loadavg().map((n) => n.toFixed(2)).join(', ')}.`,
+      `Load: autocannon, ${connections} connections (${rateConnections} at fixed rate), ${durationS} s after a ${warmupS} s warm-up, median of ${rounds} interleaved round(s); Redis ${REDIS_URL}; decision budget ${BENCH_BUDGET_MS} ms.`,
+      '',
+      '| at peak | req/s | p50 ms | p99 ms | server CPU µs/req | errors |',
+      '| --- | --- | --- | --- | --- | --- |',
+      row('bare undici proxy', peakBare),
+      row('gateway, no plugins', peakPlain),
+      row('gateway, key-auth + rate-limit (Redis) + metrics', peakPlugins),
+      row('gateway, key-auth + rate-limit (in-memory store)', peakMemory),
+      '',
+      `- throughput, plugins / no plugins: ${fmt((peakPlugins.rps / peakPlain.rps) * 100, 1)}% (cost ${fmt((1 - peakPlugins.rps / peakPlain.rps) * 100, 1)}%; target: at most 20%)`,
+      `- gateway CPU per request, plugins / no plugins: ${fmt((peakPlugins.cpuUs / peakPlain.cpuUs) * 100, 1)}%, i.e. a CPU-bound node serves ${fmt((1 - peakPlain.cpuUs / peakPlugins.cpuUs) * 100, 1)}% fewer requests with the plugins (in-memory store: ${fmt((1 - peakPlain.cpuUs / peakMemory.cpuUs) * 100, 1)}%)`,
+      `- Redis server CPU per decision: ${fmt(median(redisUsPerRequest), 1)} µs (ElastiCache carries this in production)`,
+      `- throughput, plugins on the in-memory store / no plugins: ${fmt((peakMemory.rps / peakPlain.rps) * 100, 1)}% (what the plugin path costs without Redis)`,
+      `- throughput, plugins / bare undici: ${fmt((peakPlugins.rps / peakBare.rps) * 100, 1)}%; no plugins / bare undici: ${fmt((peakPlain.rps / peakBare.rps) * 100, 1)}%`,
+      `- Redis decisions (EVALSHA) during the plugin peak runs incl. warm-ups: ${pluginCalls} for about ${fmt(pluginRequests)} requests (warm-ups estimated)`,
+      `- req/s per round: bare ${perRound(peak.bare)}; no plugins ${perRound(peak.plain)}; plugins ${perRound(peak.plugins)}; in-memory ${perRound(peak.memory)}`,
+      '',
+      `| at ${rate} req/s (70% of the plugin-less peak) | req/s | p50 ms | p99 ms | server CPU µs/req | errors |`,
+      '| --- | --- | --- | --- | --- | --- |',
+      row('gateway, no plugins', ratePlain),
+      row('gateway, key-auth + rate-limit (Redis) + metrics', ratePlugins),
+      '',
+      `- p99 added by the plugins at 70% load: ${fmt(ratePlugins.p99Ms - ratePlain.p99Ms, 2)} ms (target: at most 1 ms)`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    const keys = await redis.keys(`${prefix}*`).catch(() => [] as string[]);
+    if (keys.length) await redis.del(...keys).catch(() => undefined);
+    redis.disconnect();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
