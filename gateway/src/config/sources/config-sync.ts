@@ -51,6 +51,8 @@ export class ConfigSync {
   /** The last version refused, so a poll does not refetch it until the head moves. */
   private refused: { version: number; checksum: string } | undefined;
   private inflight: Promise<void> | undefined;
+  /** Highest version announced by NOTIFY and not fetched yet: fetched directly, saving the head query. */
+  private announced: number | undefined;
   private again = false;
   private stopped = false;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -144,6 +146,16 @@ export class ConfigSync {
     const store = this.options.store;
     if (!store || this.stopped) return;
     try {
+      const announced = this.announced;
+      this.announced = undefined;
+      if (announced !== undefined && (!this.running || announced > this.running.version)) {
+        const v = await store.get(announced);
+        if (v) {
+          this.metrics.lastSync.set(Date.now() / 1000);
+          await this.applyVersion(v, 'store');
+          return;
+        }
+      }
       const head = await store.head();
       this.metrics.lastSync.set(Date.now() / 1000);
       if (!head) return;
@@ -202,7 +214,9 @@ export class ConfigSync {
     try {
       this.unwatch = await this.options.store.watch(
         (version) => {
-          if (!this.running || version > this.running.version) void this.syncNow();
+          if (this.running && version <= this.running.version) return;
+          this.announced = Math.max(this.announced ?? 0, version);
+          void this.syncNow();
         },
         (err) => {
           this.unwatch = undefined;
