@@ -43,13 +43,12 @@ const INTERFACE_ENDPOINTS: ReadonlyArray<[string, ec2.InterfaceVpcEndpointAwsSer
   ['EcrDocker', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER],
   ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
   ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
-  ['Ssm', ec2.InterfaceVpcEndpointAwsService.SSM],
 ];
 
 /**
  * A VPC over the given zones with three tiers: public (load balancers, NAT), private with egress
- * (tasks, Lambda hooks) and isolated (database, cache); VPC endpoints for ECR, S3, CloudWatch Logs,
- * Secrets Manager and SSM; flow logs to CloudWatch Logs. NAT gateways get Elastic IPs created here,
+ * (tasks, Lambda hooks) and isolated (database, cache); VPC endpoints for ECR, S3, CloudWatch Logs
+ * and Secrets Manager; flow logs to CloudWatch Logs. NAT gateways get Elastic IPs created here,
  * so their public addresses are known to other constructs (`natPublicIps`).
  */
 export class NetworkFoundation extends Construct {

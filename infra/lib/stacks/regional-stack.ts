@@ -50,6 +50,22 @@ function retentionDays(days: number): logs.RetentionDays {
  * contract that the release command reads.
  */
 export class RegionalStack extends Stack {
+  /** The VPC and its endpoints. */
+  readonly network: NetworkFoundation;
+  /** The public load balancer, its listeners and target groups. */
+  readonly edge: PublicLoadBalancer;
+  /** The data plane service. */
+  readonly gateway: GatewayService;
+  /** The CodeDeploy application, deployment group and rollback alarms. */
+  readonly blueGreen: BlueGreenDeployment;
+  /** The rate-limit cache. */
+  readonly cache: RateLimitCache;
+  /** The config database primary (primary region only). */
+  readonly database?: ConfigDatabase;
+  /** The cross-region read replica (secondary regions only). */
+  readonly replica?: ConfigReadReplica;
+  /** The control plane (primary region only). */
+  readonly controlPlane?: ControlPlaneService;
   private readonly zones: readonly string[];
 
   /** The configured zones: synth never looks them up. */
@@ -68,29 +84,29 @@ export class RegionalStack extends Stack {
     const logRetention = retentionDays(config.logRetentionDays);
     const drain = Duration.seconds(config.drainTimeoutSeconds);
 
-    const network = new NetworkFoundation(this, 'Network', {
+    const network = (this.network = new NetworkFoundation(this, 'Network', {
       availabilityZones: config.availabilityZones[region],
       natGateways: config.natGateways,
       flowLogRetention: logRetention,
       removalPolicy,
-    });
+    }));
     const vpc = network.vpc;
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
-    const edge = new PublicLoadBalancer(this, 'LoadBalancer', {
+    const edge = (this.edge = new PublicLoadBalancer(this, 'LoadBalancer', {
       vpc,
       certificateArn: config.certificateArns[region],
       testListenerPort: config.testListenerPort,
       testTrafficSources: network.natPublicIps.map((ip) => ec2.Peer.ipv4(Fn.join('', [ip, '/32']))),
       deregistrationDelay: drain,
       removalPolicy,
-    });
-    const cache = new RateLimitCache(this, 'RateLimitCache', {
+    }));
+    const cache = (this.cache = new RateLimitCache(this, 'RateLimitCache', {
       vpc,
       nodeType: config.redis.nodeType,
       replicas: config.redis.replicas,
       snapshotRetentionDays: config.redis.snapshotRetentionDays,
       removalPolicy,
-    });
+    }));
 
     // Primary: the Multi-AZ primary. Elsewhere: a replica named by a plain ARN (no cross-region reference).
     let databaseHost: string;
@@ -98,7 +114,7 @@ export class RegionalStack extends Stack {
     let database: ConfigDatabase | undefined;
     let replica: ConfigReadReplica | undefined;
     if (isPrimary) {
-      database = new ConfigDatabase(this, 'ConfigDatabase', {
+      database = this.database = new ConfigDatabase(this, 'ConfigDatabase', {
         vpc,
         instanceIdentifier: databaseIdentifier(prefix),
         secretName: databaseSecretName(prefix),
@@ -112,7 +128,7 @@ export class RegionalStack extends Stack {
       databaseHost = database.instance.dbInstanceEndpointAddress;
       credentials = database.secret;
     } else {
-      replica = new ConfigReadReplica(this, 'ConfigReadReplica', {
+      replica = this.replica = new ConfigReadReplica(this, 'ConfigReadReplica', {
         vpc,
         sourceDatabaseArn: databaseArn(config.account, config.primaryRegion, databaseIdentifier(prefix)),
         instanceIdentifier: replicaIdentifier(prefix, region),
@@ -135,7 +151,7 @@ export class RegionalStack extends Stack {
     };
 
     const image = ReleasedImage.atDeployTime(this, imageParameterName(prefix));
-    const gateway = new GatewayService(this, 'Gateway', {
+    const gateway = (this.gateway = new GatewayService(this, 'Gateway', {
       cluster,
       image,
       loadBalancer: edge.loadBalancer,
@@ -157,13 +173,13 @@ export class RegionalStack extends Stack {
       secrets: { ...databaseSettings.secrets, REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret) },
       logRetention,
       removalPolicy,
-    });
+    }));
     cache.allowFrom(gateway.securityGroup);
     database?.allowFrom(gateway.securityGroup);
     replica?.allowFrom(gateway.securityGroup);
     backup.grantBackupRead(gateway.taskDefinition.taskRole);
 
-    const blueGreen = new BlueGreenDeployment(this, 'BlueGreen', {
+    const blueGreen = (this.blueGreen = new BlueGreenDeployment(this, 'BlueGreen', {
       service: gateway.service,
       blueTargetGroup: edge.blueTargetGroup,
       greenTargetGroup: edge.greenTargetGroup,
@@ -171,7 +187,7 @@ export class RegionalStack extends Stack {
       testListener: edge.testListener,
       trafficShifting: config.trafficShifting,
       applicationName: `${prefix}-gateway`,
-    });
+    }));
     const smokeTest = new SmokeTestHook(this, 'SmokeTest', {
       vpc,
       testListenerUrl: `http://${edge.loadBalancer.loadBalancerDnsName}:${edge.testListenerPort}`,
@@ -197,7 +213,7 @@ export class RegionalStack extends Stack {
     });
 
     if (database) {
-      const controlPlane = new ControlPlaneService(this, 'ControlPlane', {
+      const controlPlane = (this.controlPlane = new ControlPlaneService(this, 'ControlPlane', {
         cluster,
         image,
         adminClients: ec2.Peer.ipv4(vpc.vpcCidrBlock),
@@ -206,7 +222,7 @@ export class RegionalStack extends Stack {
         secrets: databaseSettings.secrets,
         logRetention,
         removalPolicy,
-      });
+      }));
       database.allowFrom(controlPlane.securityGroup);
       backup.grantBackupReadWrite(controlPlane.taskDefinition.taskRole);
       new CfnOutput(this, 'AdminApiUrl', { value: `http://${controlPlane.loadBalancer.loadBalancerDnsName}`, description: 'Admin API (inside the VPC only)' });

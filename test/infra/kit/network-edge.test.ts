@@ -30,11 +30,11 @@ describe('NetworkFoundation and PublicLoadBalancer', () => {
       expect([...zones].sort()).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
     });
 
-    test('has VPC endpoints for ECR api and dkr, CloudWatch Logs, Secrets Manager, SSM and the S3 gateway', () => {
+    test('has VPC endpoints for ECR api and dkr, CloudWatch Logs, Secrets Manager and the S3 gateway', () => {
       const names = resourcesOf(plain, 'AWS::EC2::VPCEndpoint').map(([, e]) => JSON.stringify(e.Properties!.ServiceName));
-      for (const service of ['ecr.api', 'ecr.dkr', '.logs', 'secretsmanager', '.ssm', '.s3']) expect(names.some((n) => n.includes(service))).toBe(true);
+      for (const service of ['ecr.api', 'ecr.dkr', '.logs', 'secretsmanager', '.s3']) expect(names.some((n) => n.includes(service))).toBe(true);
       plain.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
-      plain.resourceCountIs('AWS::EC2::VPCEndpoint', 6);
+      plain.resourceCountIs('AWS::EC2::VPCEndpoint', 5);
     });
 
     test('one NAT gateway by default, with an Elastic IP of its own; three when asked', () => {

@@ -1,0 +1,138 @@
+/**
+ * Worked examples for README "Extend the stacks": the kit's constructs composed into other
+ * topologies. Type-checked with the rest of the code and synthesised by test/infra/kit/examples.test.ts.
+ */
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type { Construct } from 'constructs';
+import {
+  BlueGreenDeployment,
+  GATEWAY_CONTAINER_NAME,
+  GATEWAY_PROXY_PORT,
+  GATEWAY_STATUS_PORT,
+  GatewayService,
+  NetworkFoundation,
+  PublicLoadBalancer,
+  RateLimitCache,
+  ServiceRollout,
+  SmokeTestHook,
+} from '../lib';
+
+/** Add WAF: an AWS managed-rules web ACL in front of a region's public load balancer. */
+export function addManagedWaf(scope: Construct, loadBalancer: elbv2.IApplicationLoadBalancer): wafv2.CfnWebACL {
+  const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+    name,
+    priority,
+    overrideAction: { none: {} },
+    statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
+  });
+  const acl = new wafv2.CfnWebACL(scope, 'GatewayWaf', {
+    scope: 'REGIONAL',
+    defaultAction: { allow: {} },
+    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'gatehouse-waf', sampledRequestsEnabled: true },
+    rules: [managed('AWSManagedRulesCommonRuleSet', 1), managed('AWSManagedRulesKnownBadInputsRuleSet', 2)],
+  });
+  new wafv2.CfnWebACLAssociation(scope, 'GatewayWafAssociation', { resourceArn: loadBalancer.loadBalancerArn, webAclArn: acl.attrArn });
+  return acl;
+}
+
+/** Properties of {@link AuroraGatewayStack}. */
+export interface AuroraGatewayStackProps extends StackProps {
+  /** The gateway image. */
+  readonly image: ecs.ContainerImage;
+  /** The released-image parameter the rollout compares against (seed it with `ReleasedImage`). */
+  readonly imageParameterName: string;
+  /** The three zones of the stack's region. */
+  readonly availabilityZones: readonly string[];
+}
+
+/**
+ * Swap the database: one region whose config store is Aurora PostgreSQL Serverless v2 instead of
+ * `ConfigDatabase`; everything else is the kit's constructs, wired as `RegionalStack` wires them.
+ */
+export class AuroraGatewayStack extends Stack {
+  /** The public load balancer. */
+  readonly edge: PublicLoadBalancer;
+  private readonly zones: readonly string[];
+
+  constructor(scope: Construct, id: string, props: AuroraGatewayStackProps) {
+    super(scope, id, props);
+    this.zones = props.availabilityZones;
+    const network = new NetworkFoundation(this, 'Network', { availabilityZones: props.availabilityZones });
+    const vpc = network.vpc;
+    const cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    this.edge = new PublicLoadBalancer(this, 'LoadBalancer', {
+      vpc,
+      testTrafficSources: network.natPublicIps.map((ip) => ec2.Peer.ipv4(`${ip}/32`)),
+    });
+    const cache = new RateLimitCache(this, 'RateLimitCache', { vpc });
+
+    const aurora = new rds.DatabaseCluster(this, 'ConfigStore', {
+      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      writer: rds.ClusterInstance.serverlessV2('Writer'),
+      readers: [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true })],
+      serverlessV2MinCapacity: 0.5,
+      serverlessV2MaxCapacity: 4,
+      defaultDatabaseName: 'gatehouse',
+      storageEncrypted: true,
+      backup: { retention: Duration.days(7) },
+    });
+
+    const gateway = new GatewayService(this, 'Gateway', {
+      cluster,
+      image: props.image,
+      loadBalancer: this.edge.loadBalancer,
+      loadBalancerSecurityGroup: this.edge.securityGroup,
+      blueTargetGroup: this.edge.blueTargetGroup,
+      environment: { DATABASE_URL: `postgresql://${aurora.clusterReadEndpoint.hostname}:5432/gatehouse?sslmode=no-verify` },
+      secrets: {
+        PGUSER: ecs.Secret.fromSecretsManager(aurora.secret!, 'username'),
+        PGPASSWORD: ecs.Secret.fromSecretsManager(aurora.secret!, 'password'),
+        REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret),
+      },
+    });
+    cache.allowFrom(gateway.securityGroup);
+    aurora.connections.allowDefaultPortFrom(gateway.securityGroup);
+
+    const blueGreen = new BlueGreenDeployment(this, 'BlueGreen', {
+      service: gateway.service,
+      blueTargetGroup: this.edge.blueTargetGroup,
+      greenTargetGroup: this.edge.greenTargetGroup,
+      prodListener: this.edge.prodListener,
+      testListener: this.edge.testListener,
+      trafficShifting: 'linear',
+    });
+    const smokeTest = new SmokeTestHook(this, 'SmokeTest', {
+      vpc,
+      testListenerUrl: `http://${this.edge.loadBalancer.loadBalancerDnsName}:${this.edge.testListenerPort}`,
+      testListenerArn: this.edge.testListener.listenerArn,
+      blueTargetGroupArn: this.edge.blueTargetGroup.targetGroupArn,
+      greenTargetGroupArn: this.edge.greenTargetGroup.targetGroupArn,
+      targetSecurityGroup: gateway.securityGroup,
+      statusPort: GATEWAY_STATUS_PORT,
+    });
+    smokeTest.function.grantInvoke(blueGreen.deploymentGroup.role);
+    new ServiceRollout(this, 'Rollout', {
+      service: gateway.service,
+      taskDefinition: gateway.taskDefinition,
+      deploymentGroup: blueGreen.deploymentGroup,
+      containerName: GATEWAY_CONTAINER_NAME,
+      containerPort: GATEWAY_PROXY_PORT,
+      imageParameterName: props.imageParameterName,
+      smokeTestFunction: smokeTest.function,
+    });
+    addManagedWaf(this, this.edge.loadBalancer);
+  }
+
+  /** The stack's zones come from props: no lookup at synth. */
+  override get availabilityZones(): string[] {
+    return [...this.zones];
+  }
+}
