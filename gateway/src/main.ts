@@ -60,6 +60,8 @@ async function startRole(options: NodeOptions): Promise<DataPlaneNode> {
 /** Runs one node in this process (no workers, or a cluster worker). */
 async function runNode(settings: GatehouseSettings, log: Logger, options: MainOptions): Promise<void> {
   const worker = cluster.isWorker;
+  let listening = false;
+  const reportVersion = (version: number): void => void process.send?.({ type: WORKER_READY_MESSAGE, version });
   // The built-in plugins with their shared services (the rate-limit store: Redis when REDIS_URL is set).
   const services = options.plugins ? undefined : createPluginServices(settings, log);
   let node: DataPlaneNode;
@@ -69,14 +71,19 @@ async function runNode(settings: GatehouseSettings, log: Logger, options: MainOp
       log,
       plugins: options.plugins ?? createPluginRegistry(services),
       status: !worker,
-      observer: worker
-        ? { applied: (meta) => process.send?.({ type: WORKER_READY_MESSAGE, version: meta.version }), rejected: () => undefined }
-        : undefined,
+      // A worker reports each applied version to the primary, once it listens (ready = serving).
+      observer: worker ? { applied: (meta) => listening && reportVersion(meta.version), rejected: () => undefined } : undefined,
     });
-    if (worker) AggregatorRegistry.setRegistries([node.metrics.registry]);
+    if (worker) {
+      // Constructing an AggregatorRegistry is what makes a worker answer the primary's metrics requests.
+      new AggregatorRegistry();
+      AggregatorRegistry.setRegistries([node.metrics.registry]);
+    }
     await node.proxy.listen({ host: settings.proxyHost, port: settings.proxyPort });
     if (node.status) await node.status.listen({ host: settings.statusHost, port: settings.statusPort });
     if (node.admin) await node.admin.listen({ host: settings.adminHost, port: settings.adminPort });
+    listening = true;
+    if (worker && node.dataPlane.currentVersion !== undefined) reportVersion(node.dataPlane.currentVersion);
   } catch (err) {
     return fail('cannot start:', err);
   }

@@ -33,6 +33,17 @@ export interface ProxyDeps {
 
 const CLIENT_GONE = new Error('the client closed the connection');
 const EMPTY: string[] = [];
+/** The exchange a response belongs to, so that one shared listener serves every response (no closure per request). */
+const EXCHANGE = Symbol('gatehouse.exchange');
+type TrackedResponse = ServerResponse & { [EXCHANGE]?: ProxyExchange };
+
+function onResponseClose(this: TrackedResponse): void {
+  this[EXCHANGE]?.finish();
+}
+
+function onResponseDrain(this: TrackedResponse): void {
+  this[EXCHANGE]?.resume();
+}
 
 export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, AccessRecord, RequestHeaderFacts {
   // RequestHeaderFacts, filled while the headers are copied.
@@ -67,6 +78,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   private resumeUpstream: (() => void) | undefined = undefined;
   private attemptOpen = false;
   private closed = false;
+  private drainListening = false;
 
   constructor(
     private readonly deps: ProxyDeps,
@@ -85,7 +97,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   /** Handles the request to the end; never throws. */
   run(): void {
     const { req, res, deps } = this;
-    res.once('close', this.onClientClose);
+    (res as TrackedResponse)[EXCHANGE] = this;
+    res.on('close', onResponseClose);
     deps.metrics?.requestStarted();
     this.requestId = requestIdFor(req.headers['x-request-id']);
     const generation = deps.dataPlane.generation;
@@ -232,8 +245,16 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
 
   onData(chunk: Buffer): boolean {
     if (this.res.write(chunk)) return true;
-    this.res.once('drain', this.onDrain);
+    if (!this.drainListening) {
+      this.drainListening = true;
+      this.res.on('drain', onResponseDrain);
+    }
     return false;
+  }
+
+  /** The client's socket drained: let undici read from the upstream again. */
+  resume(): void {
+    this.resumeUpstream?.();
   }
 
   onComplete(): void {
@@ -278,10 +299,6 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     this.pool!.end(this.target!, outcome);
   }
 
-  private readonly onDrain = (): void => {
-    this.resumeUpstream?.();
-  };
-
   /** Answers with the standard error JSON (when nothing was sent yet). */
   private fail(code: ErrorCode): void {
     if (this.closed || this.res.headersSent) return;
@@ -291,8 +308,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     answerError(this.res, code, this.requestId, closing, this.ctx?.responseHeaders);
   }
 
-  /** Runs once per request, whether it completed, failed or the client went away. */
-  private readonly onClientClose = (): void => {
+  /** Runs once per request (the response's `close`), whether it completed, failed or the client went away. */
+  finish(): void {
+    if (this.closed) return;
     this.closed = true;
     if (!this.res.writableFinished) {
       if (this.attemptOpen) this.abortUpstream?.(CLIENT_GONE);
@@ -310,5 +328,5 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
       }
     }
     this.generation?.release();
-  };
+  }
 }

@@ -43,7 +43,8 @@ export class GatewayMetrics implements RequestMetrics, ConfigObserver {
     const p = METRICS_PREFIX;
     this.requests = new Counter({ name: `${p}requests_total`, help: 'Requests handled, by route id and status class.', labelNames: ['route', 'status_class'], registers });
     this.latency = new Histogram({ name: `${p}request_duration_seconds`, help: 'Time from request to the end of the response, by route id.', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers });
-    this.configVersion = new Gauge({ name: `${p}config_version`, help: 'Version of the running config (0 before the first).', registers });
+    // Over cluster workers the lowest version is the honest one.
+    this.configVersion = new Gauge({ name: `${p}config_version`, help: 'Version of the running config (0 before the first).', registers, aggregator: 'min' });
     this.configVersion.set(0);
     this.configReloads = new Counter({ name: `${p}config_reloads_total`, help: 'Config versions applied, by source.', labelNames: ['source'], registers });
     this.configFailures = new Counter({ name: `${p}config_reload_failures_total`, help: 'Config versions rejected (invalid or not compilable), by source.', labelNames: ['source'], registers });
@@ -54,6 +55,7 @@ export class GatewayMetrics implements RequestMetrics, ConfigObserver {
       help: 'Whether the balancer considers an upstream target healthy (1) or ejected (0).',
       labelNames: ['upstream', 'target'],
       registers,
+      aggregator: 'min',
       collect() {
         this.reset();
         forEachTarget(options.snapshot(), (upstream, target, healthy) => this.set({ upstream, target }, healthy ? 1 : 0));
