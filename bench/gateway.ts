@@ -2,7 +2,8 @@
  * The gateway under test, driven as a black box: a child process (data-plane or standalone role) with a config file
  * the bench writes, free ports, no access log, and readiness taken from its status listener's `/readyz`.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, REPO_ROOT, spawnChild, tsNodeArgs, waitForStatus, type BenchChild } from './children';
@@ -36,6 +37,35 @@ export interface RunningGateway {
   readonly readyMs: number;
   /** Stops it gracefully (SIGTERM; profiles are written on exit) and removes its temporary files. */
   stop(): Promise<void>;
+}
+
+const TSC = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const BUILD_TIMEOUT_MS = 300_000;
+
+function newestMtimeMs(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtimeMs(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Makes sure dist/ holds a build of the current gateway sources (`npm run build` when missing or
+ * older than a source file). Type errors do not stop the build from emitting, so they only warn.
+ */
+export function ensureBuilt(log: (message: string) => void): void {
+  const sources = join(REPO_ROOT, 'gateway', 'src');
+  if (existsSync(GATEWAY_DIST_ENTRY) && statSync(GATEWAY_DIST_ENTRY).mtimeMs >= newestMtimeMs(sources)) return;
+  log('building the gateway into dist/ (tsc -p tsconfig.build.json)');
+  try {
+    execFileSync(process.execPath, [TSC, '-p', join(REPO_ROOT, 'tsconfig.build.json')], { cwd: REPO_ROOT, stdio: 'pipe', timeout: BUILD_TIMEOUT_MS });
+  } catch (err) {
+    const output = String((err as { stdout?: Buffer }).stdout ?? '').trim();
+    if (!existsSync(GATEWAY_DIST_ENTRY)) throw new Error(`the gateway build failed:\n${output}`);
+    log(`the build reported errors but emitted dist/; measuring it anyway:\n${output.split('\n').slice(0, 10).join('\n')}`);
+  }
 }
 
 /** Whether the gateway's entry exists for that runtime (it may not yet while the gateway is being written). */

@@ -104,9 +104,12 @@ async function once(url: string, connections: number, durationS: number, tool: L
   return parseAutocannon(await run(process.execPath, args, timeoutMs));
 }
 
-/** Warms `url` up, then measures it; with `serverPid`, also the server's CPU time per request. */
-export async function measure(url: string, options: LoadOptions, serverPid?: number): Promise<LoadResult> {
-  if (options.warmupS > 0) await once(url, options.connections, options.warmupS, options.tool);
+/**
+ * Measures `url` (after a warm-up unless `warmUp` is false: later rounds on the same, already warm
+ * server skip it); with `serverPid`, also the server's CPU time per request.
+ */
+export async function measure(url: string, options: LoadOptions, serverPid?: number, warmUp = true): Promise<LoadResult> {
+  if (warmUp && options.warmupS > 0) await once(url, options.connections, options.warmupS, options.tool);
   const cpuBefore = serverPid === undefined ? undefined : cpuMs(serverPid);
   const result = await once(url, options.connections, options.durationS, options.tool);
   const cpuAfter = serverPid === undefined ? undefined : cpuMs(serverPid);

@@ -7,6 +7,8 @@ import { benchConfig } from './gateway';
 export const LARGE_ROUTE_COUNT = 10_000;
 /** The path the routes section requests: deep in the table, matched by a parameter route. */
 export const ROUTED_PATH = '/svc-5001/users/42';
+/** Index of the route that matches ROUTED_PATH. */
+const ROUTED_INDEX = 5001;
 
 function route(i: number): object {
   const svc = `/svc-${i}`;
@@ -20,6 +22,11 @@ function route(i: number): object {
     default:
       return { id: `r${i}`, paths: [`${svc}/orders/:orderId/items/:itemId`], methods: ['GET', 'PUT', 'DELETE'], upstream: 'bench' };
   }
+}
+
+/** The same route as in the large table that matches ROUTED_PATH, alone: only the table size differs. */
+export function matchedRouteOnlyConfig(upstreamPort: number): object {
+  return benchConfig(upstreamPort, [route(ROUTED_INDEX)]);
 }
 
 /** A config with `count` routes of the mix above, to the bench upstream. */

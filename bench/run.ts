@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchServer } from './children';
 import type { BenchContext } from './context';
-import type { GatewayRole, GatewayRuntime } from './gateway';
+import { ensureBuilt, gatewayAvailable, type GatewayRole, type GatewayRuntime } from './gateway';
 import { defaultTool, type LoadTool } from './load';
 import { printReport, type SectionReport } from './report';
 import { proxySection } from './sections/proxy';
@@ -21,16 +21,17 @@ import { streamSection } from './sections/stream';
 const SECTIONS = { proxy: proxySection, routes: routesSection, stream: streamSection } as const;
 type SectionName = keyof typeof SECTIONS;
 
-const DEFAULTS = { connections: 64, durationS: 10, warmupS: 3, rounds: 1, streamMiB: 1024 } as const;
+const DEFAULTS = { connections: 64, durationS: 6, warmupS: 5, rounds: 3, streamMiB: 1024 } as const;
 
 const HELP = `Usage: npm run bench -- [options]
   --only <list>        sections to run, comma-separated: ${Object.keys(SECTIONS).join(',')} (default: all)
   --connections <n>    concurrent connections of the load generator (default ${DEFAULTS.connections})
   --duration <s>       measured seconds per run (default ${DEFAULTS.durationS})
-  --warmup <s>         warm-up seconds before each measured run (default ${DEFAULTS.warmupS})
+  --warmup <s>         warm-up seconds of each target before its first measured run (default ${DEFAULTS.warmupS})
   --rounds <n>         measured runs per target, interleaved; medians are reported (default ${DEFAULTS.rounds})
   --tool <wrk|autocannon>  load generator (default: wrk when installed, else autocannon)
-  --runtime <tsx|dist> run the gateway from TypeScript via tsx, or from dist/ after npm run build (default tsx)
+  --runtime <dist|tsx> run the compiled gateway (dist/, rebuilt first when older than gateway/src; what
+                       the container runs) or the TypeScript sources through tsx (default dist)
   --role <data-plane|standalone>  gateway role: the proxy alone reading the config file, or with the
                        admin API and embedded PGlite store in the same process (default data-plane)
   --stream-mib <n>     MiB streamed each way in the stream section (default ${DEFAULTS.streamMiB})
@@ -81,11 +82,13 @@ async function main(): Promise<void> {
   if (unknown.length) throw new Error(`unknown section(s) ${unknown.join(', ')}; use one of ${Object.keys(SECTIONS).join(', ')}`);
   const tool = (values.tool ?? defaultTool()) as LoadTool;
   if (tool !== 'wrk' && tool !== 'autocannon') throw new Error(`--tool must be wrk or autocannon, got "${String(values.tool)}"`);
-  const runtime = (values.runtime ?? 'tsx') as GatewayRuntime;
+  const runtime = (values.runtime ?? 'dist') as GatewayRuntime;
   if (runtime !== 'tsx' && runtime !== 'dist') throw new Error(`--runtime must be tsx or dist, got "${String(values.runtime)}"`);
   const role = (values.role ?? 'data-plane') as GatewayRole;
   if (role !== 'data-plane' && role !== 'standalone') throw new Error(`--role must be data-plane or standalone, got "${String(values.role)}"`);
 
+  const log = (message: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+  if (runtime === 'dist' && gatewayAvailable('tsx')) ensureBuilt(log);
   const upstream = await startBenchServer('upstream.ts');
   const ctx: BenchContext = {
     upstreamPort: upstream.port,
@@ -100,7 +103,7 @@ async function main(): Promise<void> {
     role,
     profileDir: values.profile ? mkdtempSync(join(tmpdir(), 'gatehouse-bench-prof-')) : undefined,
     streamBytes: positiveInt('stream-mib', values['stream-mib'], DEFAULTS.streamMiB) * 1024 * 1024,
-    log: (message) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`),
+    log,
   };
   const header = [`Date: ${new Date().toISOString()}`, `Machine: ${machine()}`, `Load average at start: ${loadAverage()}`];
   const reports: SectionReport[] = [];

@@ -52,7 +52,7 @@ export async function proxySection(ctx: BenchContext): Promise<SectionReport> {
       for (const t of targets) {
         ctx.log(`proxy: round ${round}/${ctx.rounds}, ${t.name}`);
         const fromUs = monotonicUs();
-        t.runs.push(await measure(t.url, ctx.load, t.pid));
+        t.runs.push(await measure(t.url, ctx.load, t.pid, round === 1));
         t.window = { fromUs: t.window?.fromUs ?? fromUs, toUs: monotonicUs() };
       }
     }
@@ -77,6 +77,6 @@ export async function proxySection(ctx: BenchContext): Promise<SectionReport> {
   if (gateway && nginx) notes.push(ratioLine('gateway / nginx', gateway, nginx, false));
   if (bare && nginx) notes.push(ratioLine('bare undici / nginx', bare, nginx, false));
   for (const t of targets) if (ctx.profileDir && t.profiled) notes.push(...summariseProfiles(t.name, ctx.profileDir, t.pid, t.window));
-  const title = `${ctx.load.tool}, ${ctx.load.connections} connections, ${ctx.load.durationS} s after ${ctx.load.warmupS} s warm-up, median of ${ctx.rounds} interleaved round(s)`;
+  const title = `${ctx.load.tool}, ${ctx.load.connections} connections, ${ctx.load.durationS} s per run, ${ctx.load.warmupS} s warm-up of each target first, median of ${ctx.rounds} interleaved round(s)`;
   return { name: 'proxy', tables: [{ title, headers: LOAD_HEADERS, rows }], notes };
 }
