@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startGateway, until, type Gateway } from './harness';
@@ -101,5 +104,65 @@ describe('WebSocket upgrades', () => {
     ws.terminate();
     await until(() => wss.clients.size < before, 'the upstream socket to close');
     await until(() => gw.tunnels.size === 0, 'the tunnel to be released');
+  });
+});
+
+describe('WebSocket upgrades to a TLS upstream', () => {
+  const fixtures = join(__dirname, '..', '..', 'fixtures', 'tls');
+  let server: HttpsServer;
+  let wss: WebSocketServer;
+  let port: number;
+  const gateways: Gateway[] = [];
+
+  beforeAll(async () => {
+    server = createHttpsServer({ cert: readFileSync(join(fixtures, 'server.crt')), key: readFileSync(join(fixtures, 'server.key')) });
+    wss = new WebSocketServer({ server });
+    wss.on('connection', (socket) => socket.on('message', (data) => socket.send(`tls:${data.toString()}`)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => g.close()));
+    for (const c of wss.clients) c.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const gatewayWith = async (ca: string) => {
+    const gw = await startGateway({
+      upstreams: [{ id: 'wss', scheme: 'https', tls: { ca, servername: 'upstream.test' }, targets: [{ host: '127.0.0.1', port }] }],
+      routes: [{ id: 'secure', paths: ['/*'], upstream: 'wss' }],
+    });
+    gateways.push(gw);
+    return gw;
+  };
+
+  it('verifies the upstream certificate against the configured CA and carries messages', async () => {
+    const gw = await gatewayWith(readFileSync(join(fixtures, 'ca.crt'), 'utf8'));
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/secure`);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
+      ws.send('hi');
+      expect(await reply).toBe('tls:hi');
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('answers 502 GW_ERR_UPSTREAM_CONNECT when the certificate does not verify', async () => {
+    // The server certificate itself is not a CA, so trusting only it fails verification.
+    const gw = await gatewayWith(readFileSync(join(fixtures, 'server.crt'), 'utf8'));
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/secure`, { headers: { 'x-request-id': 'tls-1' } });
+    const status = await new Promise<number>((resolve, reject) => {
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => reject(new Error('should not open')));
+    });
+    expect(status).toBe(502);
+    ws.on('error', () => undefined);
+    ws.terminate();
   });
 });
