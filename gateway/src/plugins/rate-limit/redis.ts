@@ -51,7 +51,9 @@ function connectionOptions(url: URL, commandTimeoutMs: number): RedisOptions {
     connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
     // ioredis arms this timer even for a socket that already closed; keep it short so close() is prompt.
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-    enableAutoPipelining: true,
+    // Off: auto-pipelining keeps one batch in flight per connection, which queues decisions behind
+    // the previous round trip; measured CPU per decision was the same either way.
+    enableAutoPipelining: false,
   };
 }
 
@@ -71,7 +73,7 @@ export function createRedisClient(urlText: string, cluster = false, commandTimeo
     ? new Cluster([{ host, port }], {
         redisOptions: { ...options, db: undefined },
         enableOfflineQueue: false,
-        enableAutoPipelining: true,
+        enableAutoPipelining: false,
         clusterRetryStrategy: retryStrategy,
         // ElastiCache TLS certificates name the configuration endpoint, not the node IPs.
         dnsLookup: (address, callback) => callback(null, address),
