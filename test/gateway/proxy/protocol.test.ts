@@ -89,6 +89,9 @@ describe('protocol edge cases', () => {
       await until(() => c.data.includes('GW_ERR_NO_ROUTE'), 'the 404');
       expect(c.data.startsWith('HTTP/1.1 404 Not Found\r\n')).toBe(true);
       expect(c.data).not.toContain('100 Continue');
+      // The body never comes, so the connection cannot carry another request.
+      expect(c.data.toLowerCase()).toContain('connection: close\r\n');
+      await until(() => c.ended, 'the connection to close');
     } finally {
       c.close();
       await gw.apply(oneRoute([upstream.port]));

@@ -303,8 +303,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   private fail(code: ErrorCode): void {
     if (this.closed || this.res.headersSent) return;
     this.status = Errors[code].status;
-    // Past the size cap the rest of the body is not worth reading: the connection closes instead.
-    const closing = this.deps.dataPlane.isDraining || code === 'GW_ERR_PAYLOAD_TOO_LARGE';
+    // Past the size cap the rest of the body is not worth reading, and a client waiting for
+    // `100 Continue` never sends its body: either way the connection closes after the answer.
+    const closing =
+      this.deps.dataPlane.isDraining || code === 'GW_ERR_PAYLOAD_TOO_LARGE' || (this.expectContinue && this.hasBody && this.body === null);
     answerError(this.res, code, this.requestId, closing, this.ctx?.responseHeaders);
   }
 
