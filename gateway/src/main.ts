@@ -16,7 +16,7 @@ import { createLogger } from './log';
 import { createPluginRegistry, createPluginServices } from './plugins';
 import { startControlPlane, startDataPlane, startStandalone, superviseWorkers, WORKER_READY_MESSAGE, type DataPlaneNode, type NodeOptions } from './roles';
 import { envName, loadSettings, type GatehouseSettings } from './settings';
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, register } from 'prom-client';
 
 /** What a caller (tests, the demo launcher, a build with plugins) may pass in. */
 export interface MainOptions {
@@ -77,7 +77,7 @@ async function runNode(settings: GatehouseSettings, log: Logger, options: MainOp
     if (worker) {
       // Constructing an AggregatorRegistry is what makes a worker answer the primary's metrics requests.
       new AggregatorRegistry();
-      AggregatorRegistry.setRegistries([node.metrics.registry]);
+      AggregatorRegistry.setRegistries([node.metrics.registry, register]);
     }
     await node.proxy.listen({ host: settings.proxyHost, port: settings.proxyPort });
     if (node.status) await node.status.listen({ host: settings.statusHost, port: settings.statusPort });

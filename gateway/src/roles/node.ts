@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { register } from 'prom-client';
 import type { DestinationStream, Logger } from 'pino';
 import type { GatehouseSettings } from '../settings';
 import {
@@ -86,7 +87,8 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
       ? undefined
       : buildStatusServer({
           readiness: () => ({ ready: dp.ready, reason: dp.notReadyReason, version: dp.currentVersion }),
-          metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+          // The default registry holds the plugins' metrics (gatehouse_ratelimit_*); names never collide.
+          metrics: async () => ({ contentType: metrics.registry.contentType, body: (await metrics.registry.metrics()) + (await register.metrics()) }),
         });
   return { settings, log, dataPlane: dp, metrics, proxy, status, tunnels, parts: [] };
 }

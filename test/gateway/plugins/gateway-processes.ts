@@ -13,6 +13,8 @@ const READY_TIMEOUT_MS = 90_000;
 export interface GatewayProcess {
   readonly proxyPort: number;
   readonly origin: string;
+  /** The status listener (`/readyz`, `/metrics`). */
+  readonly statusOrigin: string;
   stderr(): string;
   stop(): Promise<void>;
 }
@@ -72,5 +74,5 @@ export async function startGatewayProcess(config: object, env: Record<string, st
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { proxyPort, origin: `http://127.0.0.1:${proxyPort}`, stderr: () => stderr, stop };
+  return { proxyPort, origin: `http://127.0.0.1:${proxyPort}`, statusOrigin: `http://127.0.0.1:${statusPort}`, stderr: () => stderr, stop };
 }

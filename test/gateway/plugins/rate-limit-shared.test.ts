@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Pool } from 'undici';
+import { Pool, request } from 'undici';
 import { startGatewayProcess, type GatewayProcess } from './gateway-processes';
 import { ThrowawayRedis, uniquePrefix } from './redis';
 
@@ -91,6 +91,10 @@ describe('rate-limit shared by three gateway processes through Redis', () => {
     }
     // With Redis gone, each node limits on its own share: 30000 ÷ 3.
     expect(after.every((r) => r.limit === '10000')).toBe(true);
+    // ...and says so on /metrics.
+    const metrics = await (await request(`${gateways[0]!.statusOrigin}/metrics`)).body.text();
+    expect(metrics).toMatch(/^gatehouse_ratelimit_degraded_total\{reason="(error|breaker-open)"\} [1-9]/m);
+    expect(metrics).toMatch(/^gatehouse_ratelimit_breaker_state [12]$/m);
     await redis.start();
     const deadline = Date.now() + 30_000;
     for (;;) {
