@@ -1,8 +1,16 @@
 /** The CDK app: reads the deployment config from context and creates the stacks. */
 import { App } from 'aws-cdk-lib';
-import { applyChecks, buildGatehouse, CONTEXT_KEY, loadDeploymentConfig } from '../lib';
+import { applyChecks, buildGatehouse, CONTEXT_KEY, DeploymentConfigError, loadDeploymentConfig, type DeploymentConfig } from '../lib';
 
 const app = new App();
-const config = loadDeploymentConfig(app.node.tryGetContext(CONTEXT_KEY));
+let config: DeploymentConfig;
+try {
+  config = loadDeploymentConfig(app.node.tryGetContext(CONTEXT_KEY));
+} catch (err) {
+  // A config mistake is the user's to fix: show the problems, not a stack trace.
+  if (!(err instanceof DeploymentConfigError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
 buildGatehouse(app, config);
 applyChecks(app);
