@@ -89,7 +89,6 @@ export class ConfigReadReplica extends Construct {
       publiclyAccessible: false,
       enablePerformanceInsights: true,
       performanceInsightsKmsKeyId: this.key.keyArn,
-      enableIamDatabaseAuthentication: true,
       enableCloudwatchLogsExports: ['postgresql'],
       autoMinorVersionUpgrade: true,
       copyTagsToSnapshot: true,
