@@ -98,7 +98,14 @@ describe('config store on PostgreSQL', () => {
     await c.end();
     try {
       const ro = await openStore({ url: db.url.replace('postgres@', `${role}@`), migrate: false });
+      const seen: number[] = [];
+      const unwatch = await ro.watch((v) => seen.push(v), () => undefined);
+      const writer = await openStore();
+      const written = await put(writer, 2);
+      await waitFor(() => seen.includes(written.version), 'the NOTIFY on the read-only connection');
+      await unwatch();
       const head = (await ro.head())!;
+      expect(head.version).toBe(written.version);
       expect((await ro.get(head.version))!.version).toBe(head.version);
       const err = (await put(ro, 1).catch((e: unknown) => e)) as GatehouseError;
       expect(err.code).toBe('GW_ERR_STORE_UNAVAILABLE');
@@ -107,7 +114,7 @@ describe('config store on PostgreSQL', () => {
     } finally {
       const d = new Client({ connectionString: db.url });
       await d.connect();
-      await Promise.all(open.splice(-1).map((s) => s.close()));
+      await Promise.all(open.splice(-2).map((s) => s.close()));
       await d.query(`REVOKE ALL ON gatehouse_config_versions FROM ${role}`);
       await d.query(`DROP ROLE ${role}`);
       await d.end();
