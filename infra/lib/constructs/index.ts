@@ -9,6 +9,7 @@ export { RateLimitCache, type RateLimitCacheProps, REDIS_PORT } from './rate-lim
 export { ConfigDatabase, type ConfigDatabaseProps, POSTGRES_PORT, CONFIG_DATABASE_NAME } from './config-database';
 export { ConfigReadReplica, type ConfigReadReplicaProps } from './config-read-replica';
 export { ControlPlaneService, type ControlPlaneServiceProps } from './control-plane-service';
+export { AdminToken, type AdminTokenProps } from './admin-token';
 export { BackupBucket, type BackupBucketProps, type BackupReplicaDestination } from './backup-bucket';
 export { ReleasedImage, type ReleasedImageProps, type InitialImage } from './released-image';
 export { SmokeTestHook, type SmokeTestHookProps, SMOKE_TEST_CODE_DIR } from './smoke-test-hook';

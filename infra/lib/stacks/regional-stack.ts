@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
 import {
+  AdminToken,
   BlueGreenDeployment,
   CONFIG_DATABASE_NAME,
   ConfigDatabase,
@@ -213,19 +214,21 @@ export class RegionalStack extends Stack {
     });
 
     if (database) {
+      const adminToken = new AdminToken(this, 'AdminToken', { secretName: `${prefix}/admin-token`, removalPolicy });
       const controlPlane = (this.controlPlane = new ControlPlaneService(this, 'ControlPlane', {
         cluster,
         image,
         adminClients: ec2.Peer.ipv4(vpc.vpcCidrBlock),
         accessLogsBucket: edge.accessLogsBucket,
         environment: databaseSettings.environment,
-        secrets: databaseSettings.secrets,
+        secrets: { ...databaseSettings.secrets, GATEHOUSE_ADMIN_TOKENS: adminToken.entry },
         logRetention,
         removalPolicy,
       }));
       database.allowFrom(controlPlane.securityGroup);
       backup.grantBackupReadWrite(controlPlane.taskDefinition.taskRole);
       new CfnOutput(this, 'AdminApiUrl', { value: `http://${controlPlane.loadBalancer.loadBalancerDnsName}`, description: 'Admin API (inside the VPC only)' });
+      new CfnOutput(this, 'AdminTokenSecret', { value: adminToken.secret.secretName, description: 'Secret whose "token" key is the first admin API token' });
     }
 
     if (config.domain)

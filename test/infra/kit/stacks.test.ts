@@ -69,6 +69,9 @@ describe('the default deployment (cdk.json): stacks, checks and snapshots', () =
     const secondary = templates['Gatehouse-us-west-2'];
     primary.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceIdentifier: 'gatehouse-config', MultiAZ: true });
     primary.resourceCountIs('AWS::ECS::Service', 2);
+    primary.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Name: 'control-plane', Secrets: Match.arrayWith([Match.objectLike({ Name: 'GATEHOUSE_ADMIN_TOKENS' })]) })],
+    });
     secondary.hasResourceProperties('AWS::RDS::DBInstance', {
       DBInstanceIdentifier: 'gatehouse-config-replica-us-west-2',
       SourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:111111111111:db:gatehouse-config',
