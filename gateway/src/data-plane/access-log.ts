@@ -38,7 +38,7 @@ export class PinoAccessLog implements AccessLog {
     this.logger.info({
       requestId: e.requestId,
       route: e.route?.id ?? null,
-      upstream: e.route?.upstream.id ?? null,
+      upstream: e.upstreamId ?? null,
       target: e.targetKey ?? null,
       method: e.method,
       path: e.logPath,

@@ -2,7 +2,7 @@ import { configChecksum } from '../../../gateway/src/config';
 import type { PluginRegistry } from '../../../gateway/src/data-plane';
 import type { PluginChain } from '../../../gateway/src/data-plane/types';
 import type { PluginAnswer, RequestContext } from '../../../gateway/src/plugins/plugin';
-import { send, startGateway, startUpstream, type Gateway, type Upstream } from './harness';
+import { send, startGateway, startUpstream, until, type Gateway, type Upstream } from './harness';
 
 /** A registry with one test plugin, `probe`, whose config says what each phase does. */
 function probeRegistry(logged: { id: string; status: number }[]): PluginRegistry {
@@ -66,7 +66,7 @@ describe('plugin phases in the proxy', () => {
           { id: 'small', paths: ['/small'], upstream: 'main', plugins: { probe: { maxBodyBytes: 10 } } },
         ],
       },
-      { plugins: probeRegistry(logged) },
+      { plugins: probeRegistry(logged), accessLog: true },
     );
   });
   afterAll(async () => {
@@ -102,10 +102,12 @@ describe('plugin phases in the proxy', () => {
     expect(seen.headers.host).toBe('internal.example');
   });
 
-  it('honours upstreamOverride', async () => {
+  it('honours upstreamOverride, and the access log names the upstream really used', async () => {
     const before = other.seen.length;
-    expect((await send(`${gw.origin}/split/x`)).status).toBe(200);
+    expect((await send(`${gw.origin}/split/x`, { headers: { 'x-request-id': 'split-1' } })).status).toBe(200);
     expect(other.seen.length).toBe(before + 1);
+    await until(() => gw.accessLines.lines.some((l) => l.requestId === 'split-1'), 'the access line');
+    expect(gw.accessLines.lines.find((l) => l.requestId === 'split-1')).toMatchObject({ route: 'split', upstream: 'other', target: `127.0.0.1:${other.port}` });
   });
 
   it('answers a custom plugin body', async () => {

@@ -56,6 +56,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   logPath = '';
   path = '';
   route: CompiledRoute | undefined = undefined;
+  upstreamId: string | undefined = undefined;
   targetKey: string | undefined = undefined;
   status = 0;
   latencyMs = 0;
@@ -167,6 +168,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
 
   private proxyTo(pool: UpstreamPool): void {
     this.pool = pool;
+    this.upstreamId = pool.id;
     const retries = pool.config.retries;
     this.triesLeft = retries > 0 && !this.hasBody && IDEMPOTENT_METHODS.has(this.method) ? retries : 0;
     const target = pool.pick(this, undefined);

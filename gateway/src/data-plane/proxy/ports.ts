@@ -8,6 +8,8 @@ export interface AccessRecord {
   /** Normalised path when known, else the raw path; never the query string. */
   readonly logPath: string;
   readonly route: CompiledRoute | undefined;
+  /** Upstream the request went to (a plugin may have chosen another than the route's). */
+  readonly upstreamId: string | undefined;
   /** `host:port` of the last target tried, if any. */
   readonly targetKey: string | undefined;
   readonly status: number;

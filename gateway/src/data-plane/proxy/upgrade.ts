@@ -61,6 +61,7 @@ class Upgrade implements AccessRecord, RequestHeaderFacts {
   readonly method: string;
   logPath = '';
   route: CompiledRoute | undefined = undefined;
+  upstreamId: string | undefined = undefined;
   targetKey: string | undefined = undefined;
   status = 0;
   latencyMs = 0;
@@ -119,6 +120,7 @@ class Upgrade implements AccessRecord, RequestHeaderFacts {
     const target = pool.pick({ clientIp: this.clientIp, path: normalised.path, headers: req.headers });
     if (!target) return this.fail('GW_ERR_NO_HEALTHY_TARGET');
     this.targetKey = target.key;
+    this.upstreamId = pool.id;
     headers.host = hostOverride ?? (route.config.preserveHost && this.clientHost !== undefined ? this.clientHost : target.origin.slice(target.origin.indexOf('//') + 2));
     headers.connection = 'upgrade';
     headers.upgrade = req.headers.upgrade;
