@@ -3,10 +3,11 @@
  * always-on metrics) cost the gateway. Targets, each its own process in front of the same upstream:
  *   - gateway with key-auth + rate-limit on Redis,
  *   - the same plugins with the in-memory store (no REDIS_URL): what Redis itself adds,
+ *   - the gateway with one plugin that does nothing (request-headers {}): the proxy's plugin path alone,
  *   - the same gateway without plugins,
  *   - a bare undici proxy (bench/bare-proxy.ts), the floor.
  * First each at peak (fixed connections), then both gateways at the same fixed rate, 70% of the
- * plugin-less gateway's peak, to measure the p99 the plugins add when not saturated.
+ * lower of their two peaks (so neither is saturated), to measure the p99 the plugins add.
  * Runs are interleaved over rounds and medians reported, because the machines are shared and noisy.
  * The decision budget is raised to 50 ms here (`GATEHOUSE_RATE_LIMIT_BUDGET_MS`), so that decisions are
  * Redis decisions even on a loaded machine; the count of EVALSHA calls in Redis shows it.
@@ -202,10 +203,12 @@ async function main(): Promise<void> {
     stops.push(withPlugins.stop);
     const inMemory = await startGateway('gateway+plugins(memory)', pluginConfig, {});
     stops.push(inMemory.stop);
+    const noop = await startGateway('gateway+noop', { upstreams, routes: [{ id: 'bench', paths: ['/*'], upstream: 'bench', plugins: { 'request-headers': {} } }] }, {});
+    stops.push(noop.stop);
     const auth = { 'x-api-key': API_KEY };
 
     log(`peak: ${rounds} interleaved round(s) of ${durationS} s after ${warmupS} s warm-up, ${connections} connections`);
-    const peak: Record<'bare' | 'plain' | 'plugins' | 'memory', Load[]> = { bare: [], plain: [], plugins: [], memory: [] };
+    const peak: Record<'bare' | 'plain' | 'plugins' | 'memory' | 'noop', Load[]> = { bare: [], plain: [], plugins: [], memory: [], noop: [] };
     let pluginCalls = 0;
     const redisUsPerRequest: number[] = [];
     for (let round = 0; round < rounds; round++) {
@@ -218,15 +221,17 @@ async function main(): Promise<void> {
       redisUsPerRequest.push((((await redisCpuMs(redis)) - redisCpuBefore) * 1000) / (run.requests * (1 + warmupS / durationS)));
       pluginCalls += (await evalshaCalls(redis)) - before;
       peak.memory.push(await measure(inMemory.url, { connections, durationS, headers: auth }, warmupS, inMemory.pid));
+      peak.noop.push(await measure(noop.url, { connections, durationS }, warmupS, noop.pid));
     }
     const peakBare = medianLoad(peak.bare);
     const peakPlain = medianLoad(peak.plain);
     const peakPlugins = medianLoad(peak.plugins);
     const peakMemory = medianLoad(peak.memory);
+    const peakNoop = medianLoad(peak.noop);
 
-    const rate = Math.round(peakPlain.rps * LOAD_FRACTION);
+    const rate = Math.round(Math.min(peakPlain.rps, peakPlugins.rps) * LOAD_FRACTION);
     const rateConnections = Math.min(connections, 32);
-    log(`fixed rate ${rate} req/s (${LOAD_FRACTION * 100}% of the plugin-less gateway's peak)`);
+    log(`fixed rate ${rate} req/s (${LOAD_FRACTION * 100}% of the lower gateway peak)`);
     const fixed: Record<'plain' | 'plugins', Load[]> = { plain: [], plugins: [] };
     for (let round = 0; round < rounds; round++) {
       fixed.plain.push(await measure(plain.url, { connections: rateConnections, durationS, rate }, warmupS, plain.pid));
@@ -247,16 +252,18 @@ async function main(): Promise<void> {
       row('gateway, no plugins', peakPlain),
       row('gateway, key-auth + rate-limit (Redis) + metrics', peakPlugins),
       row('gateway, key-auth + rate-limit (in-memory store)', peakMemory),
+      row('gateway, one no-op plugin (request-headers {})', peakNoop),
       '',
       `- throughput, plugins / no plugins: ${fmt((peakPlugins.rps / peakPlain.rps) * 100, 1)}% (cost ${fmt((1 - peakPlugins.rps / peakPlain.rps) * 100, 1)}%; target: at most 20%)`,
       `- gateway CPU per request, plugins / no plugins: ${fmt((peakPlugins.cpuUs / peakPlain.cpuUs) * 100, 1)}%, i.e. a CPU-bound node serves ${fmt((1 - peakPlain.cpuUs / peakPlugins.cpuUs) * 100, 1)}% fewer requests with the plugins (in-memory store: ${fmt((1 - peakPlain.cpuUs / peakMemory.cpuUs) * 100, 1)}%)`,
+      `- gateway CPU per request added by: the proxy's plugin path alone (no-op plugin) ${fmt(peakNoop.cpuUs - peakPlain.cpuUs, 1)} µs; key-auth + rate-limit in memory ${fmt(peakMemory.cpuUs - peakNoop.cpuUs, 1)} µs more; Redis instead of memory ${fmt(peakPlugins.cpuUs - peakMemory.cpuUs, 1)} µs more`,
       `- Redis server CPU per decision: ${fmt(median(redisUsPerRequest), 1)} µs (ElastiCache carries this in production)`,
       `- throughput, plugins on the in-memory store / no plugins: ${fmt((peakMemory.rps / peakPlain.rps) * 100, 1)}% (what the plugin path costs without Redis)`,
       `- throughput, plugins / bare undici: ${fmt((peakPlugins.rps / peakBare.rps) * 100, 1)}%; no plugins / bare undici: ${fmt((peakPlain.rps / peakBare.rps) * 100, 1)}%`,
       `- Redis decisions (EVALSHA) during the plugin peak runs incl. warm-ups: ${pluginCalls} for about ${fmt(pluginRequests)} requests (warm-ups estimated)`,
-      `- req/s per round: bare ${perRound(peak.bare)}; no plugins ${perRound(peak.plain)}; plugins ${perRound(peak.plugins)}; in-memory ${perRound(peak.memory)}`,
+      `- req/s per round: bare ${perRound(peak.bare)}; no plugins ${perRound(peak.plain)}; plugins ${perRound(peak.plugins)}; in-memory ${perRound(peak.memory)}; no-op ${perRound(peak.noop)}`,
       '',
-      `| at ${rate} req/s (70% of the plugin-less peak) | req/s | p50 ms | p99 ms | server CPU µs/req | errors |`,
+      `| at ${rate} req/s (70% of the lower peak) | req/s | p50 ms | p99 ms | server CPU µs/req | errors |`,
       '| --- | --- | --- | --- | --- | --- |',
       row('gateway, no plugins', ratePlain),
       row('gateway, key-auth + rate-limit (Redis) + metrics', ratePlugins),
