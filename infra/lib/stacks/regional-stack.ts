@@ -170,6 +170,8 @@ export class RegionalStack extends Stack {
         GATEHOUSE_LOG_LEVEL: 'info',
         // While Redis is unreachable each task allows limit ÷ this; the autoscaler's floor is the safe divisor.
         GATEHOUSE_RATE_LIMIT_NODES: String(config.task.minTasks),
+        // A fresh deployment has no config version yet: start unready and poll instead of crash-looping.
+        GATEHOUSE_START_WITHOUT_CONFIG: 'true',
       },
       secrets: { ...databaseSettings.secrets, REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret) },
       logRetention,
