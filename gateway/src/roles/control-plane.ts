@@ -1,7 +1,8 @@
 /**
- * Role `control-plane`: the admin API over PostgreSQL (`DATABASE_URL`), migrations at start-up, the
- * S3 backup of every version, and a status listener (`/healthz`, `/readyz`, `/metrics` with the
- * backup lag). It serves no proxy traffic. Nothing listens yet: `main.ts` does that.
+ * Role `control-plane`: the admin API over PostgreSQL (`DATABASE_URL`), migrations at start-up (and,
+ * on an empty database, a restore of the newest S3 backup), the S3 backup of every version, and a
+ * status listener (`/healthz`, `/readyz`, `/metrics` with the backup lag). It serves no proxy traffic.
+ * Nothing listens yet: `main.ts` does that.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -12,6 +13,8 @@ import { envName, type GatehouseSettings } from '../settings';
 import { openConfigStore } from '../store';
 import { buildAdminPart } from './admin-api';
 import type { Closable } from './node';
+import { restoreEmptyStoreFromS3 } from './restore';
+import { s3LocationFrom } from './store-sync';
 
 export interface ControlPlaneNode {
   readonly admin: FastifyInstance;
@@ -30,6 +33,11 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
   const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: true, retention: settings.configRetention });
+  const location = s3LocationFrom(settings);
+  if (location) await restoreEmptyStoreFromS3(store, location, log).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, generateToken: false }).catch(async (err: unknown) => {
     await store.close();
     throw err;

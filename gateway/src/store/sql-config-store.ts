@@ -92,7 +92,9 @@ export class SqlConfigStore implements ConfigStore {
             `You sent If-Match "${change.expectedVersion}" but the current version is ${headVersion ?? 0}.`,
           );
         const { document, intendedDrop = false } = await change.build(cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument(), current);
-        const version = (headVersion ?? 0) + 1;
+        const version = change.version ?? (headVersion ?? 0) + 1;
+        if (version <= (headVersion ?? 0))
+          throw new GatehouseError('GW_ERR_VERSION_CONFLICT', `Version ${version} is not above the current version ${headVersion ?? 0}.`);
         // Same value as configChecksum(document), computed once over the text that is stored.
         const text = canonicalJson(document);
         const checksum = 'sha256:' + createHash('sha256').update(text).digest('hex');

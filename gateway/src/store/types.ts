@@ -49,6 +49,8 @@ export interface ConfigChange {
   readonly expectedVersion?: number;
   /** Builds the new document from the current one (empty document when there is no version yet); may throw a GatehouseError. */
   build(current: GatewayConfig, head: ConfigVersionHead | undefined): ConfigChangeResult | Promise<ConfigChangeResult>;
+  /** Restore only: the number to give the new version (above the head), e.g. the backup's own number. */
+  readonly version?: number;
   /** A copy of the current version the writer already holds; used instead of re-reading it when it is still the head. */
   readonly cached?: { readonly version: number; readonly document: GatewayConfig };
 }

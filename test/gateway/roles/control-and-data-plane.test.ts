@@ -105,11 +105,36 @@ describe('control-plane and data-plane roles', () => {
     const r = await request(`${url}/hello`);
     expect([r.statusCode, await r.body.text()]).toEqual([200, 'ok']);
 
-    await cp.admin.inject({ method: 'PUT', url: '/admin/v1/routes/second', headers: { authorization: `Bearer ${token}` }, payload: { paths: ['/second'], upstream: 'backend' } });
+    const second = await cp.admin.inject({ method: 'PUT', url: '/admin/v1/routes/second', headers: { authorization: `Bearer ${token}` }, payload: { paths: ['/second'], upstream: 'backend' } });
     await waitFor(async () => {
       const s = await request(`${url}/second`);
       await s.body.text();
       return s.statusCode === 200;
     }, 'the data plane to serve the new route');
+    expect(second.json().version).toBe(2);
+    await waitFor(async () => {
+      const latest = await readLatestVersion(s3.client, s3.location);
+      return latest.ok && latest.version.version === 2;
+    }, 'the S3 backup of version 2');
+  });
+
+  it('restores the newest S3 backup, with its own number, when a control plane starts on an empty database', async () => {
+    const fresh = await createTestDatabase('roles_restore');
+    let restored: ControlPlaneNode | undefined;
+    try {
+      restored = await startControlPlane({ settings: settingsFor('control-plane', { databaseUrl: fresh.url, adminTokens: `admin:${hashToken(token)}` }), log });
+      const auth = { authorization: `Bearer ${token}` };
+      let res = await restored.admin.inject({ url: '/admin/v1/versions', headers: auth });
+      const backup = await readLatestVersion(s3.client, s3.location);
+      expect(backup.ok).toBe(true);
+      expect(res.json().versions).toEqual([
+        expect.objectContaining({ version: 2, author: 'restore', checksum: backup.ok ? backup.version.checksum : '' }),
+      ]);
+      res = await restored.admin.inject({ method: 'PUT', url: '/admin/v1/routes/third', headers: auth, payload: { paths: ['/third'], upstream: 'backend' } });
+      expect(res.json().version).toBe(3);
+    } finally {
+      if (restored) for (const p of [...restored.parts].reverse()) await p.close();
+      await fresh.drop();
+    }
   });
 });
