@@ -76,7 +76,12 @@ export class RegionalStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
     super(scope, id, props);
-    this.zones = props.config.availabilityZones[this.region];
+    const zones = props.config.availabilityZones[this.region];
+    if (!zones)
+      throw new Error(
+        `RegionalStack: env.region must be one of the deployed regions (${Object.keys(props.config.availabilityZones).join(', ')}), got "${this.region}".`,
+      );
+    this.zones = zones;
     const { config, backup } = props;
     const region = this.region;
     const prefix = config.stackPrefix;

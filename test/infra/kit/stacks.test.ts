@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { applyChecks, buildGatehouse, initialImageFor, loadDeploymentConfig, type GatehouseStacks } from '../../../infra/lib';
+import { applyChecks, buildGatehouse, initialImageFor, loadDeploymentConfig, RegionalStack, type GatehouseStacks } from '../../../infra/lib';
 import { normalisedTemplate } from './helpers';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -103,6 +103,14 @@ describe('the default deployment (cdk.json): stacks, checks and snapshots', () =
   test('without an image in the config, the first image is built from gateway/Dockerfile at the repository root', () => {
     expect(initialImageFor(config, '/repo')).toEqual({ directory: '/repo', file: 'gateway/Dockerfile', exclude: expect.arrayContaining(['node_modules', 'cdk.out', '.git']) });
     expect(initialImageFor({ ...config, image: 'x/y:1' })).toEqual({ imageUri: 'x/y:1' });
+  });
+
+  test('a regional stack outside the configured regions is refused', () => {
+    const other = new App();
+    const base = buildGatehouse(other, config, { imageUri: 'x/y:1' }).base['us-east-1'];
+    expect(() => new RegionalStack(other, 'Elsewhere', { env: { account: config.account, region: 'eu-west-1' }, config, backup: base.backup })).toThrow(
+      'RegionalStack: env.region must be one of the deployed regions (us-east-1, us-west-2), got "eu-west-1".',
+    );
   });
 
   test.each(['Gatehouse-us-east-1-base', 'Gatehouse-us-east-1', 'Gatehouse-us-west-2-base', 'Gatehouse-us-west-2'])('snapshot of %s', (name) => {
