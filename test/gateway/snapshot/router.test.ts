@@ -158,6 +158,12 @@ describe('precedence', () => {
     expect(routeOf(s, '/api/users', { method: 'DELETE' })).toBe('fallback');
   });
 
+  test('a GET route also answers HEAD, and only HEAD', () => {
+    const s = compileRoutes(registry, [{ id: 'read', paths: ['/r'], methods: ['GET'] }]);
+    expect(routeOf(s, '/r', { method: 'HEAD' })).toBe('read');
+    expect(s.match('POST', undefined, '/r', {})).toBeUndefined();
+  });
+
   test('a route without methods takes every method', () => {
     const s = compileRoutes(registry, [{ id: 'any', paths: ['/a'] }]);
     for (const m of ['GET', 'POST', 'OPTIONS', 'PATCH']) expect(routeOf(s, '/a', { method: m })).toBe('any');

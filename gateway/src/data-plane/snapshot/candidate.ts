@@ -44,6 +44,8 @@ export function headerCondition(match: HeaderMatchConfig): HeaderCondition {
 /** Builds the candidate for one compiled route. */
 export function routeCandidate(route: CompiledRoute, order: number): RouteCandidate {
   const methods = route.config.methods ? new Set<string>(route.config.methods) : undefined;
+  // RFC 9110 9.3.2: HEAD is GET without the body, so a route that serves GET serves HEAD too.
+  if (methods?.has('GET')) methods.add('HEAD');
   const conditions = (route.config.headers ?? []).map(headerCondition);
   const accepts =
     !methods && conditions.length === 0
