@@ -12,7 +12,7 @@ function readmeSection(name: string): string {
 }
 
 describe('README', () => {
-  it('settings table equals the settings schema (regenerate it with `npm run docs:settings`)', () => {
+  it('settings table equals the settings schema (update it with `npm run docs:settings -- --write`)', () => {
     expect(readmeSection('settings')).toBe(settingsTable());
   });
 
