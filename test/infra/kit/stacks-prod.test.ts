@@ -1,0 +1,83 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { applyChecks, buildGatehouse, loadDeploymentConfig, type GatehouseStacks } from '../../../infra/lib';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const cdkJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+
+describe('a prod deployment with a domain and certificates: the other branches pass the checks too', () => {
+  let outdir: string;
+  let stacks: GatehouseStacks;
+  let primary: Template;
+  let secondary: Template;
+
+  beforeAll(() => {
+    const config = loadDeploymentConfig({
+      account: '222222222222',
+      primaryRegion: 'eu-west-1',
+      secondaryRegions: ['eu-central-1'],
+      stackPrefix: 'Edge',
+      profile: 'prod',
+      domain: { zoneName: 'example.com', hostedZoneId: 'Z0123456789ABC', recordName: 'api.example.com' },
+      certificateArns: {
+        'eu-west-1': 'arn:aws:acm:eu-west-1:222222222222:certificate/11111111-2222-3333-4444-555555555555',
+        'eu-central-1': 'arn:aws:acm:eu-central-1:222222222222:certificate/66666666-7777-8888-9999-000000000000',
+      },
+      trafficShifting: 'all-at-once',
+    });
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-cdk-prod-'));
+    const app = new App({ outdir, context: { ...cdkJson.context } });
+    stacks = buildGatehouse(app, config, { imageUri: 'public.ecr.aws/example/gatehouse:1.0.0' });
+    applyChecks(app);
+    app.synth(); // throws on an unacknowledged cdk-nag error or a CloudFormation Validate error
+    primary = Template.fromStack(stacks.regional['eu-west-1']);
+    secondary = Template.fromStack(stacks.regional['eu-central-1']);
+  });
+
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  test('stack names follow the prefix; prod stacks have termination protection', () => {
+    expect(Object.values(stacks.regional).map((s) => s.stackName).sort()).toEqual(['Edge-eu-central-1', 'Edge-eu-west-1']);
+    expect(Object.values(stacks.base).map((s) => s.stackName).sort()).toEqual(['Edge-eu-central-1-base', 'Edge-eu-west-1-base']);
+    for (const s of [...Object.values(stacks.regional), ...Object.values(stacks.base)]) expect(s.terminationProtection).toBe(true);
+  });
+
+  test('HTTPS with each region\'s own certificate; HTTP redirects', () => {
+    primary.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Certificates: [{ CertificateArn: 'arn:aws:acm:eu-west-1:222222222222:certificate/11111111-2222-3333-4444-555555555555' }],
+    });
+    secondary.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Certificates: [{ CertificateArn: 'arn:aws:acm:eu-central-1:222222222222:certificate/66666666-7777-8888-9999-000000000000' }],
+    });
+    primary.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, DefaultActions: [Match.objectLike({ Type: 'redirect' })] });
+  });
+
+  test('each region has its own latency record and HTTPS health check', () => {
+    for (const [t, region] of [[primary, 'eu-west-1'], [secondary, 'eu-central-1']] as const) {
+      t.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'api.example.com.', Region: region, SetIdentifier: region });
+      t.hasResourceProperties('AWS::Route53::HealthCheck', { HealthCheckConfig: Match.objectLike({ Type: 'HTTPS', Port: 443 }) });
+    }
+  });
+
+  test('prod protects data: deletion protection, snapshots, retained buckets, Multi-AZ replica', () => {
+    primary.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceIdentifier: 'edge-config', DeletionProtection: true, DBInstanceClass: 'db.r7g.large' });
+    primary.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot' });
+    primary.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Snapshot' });
+    primary.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumCacheClusters: 3 });
+    secondary.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: true, DeletionProtection: true, SourceDBInstanceIdentifier: 'arn:aws:rds:eu-west-1:222222222222:db:edge-config' });
+    Template.fromStack(stacks.base['eu-west-1']).hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ BucketName: 'edge-backup-222222222222-eu-west-1' }) });
+    primary.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce' });
+    primary.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 3 });
+    primary.resourceCountIs('AWS::EC2::NatGateway', 3);
+  });
+
+  test('nothing left in the validation report', () => {
+    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ violations: unknown[] }> };
+    expect(report.pluginReports.flatMap((r) => r.violations)).toEqual([]);
+  });
+});
