@@ -11,7 +11,6 @@ import { buildChain, type ConfiguredPlugin } from './chain';
 import type { GatewayPlugin, PluginServices } from './plugin';
 
 // The registry holds plugins of every config type; each plugin only ever sees its own config.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPlugin = GatewayPlugin<any, any, any>;
 
 type Scope = 'global' | 'route' | 'consumer';

@@ -11,7 +11,9 @@ import { ThrowawayRedis, uniquePrefix } from './redis';
 
 const NODES = 3;
 const SHARED_LIMIT = 300; // per hour: nothing refills during the test
-const HANG_BOUND_MS = 1_000; // catches hangs; not a performance measurement
+// Catches requests held on a dead Redis (an offline queue would hold them until reconnect); loose,
+// because three gateways and the load share two busy cores. Not a performance measurement.
+const HANG_BOUND_MS = 3_000;
 
 interface Reply {
   status: number;
@@ -41,7 +43,7 @@ describe('rate-limit shared by three gateway processes through Redis', () => {
       GATEHOUSE_REDIS_PREFIX: uniquePrefix(),
       GATEHOUSE_RATE_LIMIT_NODES: String(NODES),
       // Generous, so that a loaded test machine never falls back while the accuracy is measured.
-      GATEHOUSE_RATE_LIMIT_BUDGET_MS: '500',
+      GATEHOUSE_RATE_LIMIT_BUDGET_MS: '1000',
     };
     gateways = await Promise.all(Array.from({ length: NODES }, () => startGatewayProcess(config, env)));
     pools = gateways.map((g) => new Pool(g.origin, { connections: 4 }));
