@@ -110,16 +110,22 @@ describe('data plane through config store failures', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await sync?.stop();
-    await admin?.close();
-    await node?.proxy.close();
-    await node?.dataPlane.close();
-    await reader?.close();
-    await writer?.close();
-    await pg?.destroy();
-    await agent.close();
-    await new Promise((r) => upstream.close(r));
-    await rm(dir, { recursive: true, force: true });
+    // Every step runs even if one fails, and the failure names its step.
+    const steps: [string, () => Promise<unknown> | undefined][] = [
+      ['sync', () => sync?.stop()],
+      ['admin', () => admin?.close()],
+      ['proxy', () => node?.proxy.close()],
+      ['data plane', () => node?.dataPlane.close()],
+      ['reader', () => reader?.close()],
+      ['writer', () => writer?.close()],
+      ['postgres', () => pg?.destroy()],
+      ['agent', () => agent.close()],
+      ['upstream', () => new Promise((r) => upstream.close(r))],
+      ['dir', () => rm(dir, { recursive: true, force: true })],
+    ];
+    const failed: string[] = [];
+    for (const [name, step] of steps) await Promise.resolve(step()).catch((err: unknown) => failed.push(`${name}: ${(err as Error).message}`));
+    expect(failed).toEqual([]);
   }, 60_000);
 
   it('keeps serving when its store connections are terminated, reconnects and picks up what was written meanwhile', async () => {

@@ -59,6 +59,8 @@ export class ConfigSync {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempt = 0;
   private unwatch: Unwatch | undefined;
+  /** A LISTEN being set up, so that stop() can wait for it and close it. */
+  private listening: Promise<void> | undefined;
 
   constructor(private readonly options: ConfigSyncOptions) {
     this.log = options.logger ?? silentLogger;
@@ -138,6 +140,7 @@ export class ConfigSync {
     clearTimeout(this.pollTimer);
     clearTimeout(this.reconnectTimer);
     await this.inflight?.catch(() => undefined);
+    await this.listening?.catch(() => undefined);
     await this.unwatch?.().catch(() => undefined);
     this.unwatch = undefined;
   }
@@ -209,7 +212,14 @@ export class ConfigSync {
     return true;
   }
 
-  private async listen(): Promise<void> {
+  private listen(): Promise<void> {
+    this.listening = this.listenNow().finally(() => {
+      this.listening = undefined;
+    });
+    return this.listening;
+  }
+
+  private async listenNow(): Promise<void> {
     if (this.stopped || !this.options.store) return;
     try {
       this.unwatch = await this.options.store.watch(
