@@ -42,6 +42,22 @@ export function queryParam(query: string, name: string): string | undefined {
   return value === null ? undefined : value;
 }
 
+/** The query string without every `name` parameter; the other parameters keep their exact encoding. */
+export function withoutQueryParam(query: string, name: string): string {
+  return query
+    .split('&')
+    .filter((pair) => {
+      const eq = pair.indexOf('=');
+      const raw = eq < 0 ? pair : pair.slice(0, eq);
+      try {
+        return decodeURIComponent(raw.replace(/\+/g, ' ')) !== name;
+      } catch {
+        return true;
+      }
+    })
+    .join('&');
+}
+
 /** A single header value (the first when repeated). */
 export function headerValue(ctx: RequestContext, name: string): string | undefined {
   const v = ctx.headers[name];

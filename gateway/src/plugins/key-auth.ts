@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { ConsumerConfig } from '../config/schema';
-import { admitConsumer, consumerIndex, duplicateCredentials, headerValue, queryParam, unauthorized } from './auth';
+import { admitConsumer, consumerIndex, duplicateCredentials, headerValue, queryParam, unauthorized, withoutQueryParam } from './auth';
 import { hashKey, KEY_HASH_PATTERN } from './credentials';
 import type { GatewayPlugin, PluginLogger } from './plugin';
 
@@ -15,7 +15,7 @@ export const KeyAuthSchema = Type.Object(
   {
     header: Type.String({ pattern: HEADER_NAME, maxLength: 256, default: 'x-api-key', description: 'header carrying the key' }),
     query: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'query parameter also accepted (when the header is absent)' })),
-    hideCredentials: Type.Boolean({ default: true, description: 'remove the key header before forwarding' }),
+    hideCredentials: Type.Boolean({ default: true, description: 'remove the key (header or query parameter) before forwarding' }),
   },
   { additionalProperties: false },
 );
@@ -76,11 +76,15 @@ export const keyAuth: GatewayPlugin<KeyAuthConfig, PreparedKeyAuth, KeyAuthConsu
 
   access(ctx, conf) {
     let key = headerValue(ctx, conf.header);
-    if (key === undefined && conf.query) key = queryParam(ctx.query, conf.query);
+    const fromQuery = key === undefined && conf.query !== undefined;
+    if (fromQuery) key = queryParam(ctx.query, conf.query!);
     if (!key) return unauthorized(conf.logger, ctx, 'key-auth', 'no key presented');
     const consumer = conf.byHash.get(hashKey(key));
     if (!consumer) return unauthorized(conf.logger, ctx, 'key-auth', 'unknown key');
-    if (conf.hideCredentials) delete ctx.headers[conf.header];
+    if (conf.hideCredentials) {
+      delete ctx.headers[conf.header];
+      if (fromQuery) ctx.query = withoutQueryParam(ctx.query, conf.query!);
+    }
     admitConsumer(ctx, consumer);
     return undefined;
   },

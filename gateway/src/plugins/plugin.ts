@@ -16,8 +16,8 @@ export interface RequestContext {
   readonly method: string;
   /** Normalised path (what routing used); plugins may change `upstreamPath` to rewrite. */
   readonly path: string;
-  /** Raw query string without `?` ('' when none). */
-  readonly query: string;
+  /** Raw query string without `?` ('' when none); plugins may remove parameters (key-auth hides its credential). */
+  query: string;
   /** Request headers as they will be forwarded (hop-by-hop already removed); mutable. */
   readonly headers: IncomingHttpHeaders;
   /** Client address as seen on the socket. */

@@ -51,8 +51,20 @@ describe('key-auth', () => {
     const fromQuery = fakeContext(config, { query: `a=1&apikey=${KEY}` });
     expect(await decide(chain, fromQuery)).toBeUndefined();
     expect(fromQuery.consumer?.id).toBe('alice');
+    expect(fromQuery.query).toBe('a=1');
     const fromHeader = fakeContext(config, { headers: { 'x-key': KEY } });
     expect(await decide(chain, fromHeader)).toBeUndefined();
     expect(fromHeader.consumer?.id).toBe('alice');
+  });
+
+  it('removes only the key parameter from the forwarded query, keeping the others as sent', async () => {
+    const { chain, config } = chainFor(documentWith({ 'key-auth': { query: 'apikey' } }, { consumers }));
+    const ctx = fakeContext(config, { query: `q=a%20b+c&apikey=${KEY}&x=1&apikey=again` });
+    expect(await decide(chain, ctx)).toBeUndefined();
+    expect(ctx.query).toBe('q=a%20b+c&x=1');
+    const kept = chainFor(documentWith({ 'key-auth': { query: 'apikey', hideCredentials: false } }, { consumers }));
+    const visible = fakeContext(kept.config, { query: `apikey=${KEY}` });
+    expect(await decide(kept.chain, visible)).toBeUndefined();
+    expect(visible.query).toBe(`apikey=${KEY}`);
   });
 });

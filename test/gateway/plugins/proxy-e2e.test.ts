@@ -35,6 +35,12 @@ describe('plugins through the proxy', () => {
             },
           },
           {
+            id: 'query-key',
+            paths: ['/q/*'],
+            upstream: 'main',
+            plugins: { 'key-auth': { query: 'apikey' } },
+          },
+          {
             id: 'upload',
             paths: ['/upload'],
             upstream: 'main',
@@ -80,6 +86,14 @@ describe('plugins through the proxy', () => {
     expect(res.headers['x-served-by']).toBe('gatehouse');
     expect(res.headers['ratelimit-limit']).toBe('2');
     expect(res.headers['ratelimit-remaining']).toBe('1');
+  });
+
+  it('accepts a key in the query and never forwards it to the upstream', async () => {
+    const res = await send(`${gateway.origin}/q/items?page=2&apikey=${KEY}&sort=name%20asc`);
+    expect(res.status).toBe(200);
+    const seen = JSON.parse(res.body) as { url: string; headers: Record<string, string> };
+    expect(seen.url).toBe('/q/items?page=2&sort=name%20asc');
+    expect(seen.headers['x-consumer-id']).toBe('alice');
   });
 
   it('rate-limits the consumer with 429, Retry-After and the standard error body', async () => {

@@ -15,11 +15,17 @@ export class ProxyRequestContext implements RequestContext {
     readonly requestId: string,
     readonly method: string,
     readonly path: string,
-    readonly query: string,
+    public query: string,
     readonly headers: IncomingHttpHeaders,
     readonly remoteAddress: string,
     readonly route: RouteConfig,
     readonly params: Readonly<Record<string, string>>,
     public upstreamPath: string,
   ) {}
+
+  /** The query to forward: `original` (with its `?`) unless a plugin changed `query`. */
+  forwardQuery(original: string): string {
+    if (this.query === original.slice(1)) return original;
+    return this.query ? `?${this.query}` : '';
+  }
 }

@@ -156,7 +156,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
       this.deps.log.error({ err, requestId: this.requestId, route: route.id }, 'plugin failed');
       return this.fail('GW_ERR_INTERNAL');
     }
-    this.upstreamPath = ctx.upstreamPath + query;
+    this.upstreamPath = ctx.upstreamPath + ctx.forwardQuery(query);
     const pool = ctx.upstreamOverride === undefined ? route.upstream : this.generation!.snapshot.upstream(ctx.upstreamOverride);
     if (!pool) {
       this.deps.log.error({ requestId: this.requestId, route: route.id, upstream: ctx.upstreamOverride }, 'a plugin chose an unknown upstream');

@@ -102,6 +102,7 @@ class Upgrade implements AccessRecord, RequestHeaderFacts {
     let path = route.forwardPath(normalised.path, match.params);
     let pool: UpstreamPool | undefined = route.upstream;
     let hostOverride: string | undefined;
+    let forwardedQuery = query;
     if (!route.plugins.empty) {
       const ctx = new ProxyRequestContext(this.requestId, this.method, normalised.path, query.slice(1), headers, this.clientIp, route.config, match.params, path);
       let answer: PluginAnswer | void;
@@ -113,6 +114,7 @@ class Upgrade implements AccessRecord, RequestHeaderFacts {
       }
       if (answer) return this.answer(answer, ctx.responseHeaders);
       path = ctx.upstreamPath;
+      forwardedQuery = ctx.forwardQuery(query);
       hostOverride = ctx.upstreamHost;
       if (ctx.upstreamOverride !== undefined) pool = generation.snapshot.upstream(ctx.upstreamOverride);
       if (!pool) return this.fail('GW_ERR_INTERNAL');
@@ -124,7 +126,7 @@ class Upgrade implements AccessRecord, RequestHeaderFacts {
     headers.host = hostOverride ?? (route.config.preserveHost && this.clientHost !== undefined ? this.clientHost : target.origin.slice(target.origin.indexOf('//') + 2));
     headers.connection = 'upgrade';
     headers.upgrade = req.headers.upgrade;
-    this.connect(pool, target, route, serialise(this.method, path + query, headers));
+    this.connect(pool, target, route, serialise(this.method, path + forwardedQuery, headers));
   }
 
   private connect(pool: UpstreamPool, target: TargetHandle, route: CompiledRoute, requestHead: string): void {
