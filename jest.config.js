@@ -12,7 +12,9 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@electric-sql/pglite|cookie)/)'],
   // Network and process tests are I/O bound; two workers match the 2-core CI machine.
   maxWorkers: 2,
-  testTimeout: 60_000,
+  // Generous: PGlite (WASM Postgres) start-up and process tests are slow on a loaded 2-core machine;
+  // the bound only catches hangs, it measures nothing.
+  testTimeout: 180_000,
   // Integration tests start servers; fail loudly if something is left open.
   detectOpenHandles: false,
   forceExit: false,
