@@ -36,7 +36,7 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 const InheritedMillis = (def: number, description: string) =>
   Type.Integer({ minimum: 1, maximum: 3_600_000, description: `${description}; default ${def} (inherited from the upstream on a route)` });
 
-/** Timeouts towards an upstream; a route may override any of them. */
+/** Timeouts towards an upstream. */
 export const Timeouts = Type.Object(
   {
     connectMs: Type.Optional(InheritedMillis(DEFAULT_CONNECT_TIMEOUT_MS, 'TCP (and TLS) connect timeout')),
@@ -47,6 +47,12 @@ export const Timeouts = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * A route may override the per-request timeouts. The connect timeout belongs to the upstream's
+ * keep-alive pool, whose connections every route to that upstream shares, so it is not per route.
+ */
+export const RouteTimeouts = Type.Omit(Timeouts, ['connectMs'], { additionalProperties: false });
 
 export const HeaderMatch = Type.Object(
   {
@@ -95,7 +101,7 @@ export const Route = Type.Object(
     rewritePath: Type.Optional(Type.String({ pattern: '^/', maxLength: 2048 })),
     /** Send the client's Host header to the upstream instead of the target's host. */
     preserveHost: Type.Boolean({ default: false }),
-    timeouts: Type.Optional(Timeouts),
+    timeouts: Type.Optional(RouteTimeouts),
     upstream: Id,
     plugins: Type.Optional(PluginSlots),
   },

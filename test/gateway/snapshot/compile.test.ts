@@ -175,6 +175,17 @@ describe('snapshot', () => {
     expect(s.match('GET', undefined, '/a', {})!.route.upstream).toBe(s.upstream('u'));
   });
 
+  test('a route cannot set the connect timeout: it belongs to the shared upstream pool', () => {
+    const result = validateConfig({
+      upstreams: [{ id: 'u', targets: [{ host: '127.0.0.1', port: 9 }] }],
+      routes: [{ id: 'r', paths: ['/r'], upstream: 'u', timeouts: { connectMs: 100 } }],
+    });
+    expect(result).toEqual({
+      ok: false,
+      problems: [{ path: '/routes/0/timeouts', message: 'must NOT have additional properties.', fix: 'remove "connectMs" or check its spelling.' }],
+    });
+  });
+
   test('timeouts resolve route over upstream over defaults, each on its own', () => {
     const config = validConfig({
       upstreams: [
