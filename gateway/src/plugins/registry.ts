@@ -35,6 +35,7 @@ export class PluginCatalogue implements PluginConfigChecker {
     const plugin = this.byName.get(name);
     if (!plugin)
       return fail({ path, message: `unknown plugin "${name}".`, fix: `use one of the known plugins: ${this.names.join(', ')}.` });
+    if (config === false) return this.checkDisable(scope, name, path, document);
     if (scope === 'consumer') {
       if (!plugin.consumerSchema) {
         const takers = this.plugins.filter((p) => p.consumerSchema).map((p) => p.name).sort();
@@ -52,6 +53,19 @@ export class PluginCatalogue implements PluginConfigChecker {
     if (!shaped.ok || !plugin.check) return shaped;
     return settle(plugin.check(shaped.value, { scope, path, document }), shaped.value);
   }
+
+  /** `false` in a route's slot switches a global plugin off for that route (a public health path, say). */
+  private checkDisable(scope: Scope, name: string, path: string, document?: GatewayConfig): ValidationResult<unknown> {
+    if (scope !== 'route')
+      return fail({ path, message: `"${name}: false" only means something on a route.`, fix: 'remove the slot, or give the plugin a config object.' });
+    if (document && !(name in (document.plugins ?? {})))
+      return fail({
+        path,
+        message: `"${name}: false" disables a global plugin, but "${name}" is not configured globally.`,
+        fix: `remove the slot, or configure "${name}" under the top-level plugins.`,
+      });
+    return { ok: true, value: false };
+  }
 }
 
 function fail(problem: Problem): ValidationResult<unknown> {
@@ -65,7 +79,7 @@ function settle(result: Problem[] | { value: unknown }, shaped: unknown): Valida
 
 /**
  * Builds route chains. Global and route slots merge by plugin name (the route's config replaces the
- * global one). Global configs are prepared once per config document; route configs once per route.
+ * global one; `false` switches the global one off). Global configs are prepared once per config document; route configs once per route.
  */
 export class PluginChainBuilder implements PluginChainFactory {
   private preparedGlobals = new WeakMap<GatewayConfig, Map<string, unknown>>();
@@ -82,6 +96,7 @@ export class PluginChainBuilder implements PluginChainFactory {
     if (names.size === 0) return buildChain([]);
     const configured: ConfiguredPlugin[] = [];
     for (const name of names) {
+      if (own[name] === false) continue;
       const plugin = this.catalogue.get(name);
       if (!plugin) throw invalid(`/routes/${route.id}/plugins/${name}`, `unknown plugin "${name}".`, `use one of: ${this.catalogue.names.join(', ')}.`);
       const conf = name in own ? this.prepare(plugin, own[name], config, route) : this.prepareGlobal(plugin, globals[name], config);

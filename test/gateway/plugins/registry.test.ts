@@ -70,6 +70,35 @@ describe('plugin registry: chains', () => {
     expect(order).toEqual(['high:g', 'mid:route', 'low:default']);
   });
 
+  it('switches a global plugin off on a route that sets it to false', async () => {
+    const registry = createPluginRegistry({}, plugins);
+    const result = validateConfig(documentWith({ high: false }, { global: { low: {}, high: {} } }), registry.checker);
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    await registry.factory.forRoute(result.value.routes[0]!, result.value).access(fakeContext(result.value));
+    expect(order).toEqual(['low:default']);
+    const alone = validateConfig(documentWith({ high: false }, { global: { high: {} } }), registry.checker);
+    if (!alone.ok) throw new Error(JSON.stringify(alone.problems));
+    expect(registry.factory.forRoute(alone.value.routes[0]!, alone.value).empty).toBe(true);
+  });
+
+  it('rejects false where there is no global plugin to switch off, and outside routes', () => {
+    const registry = createPluginRegistry({}, plugins);
+    expect(validateConfig(documentWith({ high: false }), registry.checker)).toEqual({
+      ok: false,
+      problems: [
+        {
+          path: '/routes/0/plugins/high',
+          message: '"high: false" disables a global plugin, but "high" is not configured globally.',
+          fix: 'remove the slot, or configure "high" under the top-level plugins.',
+        },
+      ],
+    });
+    expect(validateConfig(documentWith({}, { global: { high: false } }), registry.checker)).toEqual({
+      ok: false,
+      problems: [{ path: '/plugins/high', message: '"high: false" only means something on a route.', fix: 'remove the slot, or give the plugin a config object.' }],
+    });
+  });
+
   it('prepares a global config once per config load, a route config once per route', () => {
     const registry = createPluginRegistry({}, plugins);
     const doc = {
