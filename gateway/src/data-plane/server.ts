@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DataPlane } from './runtime';
-import { createProxyHandlers, createUpgradeHandler, Tunnels, type AccessLog, type RequestMetrics } from './proxy';
+import { createProxyHandlers, createUpgradeHandler, Tunnels, type AccessLog, type RequestMetrics, type TrustedProxies } from './proxy';
 
 /** Longer than the usual load balancer idle timeout (ALB: 60 s) so the balancer, not us, closes idle connections. */
 export const DEFAULT_CLIENT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -24,11 +24,13 @@ export interface ProxyServerOptions {
   /** Where upgraded connections (WebSockets) are tracked, so shutdown can close them. */
   readonly tunnels?: Tunnels;
   readonly keepAliveTimeoutMs?: number;
+  /** Peers (load balancers) whose `X-Forwarded-Proto/-Host` are kept; none when absent. */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 /** Builds the proxy listener (not listening). */
 export function buildProxyServer(options: ProxyServerOptions): FastifyInstance<Server> {
-  const deps = { dataPlane: options.dataPlane, log: options.log, metrics: options.metrics, accessLog: options.accessLog };
+  const deps = { dataPlane: options.dataPlane, log: options.log, metrics: options.metrics, accessLog: options.accessLog, trustedProxies: options.trustedProxies };
   const handlers = createProxyHandlers(deps);
   const onUpgrade = createUpgradeHandler(deps, options.tunnels ?? new Tunnels());
   const app = fastify({

@@ -19,6 +19,7 @@ import {
   type PluginRegistry,
 } from '../data-plane';
 import { SnapshotCompiler } from '../data-plane/snapshot';
+import { parseTrustedProxies } from '../data-plane/proxy';
 
 /** Something a role started that must stop at shutdown (file watcher, sync loop, admin API). */
 export interface Closable {
@@ -80,7 +81,8 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
   });
   const tunnels = new Tunnels();
   const accessLog = settings.accessLog ? new PinoAccessLog(createAccessLogger(options.accessLogDestination)) : undefined;
-  const proxy = buildProxyServer({ dataPlane, log, metrics, accessLog, tunnels });
+  const trustedProxies = parseTrustedProxies(settings.trustedProxies);
+  const proxy = buildProxyServer({ dataPlane, log, metrics, accessLog, tunnels, trustedProxies });
   const dp = dataPlane;
   const status =
     options.status === false

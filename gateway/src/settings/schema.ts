@@ -87,6 +87,15 @@ export const Settings = Type.Object(
       }),
     ),
     accessLog: env('GATEHOUSE_ACCESS_LOG', Type.Boolean({ default: true, description: 'Write one JSON access log line per proxied request.' })),
+    trustedProxies: env(
+      'GATEHOUSE_TRUSTED_PROXIES',
+      Type.String({
+        default: '',
+        maxLength: 8192,
+        description:
+          'Comma-separated addresses or CIDR ranges of the load balancers in front; only from them are `X-Forwarded-Proto`/`-Host` kept, from anyone else they are replaced.',
+      }),
+    ),
     configPush: env(
       'GATEHOUSE_CONFIG_PUSH',
       Type.Boolean({ default: true, description: 'Data plane: LISTEN for new config versions (push) on top of the poll; turn off where notifications cannot arrive (a read replica) to save a connection.' }),

@@ -177,6 +177,8 @@ export class RegionalStack extends Stack {
         GATEHOUSE_RATE_LIMIT_NODES: String(config.task.minTasks),
         // A fresh deployment has no config version yet: start unready and poll instead of crash-looping.
         GATEHOUSE_START_WITHOUT_CONFIG: 'true',
+        // Only the ALB (inside the VPC) may tell the gateway the original scheme and host.
+        GATEHOUSE_TRUSTED_PROXIES: vpc.vpcCidrBlock,
       },
       secrets: { ...databaseSettings.secrets, REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret) },
       logRetention,

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { configChecksum } from '../../../gateway/src/config';
 import { buildProxyServer, createAccessLogger, DataPlane, GatewayMetrics, PinoAccessLog, Tunnels, type PluginRegistry } from '../../../gateway/src/data-plane';
 import { SnapshotCompiler } from '../../../gateway/src/data-plane/snapshot';
+import { parseTrustedProxies } from '../../../gateway/src/data-plane/proxy';
 
 /** Collects JSON log lines written by pino. */
 export class LogLines extends Writable {
@@ -88,6 +89,8 @@ export interface Gateway {
 export interface GatewayOptions {
   readonly accessLog?: boolean;
   readonly plugins?: PluginRegistry;
+  /** Peers whose X-Forwarded-Proto/-Host are kept (the `trustedProxies` setting). */
+  readonly trustedProxies?: string;
 }
 
 /** A listening gateway; `document` (when given) is applied as version 1. */
@@ -101,7 +104,8 @@ export async function startGateway(document?: object, options: GatewayOptions = 
   dp = dataPlane;
   const tunnels = new Tunnels();
   const accessLog = options.accessLog ? new PinoAccessLog(createAccessLogger(accessLines)) : undefined;
-  const proxy = buildProxyServer({ dataPlane, log, metrics, accessLog, tunnels });
+  const trustedProxies = parseTrustedProxies(options.trustedProxies ?? '');
+  const proxy = buildProxyServer({ dataPlane, log, metrics, accessLog, tunnels, trustedProxies });
   await proxy.listen({ port: 0, host: '127.0.0.1' });
   const port = (proxy.server.address() as AddressInfo).port;
   let version = 0;

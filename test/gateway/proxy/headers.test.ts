@@ -82,10 +82,21 @@ describe('proxy header rules', () => {
     expect(h.via).toBe('1.0 edge, 1.1 gatehouse');
   });
 
-  it('keeps X-Forwarded-Proto and -Host set by a load balancer in front', async () => {
-    await send(`${gw.origin}/h`, { headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example.com' } });
-    expect(lastSeen().headers['x-forwarded-proto']).toBe('https');
-    expect(lastSeen().headers['x-forwarded-host']).toBe('public.example.com');
+  it('replaces X-Forwarded-Proto and -Host sent by a peer that is not a trusted proxy', async () => {
+    await send(`${gw.origin}/h`, { headers: { host: 'real.example.com', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'spoofed.example.com' } });
+    expect(lastSeen().headers['x-forwarded-proto']).toBe('http');
+    expect(lastSeen().headers['x-forwarded-host']).toBe('real.example.com');
+  });
+
+  it('keeps X-Forwarded-Proto and -Host set by a trusted load balancer in front', async () => {
+    const behindLb = await startGateway(oneRoute([upstream.port]), { trustedProxies: '10.0.0.0/16, 127.0.0.1' });
+    try {
+      await send(`${behindLb.origin}/h`, { headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example.com' } });
+      expect(lastSeen().headers['x-forwarded-proto']).toBe('https');
+      expect(lastSeen().headers['x-forwarded-host']).toBe('public.example.com');
+    } finally {
+      await behindLb.close();
+    }
   });
 
   it('adds Via to responses', async () => {

@@ -20,6 +20,7 @@ import { classifyFailure, IDEMPOTENT_METHODS } from './errors';
 import { forwardRequestHeaders, forwardResponseHeaders, headersObject, type RequestHeaderFacts } from './headers';
 import type { AccessLog, AccessRecord, RequestMetrics } from './ports';
 import { requestIdFor } from './request-id';
+import type { TrustedProxies } from './trusted-proxies';
 
 /** Status recorded (metrics, access log) when the client leaves before the response began. */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -29,6 +30,8 @@ export interface ProxyDeps {
   readonly log: Logger;
   readonly metrics?: RequestMetrics;
   readonly accessLog?: AccessLog;
+  /** Peers whose `X-Forwarded-Proto/-Host` are believed; none when absent. */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 const CLIENT_GONE = new Error('the client closed the connection');
@@ -120,7 +123,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     if (!match) return this.fail('GW_ERR_NO_ROUTE');
     const route = (this.route = match.route);
     const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    this.forwardHeaders = forwardRequestHeaders(req.rawHeaders, this.clientIp, proto, this.requestId, this);
+    const trusted = deps.trustedProxies !== undefined && deps.trustedProxies(this.clientIp);
+    this.forwardHeaders = forwardRequestHeaders(req.rawHeaders, this.clientIp, proto, this.requestId, this, trusted);
     const query = q < 0 ? '' : url.slice(q);
     if (route.plugins.empty) {
       this.upstreamPath = route.forwardPath(this.path, match.params) + query;

@@ -25,7 +25,8 @@ export interface RequestHeaderFacts {
 /**
  * Copies request headers for the upstream as a flat `[name, value, ...]` list whose first pair is
  * `host` (value filled in per target). Adds `X-Forwarded-For` (appended), `X-Forwarded-Proto` and
- * `X-Forwarded-Host` (kept when a load balancer in front already set them), `Via` and `X-Request-Id`.
+ * `X-Forwarded-Host` (kept only when `fromTrustedProxy`: a load balancer in front set them; from any
+ * other peer they are replaced), `Via` and `X-Request-Id`.
  */
 export function forwardRequestHeaders(
   raw: readonly string[],
@@ -33,6 +34,7 @@ export function forwardRequestHeaders(
   proto: string,
   requestId: string,
   facts: RequestHeaderFacts,
+  fromTrustedProxy = false,
 ): string[] {
   const out: string[] = ['host', ''];
   let connection: string | undefined;
@@ -75,9 +77,11 @@ export function forwardRequestHeaders(
         via = via === undefined ? value : `${via}, ${value}`;
         continue;
       case 'x-forwarded-proto':
+        if (!fromTrustedProxy) continue;
         hasProto = true;
         break;
       case 'x-forwarded-host':
+        if (!fromTrustedProxy) continue;
         hasHost = true;
         break;
       default:

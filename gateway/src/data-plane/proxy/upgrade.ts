@@ -98,7 +98,8 @@ class Upgrade implements AccessRecord, RequestHeaderFacts {
     const route = (this.route = match.route);
     const query = q < 0 ? '' : url.slice(q);
     const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    const headers = headersObject(forwardRequestHeaders(req.rawHeaders, this.clientIp, proto, this.requestId, this));
+    const trusted = deps.trustedProxies !== undefined && deps.trustedProxies(this.clientIp);
+    const headers = headersObject(forwardRequestHeaders(req.rawHeaders, this.clientIp, proto, this.requestId, this, trusted));
     let path = route.forwardPath(normalised.path, match.params);
     let pool: UpstreamPool | undefined = route.upstream;
     let hostOverride: string | undefined;
