@@ -27,6 +27,8 @@ export interface GatewayOptions {
   readonly config: unknown;
   /** Extra node flags, for example `--cpu-prof`. */
   readonly nodeFlags?: readonly string[];
+  /** Another compiled entry to run instead of dist/ (an experimental or baseline build), runtime dist only. */
+  readonly entry?: string;
 }
 
 export interface RunningGateway {
@@ -104,7 +106,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     GATEHOUSE_DRAIN_TIMEOUT_MS: '2000',
   });
   const flags = options.nodeFlags ?? [];
-  const args = options.runtime === 'dist' ? [...flags, GATEWAY_DIST_ENTRY] : tsNodeArgs(GATEWAY_SOURCE_ENTRY, flags);
+  const args = options.runtime === 'dist' ? [...flags, options.entry ?? GATEWAY_DIST_ENTRY] : tsNodeArgs(GATEWAY_SOURCE_ENTRY, flags);
   const started = Date.now();
   const child = spawnChild('gateway', process.execPath, args, { cwd: REPO_ROOT, env });
   // The gateway logs to stdout; keep the pipe drained so it never blocks on a full buffer.
