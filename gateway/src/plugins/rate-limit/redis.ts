@@ -5,11 +5,13 @@
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { PluginLogger } from '../plugin';
+import { BudgetQueue, type PendingDecision } from './budget';
 import { CircuitBreaker } from './breaker';
 import { LocalLimiter } from './local';
 import { degradedTotal, recordBreakerState } from './metrics';
 import { GCRA_COMMAND, GCRA_SCRIPT } from './script';
 import type { FailureMode, LimitSpec, RateLimitDecision, RateLimitStore } from './store';
+import { WriteBatcher } from './write-batch';
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 1_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
@@ -51,9 +53,10 @@ function connectionOptions(url: URL, commandTimeoutMs: number): RedisOptions {
     connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
     // ioredis arms this timer even for a socket that already closed; keep it short so close() is prompt.
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-    // Off: auto-pipelining keeps one batch in flight per connection, which queues decisions behind
-    // the previous round trip; measured CPU per decision was the same either way.
-    enableAutoPipelining: false,
+    // Off: ioredis auto-pipelining sends a batch only once the previous batch's replies are in (one
+    // pipeline in flight per connection), so decisions queue behind a round trip; it also cost more
+    // gateway CPU per decision than plain commands (docs/BENCHMARKS.md). WriteBatcher coalesces writes
+    // without that wait.
   };
 }
 
@@ -73,7 +76,6 @@ export function createRedisClient(urlText: string, cluster = false, commandTimeo
     ? new Cluster([{ host, port }], {
         redisOptions: { ...options, db: undefined },
         enableOfflineQueue: false,
-        enableAutoPipelining: false,
         clusterRetryStrategy: retryStrategy,
         // ElastiCache TLS certificates name the configuration endpoint, not the node IPs.
         dnsLookup: (address, callback) => callback(null, address),
@@ -92,6 +94,9 @@ export class RedisRateLimitStore implements RateLimitStore {
   readonly kind = 'redis' as const;
   readonly breaker: CircuitBreaker;
   private readonly local = new LocalLimiter();
+  private readonly budget: BudgetQueue;
+  private readonly batcher: WriteBatcher;
+  private readonly limitArgs = new WeakMap<readonly LimitSpec[], string[]>();
   private lastErrorLog = -Infinity;
 
   constructor(
@@ -107,48 +112,53 @@ export class RedisRateLimitStore implements RateLimitStore {
       },
     });
     recordBreakerState('closed');
+    this.budget = new BudgetQueue(options.budgetMs);
+    this.batcher = new WriteBatcher(
+      client instanceof Cluster ? () => client.nodes('master').map((node) => node.stream) : () => [(client as Redis).stream],
+    );
     client.on('error', (err: Error) => this.logError('connection', err));
   }
 
   decide(key: string, limits: readonly LimitSpec[], onFailure: FailureMode): RateLimitDecision | Promise<RateLimitDecision> {
     if (!this.breaker.allow()) return this.fallback('breaker-open', key, limits, onFailure);
-    const args: (string | number)[] = [];
-    const tag = `${this.options.keyPrefix}rl:{${tagSafe(key)}}:`;
-    for (const l of limits) args.push(tag + l.id);
-    for (const l of limits) {
-      const interval = (l.windowMs * 1000) / l.count;
-      args.push(interval, interval * l.burst);
-    }
+    const args = this.argsFor(key, limits);
     return new Promise<RateLimitDecision>((resolve) => {
-      let settled = false;
-      const giveUp = (): void => {
-        if (settled) return;
-        settled = true;
-        this.breaker.failure();
-        resolve(this.fallback('timeout', key, limits, onFailure));
-      };
-      // Timers run before I/O in the event loop: a busy loop would see the budget expire although the
-      // reply already waits on the socket. One setImmediate lets that reply be read first, so the
-      // budget measures Redis, not our own event-loop lag.
-      const timer = setTimeout(() => setImmediate(giveUp), this.options.budgetMs);
-      this.client[GCRA_COMMAND](limits.length, ...args).then(
-        (reply) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          this.breaker.success();
-          resolve(fromReply(reply, limits));
-        },
-        (err: Error) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          this.breaker.failure();
-          this.logError('command', err);
-          resolve(this.fallback('error', key, limits, onFailure));
-        },
-      );
+      const pending = new RedisDecision(this, key, limits, onFailure, resolve);
+      this.budget.add(pending);
+      this.batcher.join();
+      this.client[GCRA_COMMAND](limits.length, ...args).then(pending.onReply, pending.onError);
     });
+  }
+
+  /** KEYS then ARGV of the script; the per-limit arguments are computed once per limit list. */
+  private argsFor(key: string, limits: readonly LimitSpec[]): (string | number)[] {
+    let tail = this.limitArgs.get(limits);
+    if (tail === undefined) {
+      tail = [];
+      for (const l of limits) {
+        const interval = (l.windowMs * 1000) / l.count;
+        tail.push(String(interval), String(interval * l.burst));
+      }
+      this.limitArgs.set(limits, tail);
+    }
+    const tag = this.options.keyPrefix + 'rl:{' + tagSafe(key) + '}:';
+    const args: (string | number)[] = [];
+    for (const l of limits) args.push(tag + l.id);
+    for (const a of tail) args.push(a);
+    return args;
+  }
+
+  /** @internal A decision's reply arrived in time. */
+  settleReply(d: RedisDecision, reply: number[]): void {
+    this.breaker.success();
+    d.resolve(fromReply(reply, d.limits));
+  }
+
+  /** @internal A decision failed (`err`) or ran out of budget (no `err`). */
+  settleFailure(d: RedisDecision, err?: Error): void {
+    this.breaker.failure();
+    if (err) this.logError('command', err);
+    d.resolve(this.fallback(err ? 'error' : 'timeout', d.key, d.limits, d.onFailure));
   }
 
   /** Resolves once connected (decisions before that are taken locally); rejects after `timeoutMs`. */
@@ -161,6 +171,8 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async close(): Promise<void> {
+    this.batcher.flush();
+    this.budget.close();
     this.local.close();
     this.client.disconnect();
   }
@@ -177,6 +189,38 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (now - this.lastErrorLog < ERROR_LOG_INTERVAL_MS) return;
     this.lastErrorLog = now;
     this.options.logger?.warn({ err: err.message, kind }, 'rate-limit Redis unavailable; deciding locally');
+  }
+}
+
+/** One decision in flight: settles once, with the reply, the error, or the budget's expiry. */
+class RedisDecision implements PendingDecision {
+  settled = false;
+  deadline = 0;
+
+  constructor(
+    private readonly store: RedisRateLimitStore,
+    readonly key: string,
+    readonly limits: readonly LimitSpec[],
+    readonly onFailure: FailureMode,
+    readonly resolve: (d: RateLimitDecision) => void,
+  ) {}
+
+  readonly onReply = (reply: number[]): void => {
+    if (this.settled) return;
+    this.settled = true;
+    this.store.settleReply(this, reply);
+  };
+
+  readonly onError = (err: Error): void => {
+    if (this.settled) return;
+    this.settled = true;
+    this.store.settleFailure(this, err);
+  };
+
+  expire(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.store.settleFailure(this);
   }
 }
 
