@@ -126,7 +126,10 @@ export class RedisRateLimitStore implements RateLimitStore {
       const pending = new RedisDecision(this, key, limits, onFailure, resolve);
       this.budget.add(pending);
       this.batcher.join();
-      this.client[GCRA_COMMAND](limits.length, ...args).then(pending.onReply, pending.onError);
+      this.client[GCRA_COMMAND](limits.length, ...args).then(
+        (reply) => pending.reply(reply),
+        (err: Error) => pending.fail(err),
+      );
     });
   }
 
@@ -205,17 +208,17 @@ class RedisDecision implements PendingDecision {
     readonly resolve: (d: RateLimitDecision) => void,
   ) {}
 
-  readonly onReply = (reply: number[]): void => {
+  reply(reply: number[]): void {
     if (this.settled) return;
     this.settled = true;
     this.store.settleReply(this, reply);
-  };
+  }
 
-  readonly onError = (err: Error): void => {
+  fail(err: Error): void {
     if (this.settled) return;
     this.settled = true;
     this.store.settleFailure(this, err);
-  };
+  }
 
   expire(): void {
     if (this.settled) return;
@@ -224,24 +227,16 @@ class RedisDecision implements PendingDecision {
   }
 }
 
-/** Reads the script's reply: the rejecting limit with the longest wait, or the limit with least left. */
+/** Reads the script's reply: allowed, then which limit decided (from 1), its remaining, reset and retry-after. */
 function fromReply(reply: number[], limits: readonly LimitSpec[]): RateLimitDecision {
-  const allowed = reply[0] === 1;
-  let best = 0;
-  for (let i = 1; i < limits.length; i++) {
-    const o = 1 + 4 * i;
-    const b = 1 + 4 * best;
-    if (allowed ? reply[o + 1]! < reply[b + 1]! : reply[o]! === 0 && (reply[b]! !== 0 || reply[o + 3]! > reply[b + 3]!)) best = i;
-  }
-  const o = 1 + 4 * best;
-  const l = limits[best]!;
+  const l = limits[reply[1]! - 1]!;
   return {
-    allowed,
+    allowed: reply[0] === 1,
     limit: l.count,
     windowMs: l.windowMs,
-    remaining: allowed ? reply[o + 1]! : 0,
-    resetMs: reply[o + 2]!,
-    retryAfterMs: allowed ? 0 : reply[o + 3]!,
+    remaining: reply[2]!,
+    resetMs: reply[3]!,
+    retryAfterMs: reply[4]!,
     source: 'redis',
   };
 }
