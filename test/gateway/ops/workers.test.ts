@@ -58,8 +58,10 @@ describe('worker processes (GATEHOUSE_WORKERS=2)', () => {
     };
     await until(async () => (await get(`http://127.0.0.1:${statusPort}/readyz`)).status === 200, 'every worker to be ready', 60_000);
     expect(JSON.parse((await get(`http://127.0.0.1:${statusPort}/readyz`)).body)).toEqual({ status: 'ready', version: 1 });
-    const workerPids = new Set(child.lines.filter((l) => l.msg === 'gatehouse started').map((l) => l.pid));
-    expect(workerPids.size).toBe(2);
+    // A worker reports ready to the primary before its own start-up log line reaches our pipe.
+    const workerPids = () => new Set(child!.lines.filter((l) => l.msg === 'gatehouse started').map((l) => l.pid));
+    await until(() => workerPids().size === 2, 'both workers to log their start', 30_000);
+    expect(workerPids().size).toBe(2);
 
     for (let i = 0; i < 20; i++) expect(await get(`http://127.0.0.1:${proxyPort}/x/${i}`)).toEqual({ status: 200, body: 'ok' });
     const metrics = (await get(`http://127.0.0.1:${statusPort}/metrics`)).body;
