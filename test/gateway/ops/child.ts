@@ -12,7 +12,7 @@ export interface GatehouseChild {
   stderr: string;
   /** Resolves with the bound ports once the "gatehouse started" line appears. */
   readonly started: Promise<{ proxyPort: number; statusPort: number }>;
-  /** Resolves with the exit code. */
+  /** Resolves with the exit code once the process has exited and its output is fully read ('close', not 'exit'). */
   readonly exited: Promise<number | null>;
   kill(): void;
 }
@@ -31,7 +31,7 @@ export function spawnGatehouse(env: Record<string, string>, entry = MAIN): Gateh
   let onStarted: (ports: { proxyPort: number; statusPort: number }) => void;
   let buffered = '';
   (child as { started: Promise<unknown> }).started = new Promise((resolve) => (onStarted = resolve));
-  (child as { exited: Promise<number | null> }).exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
+  (child as { exited: Promise<number | null> }).exited = new Promise((resolve) => proc.once('close', (code) => resolve(code)));
   proc.stdout!.setEncoding('utf8');
   proc.stdout!.on('data', (text: string) => {
     buffered += text;
