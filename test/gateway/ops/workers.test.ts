@@ -4,16 +4,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { startUpstream, until, type Upstream } from '../proxy/harness';
 import { spawnGatehouse, within, type GatehouseChild } from './child';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+import { freePort } from '../../helpers/free-port';
 
 describe('worker processes (GATEHOUSE_WORKERS=2)', () => {
   let upstream: Upstream;

@@ -1,7 +1,7 @@
 /** Redis for rate-limit tests: the shared instance on 127.0.0.1:6379, or a throwaway redis-server this test owns. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
+import { freePort } from '../../helpers/free-port';
 import { Redis } from 'ioredis';
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -35,17 +35,6 @@ export async function dropPrefix(url: string, prefix: string): Promise<void> {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -120,3 +109,5 @@ export class ThrowawayRedis {
     this.proc = undefined;
   }
 }
+
+export { freePort };
