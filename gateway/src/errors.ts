@@ -21,6 +21,9 @@ export const Errors = {
   GW_ERR_NO_HEALTHY_TARGET: define('GW_ERR_NO_HEALTHY_TARGET', 503, 'No healthy upstream target is available.'),
   GW_ERR_NOT_READY: define('GW_ERR_NOT_READY', 503, 'The gateway has no config loaded yet.'),
   GW_ERR_BAD_REQUEST: define('GW_ERR_BAD_REQUEST', 400, 'The request is malformed.'),
+  GW_ERR_METHOD_NOT_ALLOWED: define('GW_ERR_METHOD_NOT_ALLOWED', 405, 'This method is not allowed here.'),
+  GW_ERR_HEADERS_TOO_LARGE: define('GW_ERR_HEADERS_TOO_LARGE', 431, 'The request has too many header fields.'),
+  GW_ERR_BODY_TIMEOUT: define('GW_ERR_BODY_TIMEOUT', 408, 'The request body stopped arriving; send it without long pauses.'),
   GW_ERR_BAD_PATH: define('GW_ERR_BAD_PATH', 400, 'The request path is invalid (it escapes the root or has bad percent-encoding).'),
   GW_ERR_INTERNAL: define('GW_ERR_INTERNAL', 500, 'Internal gateway error.'),
   // Policy answers (generic on purpose: the detail goes to the log).

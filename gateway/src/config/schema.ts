@@ -101,6 +101,11 @@ export const Route = Type.Object(
     rewritePath: Type.Optional(Type.String({ pattern: '^/', maxLength: 2048 })),
     /** Send the client's Host header to the upstream instead of the target's host. */
     preserveHost: Type.Boolean({ default: false }),
+    /**
+     * Let WebSocket handshakes through as upgrades (the upstream's `101` opens a tunnel). Absent or
+     * false: `Upgrade` is a hop-by-hop header like any other and is removed.
+     */
+    websocket: Type.Optional(Type.Boolean({ description: 'allow WebSocket upgrades on this route; default false' })),
     timeouts: Type.Optional(RouteTimeouts),
     upstream: Id,
     plugins: Type.Optional(PluginSlots),
@@ -145,13 +150,28 @@ export const UpstreamTls = Type.Object(
   { additionalProperties: false },
 );
 
+export const DEFAULT_PASSIVE_STATUSES: readonly number[] = [502, 503, 504];
+export const DEFAULT_MAX_EJECTION_PERCENT = 50;
+
 export const PassiveHealth = Type.Object(
   {
     enabled: Type.Boolean({ default: true }),
-    /** Consecutive failures (connect errors, timeouts, 5xx) that eject a target. */
+    /** Consecutive failures (connect errors, timeouts, `statuses`) that eject a target. */
     failures: Type.Integer({ minimum: 1, maximum: 1000, default: 3 }),
     /** How long an ejected target waits before one half-open probe request may readmit it. */
     ejectMs: Millis(10_000, 'ejection time before a half-open probe'),
+    /**
+     * Response statuses that count as failures. Only gateway-like statuses by default: a 500 is what
+     * any client can provoke on a buggy path, and must not let anonymous clients eject targets.
+     */
+    statuses: Type.Array(Type.Integer({ minimum: 500, maximum: 599 }), {
+      default: [...DEFAULT_PASSIVE_STATUSES],
+      uniqueItems: true,
+      maxItems: 100,
+      description: 'upstream statuses counted as failures; default 502, 503, 504',
+    }),
+    /** Never more than this share of the upstream's targets is ejected at once, and never the last healthy one. */
+    maxEjectionPercent: Type.Integer({ minimum: 0, maximum: 100, default: DEFAULT_MAX_EJECTION_PERCENT, description: 'most targets ejected at once, in percent' }),
   },
   { additionalProperties: false, default: {} },
 );

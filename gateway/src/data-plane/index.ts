@@ -1,6 +1,6 @@
 /** The data plane: runtime (config sink and snapshot swap), proxy listener, status, access log, drain. */
 export { DataPlane, Generation, NO_PLUGINS, type DataPlaneOptions, type PluginRegistry, type SnapshotCompilation, type ConfigObserver } from './runtime';
-export { buildProxyServer, DEFAULT_CLIENT_KEEP_ALIVE_TIMEOUT_MS, type ProxyServerOptions } from './server';
+export { buildProxyServer, type ClientLimits, type ProxyServerOptions } from './server';
 export { drain, type DrainParts, type DrainTiming, type DrainReport } from './shutdown';
 export { createAccessLogger, PinoAccessLog, REDACTED_PATHS } from './access-log';
 export { buildStatusServer, GatewayMetrics, type Readiness, type StatusSources } from './status';

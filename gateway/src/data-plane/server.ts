@@ -10,29 +10,51 @@ import type { Logger } from 'pino';
 import type { DataPlane } from './runtime';
 import { createProxyHandlers, createUpgradeHandler, Tunnels, type AccessLog, type RequestMetrics, type TrustedProxies } from './proxy';
 
-/** Longer than the usual load balancer idle timeout (ALB: 60 s) so the balancer, not us, closes idle connections. */
-export const DEFAULT_CLIENT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
-/** Time a client gets to send the request headers (slow-loris bound). */
-export const DEFAULT_CLIENT_HEADERS_TIMEOUT_MS = 60_000;
+/** What one client connection may hold of this process; from the `client*`, `max*` and `underscoresInHeaders` settings. */
+export interface ClientLimits {
+  /** Time to send a whole request head. */
+  readonly headerTimeoutMs: number;
+  /** Idle keep-alive connections close after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** Longest pause inside a request body (408). */
+  readonly bodyTimeoutMs: number;
+  /** Open connections of this process; more are closed at once. */
+  readonly maxConnections: number;
+  /** Header fields per request (431 past it). */
+  readonly maxRequestHeaders: number;
+  /** Forward header names with `_`. */
+  readonly underscoresInHeaders: boolean;
+}
+
+/** How often Node checks the header timeout of open connections (its default, 30 s, would make the setting coarse). */
+const HEADER_TIMEOUT_CHECK_MS = 1_000;
 
 export interface ProxyServerOptions {
   readonly dataPlane: DataPlane;
   readonly log: Logger;
+  readonly limits: ClientLimits;
   readonly metrics?: RequestMetrics;
   /** Absent: no access log, and no per-request logging work at all. */
   readonly accessLog?: AccessLog;
   /** Where upgraded connections (WebSockets) are tracked, so shutdown can close them. */
   readonly tunnels?: Tunnels;
-  readonly keepAliveTimeoutMs?: number;
   /** Peers (load balancers) whose `X-Forwarded-Proto/-Host` are kept; none when absent. */
   readonly trustedProxies?: TrustedProxies;
 }
 
 /** Builds the proxy listener (not listening). */
 export function buildProxyServer(options: ProxyServerOptions): FastifyInstance<Server> {
-  const deps = { dataPlane: options.dataPlane, log: options.log, metrics: options.metrics, accessLog: options.accessLog, trustedProxies: options.trustedProxies };
+  const { limits } = options;
+  const deps = {
+    dataPlane: options.dataPlane,
+    log: options.log,
+    metrics: options.metrics,
+    accessLog: options.accessLog,
+    trustedProxies: options.trustedProxies,
+    heads: { maxHeaders: limits.maxRequestHeaders, underscores: limits.underscoresInHeaders },
+    bodyTimeoutMs: limits.bodyTimeoutMs,
+  };
   const handlers = createProxyHandlers(deps);
-  const onUpgrade = createUpgradeHandler(deps, options.tunnels ?? new Tunnels());
   const app = fastify({
     logger: false,
     // Drain is ours (shutdown.ts): keep answering on open connections while closing.
@@ -41,15 +63,19 @@ export function buildProxyServer(options: ProxyServerOptions): FastifyInstance<S
     serverFactory: (_fastifyHandler) => {
       const server = createServer(
         {
-          keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_CLIENT_KEEP_ALIVE_TIMEOUT_MS,
-          headersTimeout: DEFAULT_CLIENT_HEADERS_TIMEOUT_MS,
-          // Bodies stream for as long as they need; per-route idle timeouts bound the pauses.
+          keepAliveTimeout: limits.keepAliveTimeoutMs,
+          headersTimeout: limits.headerTimeoutMs,
+          connectionsCheckingInterval: Math.min(HEADER_TIMEOUT_CHECK_MS, limits.headerTimeoutMs),
+          // Bodies stream for as long as they need; the body idle timeout and per-route timeouts bound the pauses.
           requestTimeout: 0,
         },
         handlers.onRequest,
       );
+      // One more than allowed, so that a request over the limit is seen (and refused) instead of silently cut.
+      server.maxHeadersCount = limits.maxRequestHeaders + 1;
+      server.maxConnections = limits.maxConnections;
       server.on('checkContinue', handlers.onCheckContinue);
-      server.on('upgrade', onUpgrade);
+      server.on('upgrade', createUpgradeHandler(deps, options.tunnels ?? new Tunnels(), (socket) => server.emit('connection', socket)));
       return server;
     },
   });

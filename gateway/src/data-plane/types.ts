@@ -63,14 +63,17 @@ export interface UpstreamPool {
   readonly config: UpstreamConfig;
   readonly targets: readonly TargetHandle[];
   /**
-   * Chooses a healthy target, skipping `exclude` (targets already tried by this request).
-   * Returns undefined when no healthy target is left (the caller answers 503).
+   * Chooses a healthy target, skipping `exclude` (targets already tried by this request). When no
+   * target is healthy, a first attempt goes to any usable one (panic mode). Returns undefined when
+   * none is left (the caller answers 503).
    */
   pick(input: PickInput, exclude?: ReadonlySet<TargetHandle>): TargetHandle | undefined;
   /** Marks the start of an attempt (in-flight accounting). */
   begin(target: TargetHandle): void;
   /** Ends an attempt and feeds passive health checks. */
   end(target: TargetHandle, outcome: AttemptOutcome): void;
+  /** How a completed response counts for passive health (`server-error` for the upstream's failure statuses). */
+  statusOutcome(status: number): AttemptOutcome;
 }
 
 export interface CompiledRoute {

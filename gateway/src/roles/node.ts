@@ -15,6 +15,7 @@ import {
   GatewayMetrics,
   PinoAccessLog,
   Tunnels,
+  type ClientLimits,
   type ConfigObserver,
   type PluginRegistry,
 } from '../data-plane';
@@ -82,7 +83,7 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
   const tunnels = new Tunnels();
   const accessLog = settings.accessLog ? new PinoAccessLog(createAccessLogger(options.accessLogDestination)) : undefined;
   const trustedProxies = parseTrustedProxies(settings.trustedProxies);
-  const proxy = buildProxyServer({ dataPlane, log, metrics, accessLog, tunnels, trustedProxies });
+  const proxy = buildProxyServer({ dataPlane, log, limits: clientLimits(settings), metrics, accessLog, tunnels, trustedProxies });
   const dp = dataPlane;
   const status =
     options.status === false
@@ -93,4 +94,16 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
           metrics: async () => ({ contentType: metrics.registry.contentType, body: (await metrics.registry.metrics()) + (await register.metrics()) }),
         });
   return { settings, log, dataPlane: dp, metrics, proxy, status, tunnels, parts: [] };
+}
+
+/** The proxy listener's client limits, from the settings. */
+export function clientLimits(settings: GatehouseSettings): ClientLimits {
+  return {
+    headerTimeoutMs: settings.clientHeaderTimeoutMs,
+    keepAliveTimeoutMs: settings.clientKeepAliveTimeoutMs,
+    bodyTimeoutMs: settings.clientBodyTimeoutMs,
+    maxConnections: settings.maxConnections,
+    maxRequestHeaders: settings.maxRequestHeaders,
+    underscoresInHeaders: settings.underscoresInHeaders,
+  };
 }

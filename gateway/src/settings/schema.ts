@@ -22,6 +22,16 @@ export const DEFAULT_RATE_LIMIT_BUDGET_MS = 5;
 export const DEFAULT_CONFIG_RETENTION = 100;
 export const DEFAULT_DROP_GUARD_PERCENT = 50;
 export const DEFAULT_ADMIN_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+/** nginx's client_header_timeout. */
+export const DEFAULT_CLIENT_HEADER_TIMEOUT_MS = 60_000;
+/** Longer than the usual load balancer idle timeout (ALB: 60 s) so the balancer, not us, closes idle connections. */
+export const DEFAULT_CLIENT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** nginx's client_body_timeout. */
+export const DEFAULT_CLIENT_BODY_TIMEOUT_MS = 60_000;
+/** Per worker process; nginx's worker_connections is usually raised to this order for a gateway. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Envoy's max_headers_count. */
+export const DEFAULT_MAX_REQUEST_HEADERS = 100;
 
 export const Settings = Type.Object(
   {
@@ -95,6 +105,30 @@ export const Settings = Type.Object(
         description:
           'Comma-separated addresses or CIDR ranges of the load balancers in front; only from them are `X-Forwarded-Proto`/`-Host` kept, from anyone else they are replaced.',
       }),
+    ),
+    clientHeaderTimeoutMs: env(
+      'GATEHOUSE_CLIENT_HEADER_TIMEOUT_MS',
+      Type.Integer({ minimum: 100, maximum: 3_600_000, default: DEFAULT_CLIENT_HEADER_TIMEOUT_MS, description: 'Time a client gets to send a whole request head (slow-loris bound); past it the connection is closed (checked once a second).' }),
+    ),
+    clientKeepAliveTimeoutMs: env(
+      'GATEHOUSE_CLIENT_KEEP_ALIVE_TIMEOUT_MS',
+      Type.Integer({ minimum: 100, maximum: 3_600_000, default: DEFAULT_CLIENT_KEEP_ALIVE_TIMEOUT_MS, description: 'An idle client keep-alive connection is closed after this; keep it above the load balancer\'s idle timeout (ALB: 60 s).' }),
+    ),
+    clientBodyTimeoutMs: env(
+      'GATEHOUSE_CLIENT_BODY_TIMEOUT_MS',
+      Type.Integer({ minimum: 100, maximum: 3_600_000, default: DEFAULT_CLIENT_BODY_TIMEOUT_MS, description: 'Longest pause while a client sends a request body; past it the upstream request is aborted and the client gets 408.' }),
+    ),
+    maxConnections: env(
+      'GATEHOUSE_MAX_CONNECTIONS',
+      Type.Integer({ minimum: 1, maximum: 1_000_000, default: DEFAULT_MAX_CONNECTIONS, description: 'Open client connections per proxy worker process; past it new connections are closed at once.' }),
+    ),
+    maxRequestHeaders: env(
+      'GATEHOUSE_MAX_REQUEST_HEADERS',
+      Type.Integer({ minimum: 8, maximum: 2_000, default: DEFAULT_MAX_REQUEST_HEADERS, description: 'Header fields a request may carry; more is answered 431.' }),
+    ),
+    underscoresInHeaders: env(
+      'GATEHOUSE_UNDERSCORES_IN_HEADERS',
+      Type.Boolean({ default: false, description: 'Forward request headers whose names contain `_` (nginx\'s `underscores_in_headers`); off, they are dropped, because CGI-style upstreams read `x_consumer_id` as `X-Consumer-Id`.' }),
     ),
     configPush: env(
       'GATEHOUSE_CONFIG_PUSH',

@@ -74,15 +74,13 @@ describe('error answers', () => {
     }
   });
 
-  it('no healthy target left: 503 GW_ERR_NO_HEALTHY_TARGET', async () => {
-    const port = await closedPort();
-    const gw = await gateway(
-      oneRoute([port], {}, { retries: 0, healthChecks: { passive: { failures: 1, ejectMs: 3_600_000 } } }),
-    );
-    expect((await send(`${gw.origin}/x`)).status).toBe(502);
+  it('every target unhealthy: requests still go to them (panic mode) instead of 503 GW_ERR_NO_HEALTHY_TARGET', async () => {
+    const [a, b] = [await closedPort(), await closedPort()];
+    const gw = await gateway(oneRoute([a, b], {}, { retries: 0, healthChecks: { passive: { failures: 1, ejectMs: 3_600_000, maxEjectionPercent: 100 } } }));
+    for (let i = 0; i < 6; i++) expect((await send(`${gw.origin}/x`)).status).toBe(502);
     const res = await send(`${gw.origin}/x`, { headers: { 'x-request-id': 'r6' } });
-    expect(res.status).toBe(503);
-    expect(res.body).toBe(body('GW_ERR_NO_HEALTHY_TARGET', 'No healthy upstream target is available.', 'r6'));
+    expect(res.status).toBe(502);
+    expect(res.body).toBe(body('GW_ERR_UPSTREAM_CONNECT', 'The upstream service could not be reached.', 'r6'));
   });
 
   it('an upstream that dies mid-body cuts the client connection instead of sending a truncated success', async () => {

@@ -8,7 +8,9 @@ import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { configChecksum } from '../../../gateway/src/config';
-import { buildProxyServer, createAccessLogger, DataPlane, GatewayMetrics, PinoAccessLog, Tunnels, type PluginRegistry } from '../../../gateway/src/data-plane';
+import { buildProxyServer, createAccessLogger, DataPlane, GatewayMetrics, PinoAccessLog, Tunnels, type ClientLimits, type PluginRegistry } from '../../../gateway/src/data-plane';
+import { clientLimits } from '../../../gateway/src/roles/node';
+import { loadSettings } from '../../../gateway/src/settings';
 import { SnapshotCompiler } from '../../../gateway/src/data-plane/snapshot';
 import { parseTrustedProxies } from '../../../gateway/src/data-plane/proxy';
 
@@ -91,6 +93,8 @@ export interface GatewayOptions {
   readonly plugins?: PluginRegistry;
   /** Peers whose X-Forwarded-Proto/-Host are kept (the `trustedProxies` setting). */
   readonly trustedProxies?: string;
+  /** Client limits over the settings' defaults. */
+  readonly limits?: Partial<ClientLimits>;
 }
 
 /** A listening gateway; `document` (when given) is applied as version 1. */
@@ -105,7 +109,8 @@ export async function startGateway(document?: object, options: GatewayOptions = 
   const tunnels = new Tunnels();
   const accessLog = options.accessLog ? new PinoAccessLog(createAccessLogger(accessLines)) : undefined;
   const trustedProxies = parseTrustedProxies(options.trustedProxies ?? '');
-  const proxy = buildProxyServer({ dataPlane, log, metrics, accessLog, tunnels, trustedProxies });
+  const limits = { ...clientLimits(loadSettings({}, {})), ...options.limits };
+  const proxy = buildProxyServer({ dataPlane, log, limits, metrics, accessLog, tunnels, trustedProxies });
   await proxy.listen({ port: 0, host: '127.0.0.1' });
   const port = (proxy.server.address() as AddressInfo).port;
   let version = 0;

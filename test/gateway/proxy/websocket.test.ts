@@ -24,7 +24,7 @@ describe('WebSocket upgrades', () => {
     port = (server.address() as AddressInfo).port;
     gw = await startGateway({
       upstreams: [{ id: 'ws', targets: [{ host: '127.0.0.1', port }] }],
-      routes: [{ id: 'chat', paths: ['/ws/*'], stripPrefix: true, upstream: 'ws' }],
+      routes: [{ id: 'chat', paths: ['/ws/*'], stripPrefix: true, websocket: true, upstream: 'ws' }],
     });
   });
   afterAll(async () => {
@@ -131,7 +131,7 @@ describe('WebSocket upgrades to a TLS upstream', () => {
   const gatewayWith = async (ca: string) => {
     const gw = await startGateway({
       upstreams: [{ id: 'wss', scheme: 'https', tls: { ca, servername: 'upstream.test' }, targets: [{ host: '127.0.0.1', port }] }],
-      routes: [{ id: 'secure', paths: ['/*'], upstream: 'wss' }],
+      routes: [{ id: 'secure', paths: ['/*'], websocket: true, upstream: 'wss' }],
     });
     gateways.push(gw);
     return gw;

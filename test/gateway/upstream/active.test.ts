@@ -88,7 +88,8 @@ test('a probe that gets no answer within timeoutMs counts as a failure', async (
   const s = compile([a.upstream.port], { timeoutMs: 50 });
   await waitFor(() => !healthOf(s, a.upstream.port), 'a to turn unhealthy by timeouts');
   expect(changes[0]).toMatchObject({ cause: 'active-unhealthy', detail: 'no answer within 50 ms' });
-  expect(s.upstream('svc')!.pick(REQUEST)).toBeUndefined();
+  // Its only target is unhealthy: panic mode still sends requests there rather than answer 503.
+  expect(s.upstream('svc')!.pick(REQUEST)?.key).toBe(`127.0.0.1:${a.upstream.port}`);
 });
 
 test('a refused connection counts as a failure', async () => {
@@ -124,9 +125,11 @@ test('thresholds: one failed probe is not enough when unhealthyThreshold is 3', 
 
 test('an active check that sees the target recover also clears a passive ejection', async () => {
   const a = await flippable();
-  servers.push(a.upstream);
+  // A second, healthy target: passive health never ejects the last healthy one.
+  const b = await flippable();
+  servers.push(a.upstream, b.upstream);
   a.status = 503;
-  const s = compile([a.upstream.port], {}, 1, { failures: 1, ejectMs: 3_600_000 });
+  const s = compile([a.upstream.port, b.upstream.port], {}, 1, { failures: 1, ejectMs: 3_600_000 });
   await waitFor(() => !healthOf(s, a.upstream.port), 'a to turn actively unhealthy');
   const pool = s.upstream('svc')!;
   const target = pool.targets[0];

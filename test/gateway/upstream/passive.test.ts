@@ -49,8 +49,8 @@ const A = '127.0.0.1:9001';
 const B = '127.0.0.1:9002';
 
 test('a target is ejected after N consecutive failures of any kind', () => {
-  const pool = upstream({}, [9001]);
-  const [a] = pool.targets;
+  const pool = upstream();
+  const [a, b] = pool.targets;
   pool.begin(a);
   pool.end(a, 'connect-failure');
   pool.begin(a);
@@ -59,7 +59,7 @@ test('a target is ejected after N consecutive failures of any kind', () => {
   pool.begin(a);
   pool.end(a, 'server-error');
   expect(a.healthy).toBe(false);
-  expect(pool.pick(REQUEST)).toBeUndefined();
+  expect(pool.pick(REQUEST, new Set([b]))).toBeUndefined();
   expect(changes).toEqual([{ upstream: 'svc', target: A, healthy: false, cause: 'ejected' }]);
 });
 
@@ -105,38 +105,40 @@ test('after ejectMs exactly one half-open probe goes through; success readmits',
 });
 
 test('a failed probe ejects the target again for another ejectMs', () => {
-  const pool = upstream({}, [9001]);
-  const [a] = pool.targets;
-  for (let i = 0; i < 3; i++) attempt(pool, 'timeout');
+  const pool = upstream();
+  const [a, b] = pool.targets;
+  const onlyA = new Set([b]);
+  for (let i = 0; i < 3; i++) attempt(pool, 'timeout', onlyA);
   clock += EJECT_MS;
-  expect(attempt(pool, 'server-error')).toBe(a);
+  expect(attempt(pool, 'server-error', onlyA)).toBe(a);
   expect(a.healthy).toBe(false);
   clock += EJECT_MS - 1;
-  expect(pool.pick(REQUEST)).toBeUndefined();
+  expect(pool.pick(REQUEST, onlyA)).toBeUndefined();
   clock += 1;
-  expect(attempt(pool, 'success')).toBe(a);
+  expect(attempt(pool, 'success', onlyA)).toBe(a);
   expect(a.healthy).toBe(true);
   expect(changes.map((c) => c.cause)).toEqual(['ejected', 're-ejected', 'readmitted']);
 });
 
 test('a claimed probe that never reports back lapses after connect + request timeouts', () => {
-  const pool = upstream({}, [9001]);
-  for (let i = 0; i < 3; i++) attempt(pool, 'timeout');
+  const pool = upstream();
+  const onlyA = new Set([pool.targets[1]]);
+  for (let i = 0; i < 3; i++) attempt(pool, 'timeout', onlyA);
   clock += EJECT_MS;
-  expect(pool.pick(REQUEST)).toBeDefined();
-  expect(pool.pick(REQUEST)).toBeUndefined();
+  expect(pool.pick(REQUEST, onlyA)).toBeDefined();
+  expect(pool.pick(REQUEST, onlyA)).toBeUndefined();
   clock += 100 + 400 - 1;
-  expect(pool.pick(REQUEST)).toBeUndefined();
+  expect(pool.pick(REQUEST, onlyA)).toBeUndefined();
   clock += 1;
-  expect(pool.pick(REQUEST)).toBeDefined();
+  expect(pool.pick(REQUEST, onlyA)).toBeDefined();
 });
 
 test('results of requests sent before the ejection do not readmit the target', () => {
-  const pool = upstream({}, [9001]);
-  const [a] = pool.targets;
+  const pool = upstream();
+  const [a, b] = pool.targets;
   pool.begin(a);
   pool.begin(a);
-  for (let i = 0; i < 3; i++) attempt(pool, 'connect-failure');
+  for (let i = 0; i < 3; i++) attempt(pool, 'connect-failure', new Set([b]));
   pool.end(a, 'success');
   pool.end(a, 'success');
   expect(a.healthy).toBe(false);
@@ -181,4 +183,46 @@ test('weight 0 drains a target: it is never picked', () => {
   });
   const pool = compileSnapshot(config, { version: 1, checksum: 'c' }, { targets: registry }).upstream('svc')!;
   expect(pickedKeys(pool, 5)).toEqual([B, B, B, B, B]);
+});
+
+// Hostile clients: what any client can provoke must not take targets out of service.
+
+test('a one-target upstream is never ejected: there is no healthy target to fail over to', () => {
+  const pool = upstream({}, [9001]);
+  for (let i = 0; i < 30; i++) attempt(pool, 'server-error');
+  expect(pool.targets[0].healthy).toBe(true);
+  expect(changes).toEqual([]);
+});
+
+test('never more than maxEjectionPercent of the targets (default 50) are ejected, and never the last healthy one', () => {
+  const pool = upstream({}, [9001, 9002, 9003, 9004]);
+  for (let i = 0; i < 100; i++) attempt(pool, 'connect-failure');
+  expect(pool.targets.filter((t) => !t.healthy)).toHaveLength(2);
+  const all = upstream({ maxEjectionPercent: 100 }, [9005, 9006, 9007]);
+  for (let i = 0; i < 100; i++) attempt(all, 'connect-failure');
+  expect(all.targets.filter((t) => t.healthy)).toHaveLength(1);
+});
+
+test('only the listed statuses count as failures: 500 does not by default, 502/503/504 do', () => {
+  const pool = upstream();
+  expect(pool.statusOutcome(500)).toBe('success');
+  expect([502, 503, 504].map((s) => pool.statusOutcome(s))).toEqual(['server-error', 'server-error', 'server-error']);
+  const custom = upstream({ statuses: [500] }, [9003, 9004]);
+  expect(custom.statusOutcome(500)).toBe('server-error');
+  expect(custom.statusOutcome(503)).toBe('success');
+});
+
+test('panic mode: when every target is unhealthy, requests spread over all of them instead of 503', () => {
+  const pool = upstream({ maxEjectionPercent: 100 }, [9001, 9002]);
+  const [a, b] = pool.targets;
+  for (let i = 0; i < 3; i++) attempt(pool, 'connect-failure', new Set([b]));
+  expect(a.healthy).toBe(false);
+  // B is the last healthy target, so it stays in whatever it does.
+  for (let i = 0; i < 10; i++) attempt(pool, 'connect-failure', new Set([a]));
+  expect(b.healthy).toBe(true);
+  (b as unknown as { state: { passive: { readmit(): void; ejectedUntil?: number } } }).state.passive.ejectedUntil = clock + EJECT_MS;
+  expect(a.healthy || b.healthy).toBe(false);
+  expect(pickedKeys(pool, 4).sort()).toEqual([A, A, B, B]);
+  // A retry (targets excluded) does not panic: it only goes where health allows.
+  expect(pool.pick(REQUEST, new Set([a]))).toBeUndefined();
 });

@@ -6,7 +6,7 @@
  * allocates little beyond it.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { Errors, type ErrorCode } from '../../errors';
@@ -17,10 +17,13 @@ import { answerError, answerPlugin } from './answer';
 import { BodyLimit, limitBody } from './body-limit';
 import { ProxyRequestContext } from './context';
 import { classifyFailure, IDEMPOTENT_METHODS } from './errors';
-import { forwardRequestHeaders, forwardResponseHeaders, headersObject, type RequestHeaderFacts } from './headers';
+import { forwardRequestHeaders, forwardResponseHeaders, headersObject, TOO_MANY_HEADERS, type RequestHeadPolicy, type RequestHeaderFacts } from './headers';
+import { BodyWatch } from './body-watch';
 import type { AccessLog, AccessRecord, RequestMetrics } from './ports';
 import { requestIdFor } from './request-id';
 import type { TrustedProxies } from './trusted-proxies';
+import { openTunnel, rawHeader, switchingProtocolsHead, type Tunnels } from './tunnel';
+import type { UpgradeResponse } from './upgrade-response';
 
 /** Status recorded (metrics, access log) when the client leaves before the response began. */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -32,9 +35,23 @@ export interface ProxyDeps {
   readonly accessLog?: AccessLog;
   /** Peers whose `X-Forwarded-Proto/-Host` are believed; none when absent. */
   readonly trustedProxies?: TrustedProxies;
+  /** What a request head may carry (header count, underscores). */
+  readonly heads: RequestHeadPolicy;
+  /** Longest pause in a request body before the request is aborted with 408. */
+  readonly bodyTimeoutMs: number;
 }
 
+/** A WebSocket handshake: its response object sits on the raw socket, which a `101` turns into a tunnel. */
+export interface UpgradeRequest {
+  readonly response: UpgradeResponse;
+  readonly tunnels: Tunnels;
+}
+
+/** The only protocol a connection is ever upgraded to. */
+const WEBSOCKET = 'websocket';
+
 const CLIENT_GONE = new Error('the client closed the connection');
+const BODY_STALLED = new Error('the client stopped sending the request body');
 const EMPTY: string[] = [];
 /** The exchange a response belongs to, so that one shared listener serves every response (no closure per request). */
 const EXCHANGE = Symbol('gatehouse.exchange');
@@ -53,6 +70,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   clientHost: string | undefined = undefined;
   hasBody = false;
   contentLength = -1;
+  headProblem: string | undefined = undefined;
   // AccessRecord and PickInput.
   requestId = '';
   readonly method: string;
@@ -83,11 +101,17 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   private attemptOpen = false;
   private closed = false;
   private drainListening = false;
+  private bodyWatch: BodyWatch | undefined = undefined;
+  private bodyStalled = false;
+  /** Set once the upstream's 101 turned the connection into a tunnel. */
+  private tunnelled = false;
 
   constructor(
     private readonly deps: ProxyDeps,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
+    /** Present for a WebSocket handshake (see upgrade.ts). */
+    private readonly upgrade?: UpgradeRequest,
   ) {
     this.method = req.method ?? 'GET';
     this.clientIp = req.socket.remoteAddress ?? '';
@@ -119,12 +143,18 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
       return this.fail('GW_ERR_BAD_PATH');
     }
     this.path = this.logPath = normalised.path;
-    const match = generation.snapshot.match(this.method, req.headers.host, this.path, req.headers);
-    if (!match) return this.fail('GW_ERR_NO_ROUTE');
-    const route = (this.route = match.route);
     const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     const trusted = deps.trustedProxies !== undefined && deps.trustedProxies(this.clientIp);
-    this.forwardHeaders = forwardRequestHeaders(req.rawHeaders, this.clientIp, proto, this.requestId, this, trusted);
+    this.forwardHeaders = forwardRequestHeaders(req.rawHeaders, this.clientIp, proto, this.requestId, this, trusted, deps.heads);
+    if (this.headProblem !== undefined) {
+      deps.log.debug({ requestId: this.requestId, reason: this.headProblem }, 'bad request head');
+      return this.fail(this.headProblem === TOO_MANY_HEADERS ? 'GW_ERR_HEADERS_TOO_LARGE' : 'GW_ERR_BAD_REQUEST');
+    }
+    const match = generation.snapshot.match(this.method, this.clientHost, this.path, req.headers);
+    if (!match) return this.fail('GW_ERR_NO_ROUTE');
+    const route = (this.route = match.route);
+    // TRACE echoes the request (cookies, credentials) back: only where a route asks for it.
+    if (this.method === 'TRACE' && !route.config.methods?.includes('TRACE')) return this.fail('GW_ERR_METHOD_NOT_ALLOWED');
     const query = q < 0 ? '' : url.slice(q);
     if (route.plugins.empty) {
       this.upstreamPath = route.forwardPath(this.path, match.params) + query;
@@ -181,6 +211,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
       if (this.expectContinue) this.res.writeContinue();
       const limit = this.ctx?.maxBodyBytes;
       this.body = limit === undefined ? this.req : (this.limiter = limitBody(this.req, limit));
+      this.bodyWatch = new BodyWatch(this.req, this.deps.bodyTimeoutMs, this);
     }
     this.attempt(target);
   }
@@ -209,6 +240,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
         body: this.body,
         headersTimeout: timeouts.requestMs,
         bodyTimeout: timeouts.idleMs,
+        // A WebSocket handshake is sent as one only where the route allows it; elsewhere it is a plain GET.
+        upgrade: this.upgrade !== undefined && this.route!.config.websocket === true ? WEBSOCKET : undefined,
       },
       this,
     );
@@ -264,8 +297,36 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   }
 
   onComplete(): void {
-    this.endAttempt(this.status >= 500 ? 'server-error' : 'success');
+    this.endAttempt(this.pool!.statusOutcome(this.status));
     this.res.end();
+  }
+
+  /** The upstream answered the WebSocket handshake with `101`: relay it and pipe both ways. */
+  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, upstream: Duplex): void {
+    const protocol = rawHeader(rawHeaders, 'upgrade');
+    if (this.closed || statusCode !== 101 || protocol?.toLowerCase() !== WEBSOCKET) {
+      upstream.destroy();
+      this.endAttempt('success');
+      if (this.closed) return;
+      this.deps.log.warn({ requestId: this.requestId, route: this.route?.id, target: this.targetKey, protocol }, 'upstream switched to a protocol the client did not ask for');
+      return this.fail('GW_ERR_UPSTREAM_RESPONSE');
+    }
+    this.endAttempt('success');
+    this.status = 101;
+    const { socket, head } = this.upgrade!.response.takeSocket();
+    this.tunnelled = true;
+    socket.write(switchingProtocolsHead(rawHeaders, WEBSOCKET, this.requestId, this.ctx?.responseHeaders ?? {}));
+    openTunnel(this.upgrade!.tunnels, socket, upstream, head, this.route!.timeouts.idleMs);
+    this.finish();
+  }
+
+  /** The body watch saw no byte for the body timeout: abort the upstream request and answer 408. */
+  bodyStalledOut(): void {
+    if (this.closed) return;
+    this.bodyStalled = true;
+    this.deps.log.info({ requestId: this.requestId, route: this.route?.id, bodyTimeoutMs: this.deps.bodyTimeoutMs }, 'request body stalled');
+    if (this.attemptOpen && this.abortUpstream) this.abortUpstream(BODY_STALLED);
+    else this.fail('GW_ERR_BODY_TIMEOUT');
   }
 
   onError(err: Error): void {
@@ -273,6 +334,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
       // The client left; the target did nothing wrong.
       this.endAttempt('success');
       return;
+    }
+    if (this.bodyStalled) {
+      this.endAttempt('success');
+      if (this.res.headersSent) return void this.res.destroy();
+      return this.fail('GW_ERR_BODY_TIMEOUT');
     }
     if (this.limiter?.exceeded) {
       this.endAttempt('success');
@@ -312,7 +378,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     // Past the size cap the rest of the body is not worth reading, and a client waiting for
     // `100 Continue` never sends its body: either way the connection closes after the answer.
     const closing =
-      this.deps.dataPlane.isDraining || code === 'GW_ERR_PAYLOAD_TOO_LARGE' || (this.expectContinue && this.hasBody && this.body === null);
+      this.deps.dataPlane.isDraining ||
+      code === 'GW_ERR_PAYLOAD_TOO_LARGE' ||
+      code === 'GW_ERR_BODY_TIMEOUT' ||
+      (this.expectContinue && this.hasBody && this.body === null);
     answerError(this.res, code, this.requestId, closing, this.ctx?.responseHeaders);
   }
 
@@ -320,7 +389,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   finish(): void {
     if (this.closed) return;
     this.closed = true;
-    if (!this.res.writableFinished) {
+    this.bodyWatch?.stop();
+    if (!this.tunnelled && !this.res.writableFinished) {
       if (this.attemptOpen) this.abortUpstream?.(CLIENT_GONE);
       if (!this.res.headersSent) this.status = CLIENT_CLOSED_STATUS;
     }

@@ -12,6 +12,16 @@ export const VIA = '1.1 gatehouse';
 
 const IDENTITY: ReadonlySet<string> = new Set(IDENTITY_HEADERS);
 
+/** What a request head may carry; from the settings `maxRequestHeaders` and `underscoresInHeaders`. */
+export interface RequestHeadPolicy {
+  readonly maxHeaders: number;
+  /** Forward header names containing `_`; otherwise they are dropped (nginx's `underscores_in_headers off`). */
+  readonly underscores: boolean;
+}
+
+/** `headProblem` when the head has more fields than the policy allows (answered 431, not 400). */
+export const TOO_MANY_HEADERS = 'too many header fields';
+
 /** Facts about the incoming request gathered while its headers are copied. */
 export interface RequestHeaderFacts {
   /** The client's Host header. */
@@ -20,6 +30,16 @@ export interface RequestHeaderFacts {
   hasBody: boolean;
   /** The declared Content-Length, or -1. */
   contentLength: number;
+  /** Why the head is refused (duplicate Host, userinfo in Host, too many fields); undefined when it is fine. */
+  headProblem: string | undefined;
+}
+
+/**
+ * True for a name that, read the way CGI-style upstreams read headers (`_` as `-`, any case), is
+ * one of the identity headers the gateway sets.
+ */
+function isIdentitySpelling(name: string): boolean {
+  return IDENTITY.has(name.replace(/_/g, '-'));
 }
 
 /**
@@ -34,9 +54,11 @@ export function forwardRequestHeaders(
   proto: string,
   requestId: string,
   facts: RequestHeaderFacts,
-  fromTrustedProxy = false,
+  fromTrustedProxy: boolean,
+  policy: RequestHeadPolicy,
 ): string[] {
   const out: string[] = ['host', ''];
+  if (raw.length > policy.maxHeaders * 2) facts.headProblem = TOO_MANY_HEADERS;
   let connection: string | undefined;
   let forwardedFor: string | undefined;
   let via: string | undefined;
@@ -47,6 +69,9 @@ export function forwardRequestHeaders(
     const value = raw[i + 1];
     switch (name) {
       case 'host':
+        // Two Hosts let routing and forwarding disagree; userinfo has no place in a Host (RFC 9110 section 4.2.4).
+        if (facts.clientHost !== undefined) facts.headProblem = 'duplicate Host header';
+        else if (value.includes('@')) facts.headProblem = 'userinfo in the Host header';
         facts.clientHost = value;
         continue;
       case 'connection':
@@ -86,6 +111,7 @@ export function forwardRequestHeaders(
         break;
       default:
         if (IDENTITY.has(name)) continue;
+        if (name.includes('_') && (!policy.underscores || isIdentitySpelling(name))) continue;
     }
     out.push(name, value);
   }

@@ -2,6 +2,11 @@
  * `UpstreamPool`: one upstream as one snapshot sees it. The targets' live state (keep-alive pool,
  * in-flight count, health) is shared with other snapshots through `TargetState`; the balancer state
  * and the config (weights, passive health policy) belong to this snapshot.
+ *
+ * Limits that protect the upstream as a whole live here, as in Envoy: passive health never ejects
+ * more than `maxEjectionPercent` of the targets, nor the last healthy one; and when every target is
+ * unhealthy the balancer spreads requests over all of them (panic mode) rather than answer 503 to
+ * everyone because of what the health checks believe.
  */
 import type { TargetConfig, UpstreamConfig } from '../../config/schema';
 import type { AttemptOutcome, PickInput, TargetHandle, UpstreamPool } from '../types';
@@ -58,18 +63,25 @@ export class BalancedUpstreamPool implements UpstreamPool {
     const now = this.now();
     const targets = this.targets;
     const passive = this.passive;
+    const usable = (t: TargetView): boolean => t.config.weight > 0 && !t.state.closed && (exclude === undefined || !exclude.has(t));
     const eligible = (i: number): boolean => {
       const t = targets[i];
-      if (t.config.weight <= 0 || (exclude !== undefined && exclude.has(t))) return false;
+      if (!usable(t)) return false;
       const state = t.state;
-      if (state.closed || !state.activeHealthy) return false;
+      if (!state.activeHealthy) return false;
       return !passive.enabled || state.passive.verdict(now, passive) !== 'ejected';
     };
-    const index = this.balancer.pick(eligible, input);
+    let index = this.balancer.pick(eligible, input);
+    // Panic mode: no target is healthy, so health is ignored (a first attempt only; retries keep to healthy ones).
+    if (index < 0 && exclude === undefined && !targets.some((t) => usable(t) && t.state.healthy)) index = this.balancer.pick((i) => usable(targets[i]), input);
     if (index < 0) return undefined;
     const chosen = targets[index];
     if (passive.enabled && chosen.state.passive.verdict(now, passive) === 'probe') chosen.state.passive.claimProbe(now);
     return chosen;
+  }
+
+  statusOutcome(status: number): AttemptOutcome {
+    return this.passive.statuses.has(status) ? 'server-error' : 'success';
   }
 
   begin(target: TargetHandle): void {
@@ -79,6 +91,17 @@ export class BalancedUpstreamPool implements UpstreamPool {
   end(target: TargetHandle, outcome: AttemptOutcome): void {
     const state = (target as TargetView).state;
     if (state.inFlight > 0) state.inFlight--;
-    state.recordOutcome(outcome, this.now(), this.passive);
+    state.recordOutcome(outcome, this.now(), this.passive, outcome === 'success' || this.mayEject(state));
+  }
+
+  /** True when ejecting `candidate` keeps within `maxEjectionPercent` and leaves a healthy target. */
+  private mayEject(candidate: TargetState): boolean {
+    let ejected = 0;
+    let healthyOthers = 0;
+    for (const t of this.targets) {
+      if (t.state.passive.ejected) ejected++;
+      else if (t.state !== candidate && t.state.healthy && t.config.weight > 0) healthyOthers++;
+    }
+    return healthyOthers > 0 && ((ejected + 1) * 100) / this.targets.length <= this.passive.maxEjectionPercent;
   }
 }

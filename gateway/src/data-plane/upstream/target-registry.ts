@@ -66,7 +66,14 @@ function registryKey(upstreamId: string, s: PoolSettings): string {
 export function passivePolicy(config: UpstreamConfig): PassivePolicy {
   const p = config.healthChecks.passive;
   const t = resolveTimeouts(config.timeouts);
-  return { enabled: p.enabled, failures: p.failures, ejectMs: p.ejectMs, probeClaimMs: t.connectMs + t.requestMs };
+  return {
+    enabled: p.enabled,
+    failures: p.failures,
+    ejectMs: p.ejectMs,
+    probeClaimMs: t.connectMs + t.requestMs,
+    statuses: new Set(p.statuses),
+    maxEjectionPercent: p.maxEjectionPercent,
+  };
 }
 
 export class TargetRegistry {

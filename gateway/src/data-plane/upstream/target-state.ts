@@ -97,8 +97,8 @@ export class TargetState {
   }
 
   /** Records the outcome of one attempt for passive health. */
-  recordOutcome(outcome: AttemptOutcome, now: number, policy: PassivePolicy): void {
-    const change = this.passive.record(outcome, now, policy);
+  recordOutcome(outcome: AttemptOutcome, now: number, policy: PassivePolicy, mayEject = true): void {
+    const change = this.passive.record(outcome, now, policy, mayEject);
     if (change)
       this.onHealthChange({ upstream: this.upstreamId, target: this.key, healthy: change === 'readmitted', cause: change });
   }

@@ -1,7 +1,9 @@
 /**
- * Passive health: a target is ejected after `failures` consecutive failed attempts. When `ejectMs`
- * has passed, exactly one half-open probe request may go to it: success readmits the target,
- * failure ejects it again for another `ejectMs`.
+ * Passive health: a target is ejected after `failures` consecutive failed attempts (connection
+ * failures, timeouts, and the statuses the upstream lists). When `ejectMs` has passed, exactly one
+ * half-open probe request may go to it: success readmits the target, failure ejects it again for
+ * another `ejectMs`. Whether an ejection may happen at all (the upstream's ejection cap) is the
+ * pool's decision, passed in as `mayEject`.
  */
 import type { AttemptOutcome } from '../../types';
 
@@ -12,6 +14,10 @@ export interface PassivePolicy {
   readonly ejectMs: number;
   /** After this long without an answer a claimed probe lapses and another request may probe. */
   readonly probeClaimMs: number;
+  /** Upstream response statuses that count as failures. */
+  readonly statuses: ReadonlySet<number>;
+  /** Most targets of the upstream ejected at once, in percent. */
+  readonly maxEjectionPercent: number;
 }
 
 /** What passive health allows for a target right now. */
@@ -44,8 +50,12 @@ export class PassiveHealthState {
     this.probeSince = now;
   }
 
-  /** Feeds the outcome of one attempt. Results of requests sent before an ejection do not count. */
-  record(outcome: AttemptOutcome, now: number, policy: PassivePolicy): PassiveTransition | undefined {
+  /**
+   * Feeds the outcome of one attempt. Results of requests sent before an ejection do not count.
+   * When `mayEject` is false a target that reached its failure count stays in (and is ejected by
+   * the next failure once the cap allows it).
+   */
+  record(outcome: AttemptOutcome, now: number, policy: PassivePolicy, mayEject = true): PassiveTransition | undefined {
     if (!policy.enabled) return undefined;
     if (this.ejectedUntil !== undefined) {
       if (this.probeSince === undefined) return undefined;
@@ -63,6 +73,10 @@ export class PassiveHealthState {
     }
     this.consecutiveFailures++;
     if (this.consecutiveFailures < policy.failures) return undefined;
+    if (!mayEject) {
+      this.consecutiveFailures = policy.failures;
+      return undefined;
+    }
     this.consecutiveFailures = 0;
     this.ejectedUntil = now + policy.ejectMs;
     return 'ejected';
