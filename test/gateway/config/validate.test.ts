@@ -18,7 +18,7 @@ describe('validateConfig', () => {
     expect(u.retries).toBe(1);
     expect(u.poolSize).toBe(128);
     expect(u.targets[0].weight).toBe(1);
-    expect(u.healthChecks.passive).toEqual({ enabled: true, failures: 3, ejectMs: 10_000 });
+    expect(u.healthChecks.passive).toEqual({ enabled: true, failures: 3, ejectMs: 10_000, statuses: [502, 503, 504], maxEjectionPercent: 50 });
     expect(u.healthChecks.active).toMatchObject({ enabled: false, path: '/healthz', intervalMs: 5_000 });
   });
 
