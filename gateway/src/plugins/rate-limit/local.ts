@@ -83,6 +83,16 @@ export class LocalLimiter {
     };
   }
 
+  /** True while any limit of `key` still has consumption in this limiter (its TAT lies ahead). */
+  holds(key: string, limits: readonly LimitSpec[]): boolean {
+    const now = this.clock();
+    for (const l of limits) {
+      const tat = this.tats.get(key + '|' + l.id);
+      if (tat !== undefined && tat > now) return true;
+    }
+    return false;
+  }
+
   /** Forgets keys whose TAT has passed: they are fully replenished, the same as absent. */
   sweep(): void {
     const now = this.clock();

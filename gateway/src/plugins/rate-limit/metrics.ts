@@ -20,6 +20,13 @@ export const degradedTotal = counter(
 /** 0 closed (Redis in use), 1 half-open (probing), 2 open (local limits). */
 export const breakerStateGauge = gauge('gatehouse_ratelimit_breaker_state', 'Redis rate-limit breaker: 0 closed, 1 half-open, 2 open.');
 
+/** Requests Redis admitted but the local share refused, because the key was decided locally during an outage. */
+export const outageHeldTotal = (register.getSingleMetric('gatehouse_ratelimit_outage_held_total') as Counter<string> | undefined) ??
+  new Counter({ name: 'gatehouse_ratelimit_outage_held_total', help: 'Requests Redis admitted but the node refused: the key was decided locally during a Redis outage and its local share is not drained yet.' });
+
+/** Breaker state changes, by the state entered: flapping shows here. */
+export const breakerTransitionsTotal = counter('gatehouse_ratelimit_breaker_transitions_total', 'Redis rate-limit breaker state changes, by the state entered.', ['state']);
+
 /** Decisions by source and result. */
 export const decisionsTotal = counter('gatehouse_ratelimit_decisions_total', 'Rate-limit decisions by source and result.', ['source', 'result']);
 
@@ -27,6 +34,12 @@ const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1,
 
 export function recordBreakerState(state: BreakerState): void {
   breakerStateGauge.set(BREAKER_VALUE[state]);
+}
+
+/** A state change (the initial state is not one). */
+export function recordBreakerTransition(state: BreakerState): void {
+  recordBreakerState(state);
+  breakerTransitionsTotal.labels(state).inc();
 }
 
 const decisionChildren = new Map<string, ReturnType<Counter<string>['labels']>>();

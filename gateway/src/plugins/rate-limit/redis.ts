@@ -2,13 +2,19 @@
  * The Redis-backed store: shared GCRA limits, one EVALSHA per decision. A decision never waits
  * longer than the budget: past it (or on any error, or while the breaker is open) the node decides
  * with its local limiter (limits ÷ node count), or denies where the route fails closed.
+ *
+ * No over-admission across an outage: the local limiter mirrors what Redis admitted on this node,
+ * so an outage starts from the node's real consumption, not a full share; and a key decided locally
+ * stays bound by the local share after Redis is back (Redis must admit and so must the local
+ * limiter) until its local state has drained, one window at most. Redis and local decisions so never
+ * add up, whether Redis came back with its counters (a freeze, a failover) or without them (a restart).
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { PluginLogger } from '../plugin';
 import { BudgetQueue, type PendingDecision } from './budget';
 import { CircuitBreaker } from './breaker';
 import { LocalLimiter } from './local';
-import { degradedTotal, recordBreakerState } from './metrics';
+import { degradedTotal, outageHeldTotal, recordBreakerState, recordBreakerTransition } from './metrics';
 import { GCRA_COMMAND, GCRA_SCRIPT } from './script';
 import type { FailureMode, LimitSpec, RateLimitDecision, RateLimitStore } from './store';
 import { WriteBatcher } from './write-batch';
@@ -19,6 +25,8 @@ const MAX_RECONNECT_DELAY_MS = 1_000;
 const DISCONNECT_TIMEOUT_MS = 100;
 const UNAVAILABLE_RETRY_MS = 1_000;
 const ERROR_LOG_INTERVAL_MS = 10_000;
+/** Keys remembered as decided locally; past it a key is not held after the outage (memory bound). */
+const MAX_OUTAGE_KEYS = 100_000;
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` (TLS) URL, with `user:password@` for AUTH. */
@@ -97,6 +105,8 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly budget: BudgetQueue;
   private readonly batcher: WriteBatcher;
   private readonly limitArgs = new WeakMap<readonly LimitSpec[], string[]>();
+  /** Keys decided locally whose local state has not drained yet: Redis alone does not decide them. */
+  private readonly outageKeys = new Set<string>();
   private lastErrorLog = -Infinity;
 
   constructor(
@@ -107,7 +117,7 @@ export class RedisRateLimitStore implements RateLimitStore {
       failures: options.breakerFailures,
       probeIntervalMs: options.breakerProbeIntervalMs,
       onChange: (state) => {
-        recordBreakerState(state);
+        recordBreakerTransition(state);
         options.logger?.[state === 'open' ? 'warn' : 'info']({ breaker: state }, `rate-limit Redis breaker ${state}`);
       },
     });
@@ -154,7 +164,17 @@ export class RedisRateLimitStore implements RateLimitStore {
   /** @internal A decision's reply arrived in time. */
   settleReply(d: RedisDecision, reply: number[]): void {
     this.breaker.success();
-    d.resolve(fromReply(reply, d.limits));
+    const decision = fromReply(reply, d.limits);
+    if (!decision.allowed) return d.resolve(decision);
+    const local = this.local.decide(d.key, d.limits, this.options.nodeCount, 'local');
+    if (this.outageKeys.size > 0 && this.outageKeys.has(d.key)) {
+      if (!this.local.holds(d.key, d.limits)) this.outageKeys.delete(d.key);
+      else if (!local.allowed) {
+        outageHeldTotal.inc();
+        return d.resolve({ ...local, source: 'redis' });
+      }
+    }
+    d.resolve(decision);
   }
 
   /** @internal A decision failed (`err`) or ran out of budget (no `err`). */
@@ -184,6 +204,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     degradedTotal.labels(reason).inc();
     if (onFailure === 'deny')
       return { allowed: false, limit: limits[0]!.count, windowMs: limits[0]!.windowMs, remaining: 0, resetMs: UNAVAILABLE_RETRY_MS, retryAfterMs: UNAVAILABLE_RETRY_MS, source: 'unavailable' };
+    if (this.outageKeys.size < MAX_OUTAGE_KEYS) this.outageKeys.add(key);
     return this.local.decide(key, limits, this.options.nodeCount, 'local');
   }
 
