@@ -7,6 +7,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigDocument, type GatewayConfig } from './schema';
 import type { Problem } from '../errors';
+import { regexProblem } from './regex';
 import { routeProblems } from '../data-plane/snapshot/route-plan';
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
@@ -118,15 +119,6 @@ function duplicateIds(items: readonly { id: string }[], kind: string): Problem[]
       });
   });
   return problems;
-}
-
-function regexProblem(source: string, path: string): Problem | undefined {
-  try {
-    new RegExp(source);
-    return undefined;
-  } catch (err) {
-    return { path, message: `invalid regular expression: ${(err as Error).message}.`, fix: 'correct the expression (JavaScript syntax).' };
-  }
 }
 
 /** Checks each slot and replaces its value with the defaults-filled one. */

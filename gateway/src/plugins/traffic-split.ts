@@ -6,6 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Id } from '../config/schema';
+import { regexProblem, validatedRegex, type ConfigRegex } from '../config/regex';
 import type { Problem } from '../errors';
 import type { GatewayPlugin, RequestContext } from './plugin';
 
@@ -49,7 +50,7 @@ interface Condition {
   readonly header?: string;
   readonly cookie?: string;
   readonly value?: string;
-  readonly regex?: RegExp;
+  readonly regex?: ConfigRegex;
 }
 
 interface Choice {
@@ -112,13 +113,8 @@ export const trafficSplit: GatewayPlugin<TrafficSplitConfig, readonly Rule[]> = 
           problems.push({ path: where, message: 'a match needs exactly one of header and cookie.', fix: 'set header or cookie (not both).' });
         if (m.value !== undefined && m.regex !== undefined)
           problems.push({ path: where, message: 'a match takes only one of value and regex.', fix: 'keep value or regex.' });
-        if (m.regex !== undefined) {
-          try {
-            new RegExp(m.regex);
-          } catch (err) {
-            problems.push({ path: `${where}/regex`, message: `invalid regular expression: ${(err as Error).message}.`, fix: 'correct the expression (JavaScript syntax).' });
-          }
-        }
+        const bad = m.regex === undefined ? undefined : regexProblem(m.regex, `${where}/regex`);
+        if (bad) problems.push(bad);
       });
       rule.upstreams.forEach((u, j) => {
         if (u.upstream !== undefined && upstreams && !upstreams.has(u.upstream))
@@ -136,7 +132,7 @@ export const trafficSplit: GatewayPlugin<TrafficSplitConfig, readonly Rule[]> = 
 
   prepare: (conf) =>
     conf.rules.map((rule) => ({
-      match: rule.match.map((m) => ({ header: m.header?.toLowerCase(), cookie: m.cookie, value: m.value, regex: m.regex ? new RegExp(m.regex) : undefined })),
+      match: rule.match.map((m) => ({ header: m.header?.toLowerCase(), cookie: m.cookie, value: m.value, regex: m.regex ? validatedRegex(m.regex) : undefined })),
       choices: rule.upstreams.filter((u) => u.weight > 0).map((u) => ({ upstream: u.upstream, weight: u.weight, current: 0 })),
       total: rule.upstreams.reduce((sum, u) => sum + u.weight, 0),
     })),
