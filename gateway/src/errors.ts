@@ -28,6 +28,7 @@ export const Errors = {
   GW_ERR_FORBIDDEN: define('GW_ERR_FORBIDDEN', 403, 'Access denied.'),
   GW_ERR_RATE_LIMITED: define('GW_ERR_RATE_LIMITED', 429, 'Too many requests; retry after the time in Retry-After.'),
   GW_ERR_RATE_LIMIT_UNAVAILABLE: define('GW_ERR_RATE_LIMIT_UNAVAILABLE', 503, 'The rate limit cannot be checked right now; retry after the time in Retry-After.'),
+  GW_ERR_AUTH_BUSY: define('GW_ERR_AUTH_BUSY', 503, 'Too many sign-ins are being checked right now; retry after the time in Retry-After.'),
   GW_ERR_PAYLOAD_TOO_LARGE: define('GW_ERR_PAYLOAD_TOO_LARGE', 413, 'The request body is larger than this route allows.'),
   // Config and settings.
   GW_ERR_CONFIG_INVALID: define('GW_ERR_CONFIG_INVALID', 400, 'The config is invalid; every problem is listed with its JSON path and a fix.'),

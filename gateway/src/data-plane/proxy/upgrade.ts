@@ -105,7 +105,7 @@ class Upgrade implements AccessRecord, RequestHeaderFacts {
     let hostOverride: string | undefined;
     let forwardedQuery = query;
     if (!route.plugins.empty) {
-      const ctx = new ProxyRequestContext(this.requestId, this.method, normalised.path, query.slice(1), headers, this.clientIp, route.config, match.params, path);
+      const ctx = new ProxyRequestContext(this.requestId, this.method, normalised.path, query.slice(1), headers, this.clientIp, route.config, match.params, path, deps.trustedProxies);
       let answer: PluginAnswer | void;
       try {
         answer = (await route.plugins.rewrite(ctx)) ?? (await route.plugins.access(ctx));
