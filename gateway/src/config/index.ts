@@ -2,3 +2,4 @@ export * from './schema';
 export * from './validate';
 export * from './checksum';
 export * from './regex';
+export * from './http-fields';

@@ -22,7 +22,8 @@ export const DEFAULT_BASIC_AUTH_MAX_BACKOFF_MS = 300_000;
 
 export const BasicAuthSchema = Type.Object(
   {
-    realm: Type.String({ minLength: 1, maxLength: 128, pattern: '^[^"\\\\]+$', default: 'gatehouse', description: 'realm in the WWW-Authenticate challenge' }),
+    // Written inside a quoted string of a header: no quote, no backslash, no CR, LF or NUL.
+    realm: Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\t !#-\\[\\]-~]+$', default: 'gatehouse', description: 'realm in the WWW-Authenticate challenge' }),
     hideCredentials: Type.Boolean({ default: true, description: 'remove the Authorization header before forwarding' }),
     cacheTtlMs: Type.Integer({
       minimum: 0,

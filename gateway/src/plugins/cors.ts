@@ -3,11 +3,13 @@
  * auth since browsers send them without credentials) and adds the CORS headers to actual responses.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { HeaderName } from '../config/http-fields';
 import { regexProblem, validatedRegex, type ConfigRegex } from '../config/regex';
 import type { Problem } from '../errors';
 import type { GatewayPlugin, PluginAnswer, RequestContext } from './plugin';
 
-const Token = Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", maxLength: 256 });
+/** Methods and header names are both RFC 9110 tokens. */
+const Token = HeaderName();
 
 export const CorsSchema = Type.Object(
   {

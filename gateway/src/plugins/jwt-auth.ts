@@ -6,21 +6,21 @@
 import { createPublicKey } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { createDecoder, createVerifier } from 'fast-jwt';
+import { HeaderName } from '../config/http-fields';
 import type { ConsumerConfig } from '../config/schema';
 import { admitConsumer, consumerIndex, duplicateCredentials, headerValue, queryParam, unauthorized } from './auth';
 import { CREDENTIAL_HEADER } from './identity';
 import { jwksKeySet, type JwkEntry, type JwksKeySet } from './jwks';
 import type { GatewayPlugin, PluginAnswer, PluginLogger, RequestContext } from './plugin';
 
-const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 type Alg = 'HS256' | 'RS256' | 'ES256';
 const ALGS: Alg[] = ['HS256', 'RS256', 'ES256'];
 
 export const JwtAuthSchema = Type.Object(
   {
-    header: Type.String({ pattern: HEADER_NAME, maxLength: 256, default: 'authorization', description: 'header carrying "Bearer <token>"' }),
+    header: HeaderName({ default: 'authorization', description: 'header carrying "Bearer <token>"' }),
     query: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'query parameter also accepted' })),
-    cookie: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'cookie also accepted' })),
+    cookie: Type.Optional(HeaderName({ description: 'cookie also accepted' })),
     algorithms: Type.Array(Type.Union(ALGS.map((a) => Type.Literal(a))), { minItems: 1, uniqueItems: true, default: ALGS, description: 'accepted signature algorithms' }),
     issuer: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'accepted iss values' })),
     audience: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'accepted aud values (one must match)' })),

@@ -6,14 +6,15 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Id } from '../config/schema';
+import { HeaderName } from '../config/http-fields';
 import { regexProblem, validatedRegex, type ConfigRegex } from '../config/regex';
 import type { Problem } from '../errors';
 import type { GatewayPlugin, RequestContext } from './plugin';
 
 const Match = Type.Object(
   {
-    header: Type.Optional(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", maxLength: 256, description: 'header to test (or cookie)' })),
-    cookie: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'cookie to test (or header)' })),
+    header: Type.Optional(HeaderName({ description: 'header to test (or cookie)' })),
+    cookie: Type.Optional(HeaderName({ description: 'cookie to test (or header)' })),
     value: Type.Optional(Type.String({ maxLength: 4096, description: 'exact value' })),
     regex: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'regular expression the value must match' })),
   },
