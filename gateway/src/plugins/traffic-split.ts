@@ -9,6 +9,7 @@ import { Id } from '../config/schema';
 import { HeaderName } from '../config/http-fields';
 import { regexProblem, validatedRegex, type ConfigRegex } from '../config/regex';
 import type { Problem } from '../errors';
+import { cookieValue } from './cookies';
 import type { GatewayPlugin, RequestContext } from './plugin';
 
 const Match = Type.Object(
@@ -64,16 +65,6 @@ interface Rule {
   readonly match: readonly Condition[];
   readonly choices: Choice[];
   readonly total: number;
-}
-
-function cookieValue(header: string | string[] | undefined, name: string): string | undefined {
-  const text = Array.isArray(header) ? header.join('; ') : header;
-  if (!text) return undefined;
-  for (const part of text.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 function holds(ctx: RequestContext, c: Condition): boolean {
