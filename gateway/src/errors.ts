@@ -55,15 +55,22 @@ export interface Problem {
   readonly fix: string;
 }
 
-/** An error carrying a definition and, for validation failures, the list of problems. */
+/**
+ * An error carrying a definition and, for validation failures, the list of problems. `detail` is for
+ * whoever made the request; `cause` (a driver's error, say) only for the log: it is part of `message`
+ * but never of `publicMessage`, which is all a client is sent.
+ */
 export class GatehouseError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly problems: readonly Problem[];
+  readonly publicMessage: string;
 
-  constructor(code: ErrorCode, detail?: string, problems: readonly Problem[] = []) {
+  constructor(code: ErrorCode, detail?: string, problems: readonly Problem[] = [], cause?: unknown) {
     const def = Errors[code];
-    super(detail ? `${def.message} ${detail}` : def.message);
+    const publicMessage = detail ? `${def.message} ${detail}` : def.message;
+    super(cause === undefined ? publicMessage : `${publicMessage} (${(cause as Error)?.message ?? String(cause)})`, cause === undefined ? undefined : { cause });
+    this.publicMessage = publicMessage;
     this.name = 'GatehouseError';
     this.code = code;
     this.status = def.status;
