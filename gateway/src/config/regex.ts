@@ -22,6 +22,13 @@ export interface ConfigRegex {
 
 export type CompiledRegex = { ok: true; regex: ConfigRegex } | { ok: false; message: string; fix: string };
 
+/**
+ * Instructions in the compiled matcher, at most. Matching time is linear in the input but also grows
+ * with the matcher's size, which counted repetitions multiply (`(\\w{100}){9}` is 900 instructions);
+ * real config patterns need a few dozen.
+ */
+export const MAX_REGEX_PROGRAM_SIZE = 1_000;
+
 const SYNTAX_FIX = 'correct the expression (RE2 syntax: JavaScript syntax without back-references and look-around; `(?<name>…)` names a group).';
 
 /** Why RE2 refused `source`, in the config author's terms. */
@@ -45,16 +52,23 @@ function refusal(source: string, detail: string): { message: string; fix: string
 }
 
 class Re2Regex implements ConfigRegex {
+  private readonly hasNamedGroups: boolean;
+
   constructor(
     readonly source: string,
     private readonly re: RE2JS,
-  ) {}
+  ) {
+    this.hasNamedGroups = Object.keys(re.namedGroups()).length > 0;
+  }
 
   test(input: string): boolean {
     return this.re.test(input);
   }
 
   namedGroups(input: string): Record<string, string | undefined> | undefined {
+    // The capture-free test runs on RE2's DFA, several times faster than capturing: capture only for a match.
+    if (!this.re.test(input)) return undefined;
+    if (!this.hasNamedGroups) return {};
     const m = this.re.exec(input);
     return m ? ((m as { groups?: Record<string, string | undefined> }).groups ?? {}) : undefined;
   }
@@ -73,7 +87,16 @@ export function compileRegex(source: string): CompiledRegex {
   let compiled = cache.get(source);
   if (compiled) return compiled;
   try {
-    compiled = { ok: true, regex: new Re2Regex(source, RE2JS.compile(source)) };
+    const re = RE2JS.compile(source);
+    const size = re.programSize();
+    compiled =
+      size > MAX_REGEX_PROGRAM_SIZE
+        ? {
+            ok: false,
+            message: `the expression compiles to ${size} instructions (at most ${MAX_REGEX_PROGRAM_SIZE}): matching time grows with that size, mostly from large counted repetitions.`,
+            fix: 'use smaller counts ({n}) or + / * instead, and check lengths in the upstream if they matter.',
+          }
+        : { ok: true, regex: new Re2Regex(source, re) };
   } catch (err) {
     compiled = { ok: false, ...refusal(source, (err as Error).message) };
   }

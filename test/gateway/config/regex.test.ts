@@ -31,6 +31,7 @@ const REFUSED: readonly { pattern: string; message: RegExp }[] = [
   { pattern: '^(?!b)(a|aa)+$', message: /^look-ahead and look-behind are not allowed: they need backtracking/ },
   { pattern: '(?<=a)b', message: /^look-ahead and look-behind are not allowed/ },
   { pattern: '((a{100}){100}){100}', message: /^a counted repetition is too large/ },
+  { pattern: '\\w{100}'.repeat(11), message: /^the expression compiles to 1\d{3} instructions \(at most 1000\): matching time grows with that size/ },
 ];
 
 const registry = new TargetRegistry();
