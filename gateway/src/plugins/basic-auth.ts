@@ -75,6 +75,8 @@ interface PreparedBasicAuth {
   readonly cacheTtlMs: number;
   readonly accounts: ReadonlyMap<string, Account>;
   readonly verified: Map<string, { consumer: ConsumerConfig; until: number }>;
+  /** Checks in flight by cache key: the same credential sent in parallel (a browser's first page) shares one scrypt. */
+  readonly checking: Map<string, Promise<boolean>>;
   readonly cacheKey: Buffer;
   readonly backoff: BackoffPolicy;
   readonly guard: Guard;
@@ -158,6 +160,7 @@ export const basicAuth: GatewayPlugin<BasicAuthConfig, PreparedBasicAuth, BasicA
       cacheTtlMs: conf.cacheTtlMs,
       accounts,
       verified: new Map(),
+      checking: new Map(),
       cacheKey: randomBytes(32),
       backoff: { maxFailures: conf.maxFailures, baseMs: conf.backoffMs, maxMs: conf.maxBackoffMs },
       guard: guardFor(services),
@@ -183,12 +186,20 @@ export const basicAuth: GatewayPlugin<BasicAuthConfig, PreparedBasicAuth, BasicA
       return undefined;
     }
     const account = conf.accounts.get(user);
-    const check = queue.run(client, () => (account ? verifyPassword(password, account.hash) : decoyHash().then((h) => verifyPassword(password, h)).then(() => false)));
-    if (check === 'client-busy') return refuse(conf, ctx, 429, 1000, 'this client already has sign-ins being checked');
-    if (check === 'queue-full') return refuse(conf, ctx, 503, 1000, 'the sign-in check queue is full');
+    let check = conf.checking.get(cacheKey);
+    const joined = check !== undefined;
+    if (!check) {
+      const run = queue.run(client, () => (account ? verifyPassword(password, account.hash) : decoyHash().then((h) => verifyPassword(password, h)).then(() => false)));
+      if (run === 'client-busy') return refuse(conf, ctx, 429, 1000, 'this client already has sign-ins being checked');
+      if (run === 'queue-full') return refuse(conf, ctx, 503, 1000, 'the sign-in check queue is full');
+      conf.checking.set(cacheKey, (check = run));
+      const forget = () => void conf.checking.delete(cacheKey);
+      run.then(forget, forget);
+    }
     return check.then((ok) => {
       if (!ok || !account) {
-        const waitMs = failures.fail(client, conf.backoff);
+        // A guess sent twice at once is one guess: only the request that ran the check counts it.
+        const waitMs = joined ? 0 : failures.fail(client, conf.backoff);
         const reason = account ? `wrong password for "${user}"` : `unknown user "${user}"`;
         return unauthorized(conf.logger, ctx, 'basic-auth', waitMs ? `${reason}; client ${client} must wait ${waitMs} ms` : reason, conf.challenge);
       }

@@ -112,6 +112,24 @@ describe('basic-auth', () => {
       expect((await attempt(chain, config, '203.0.113.9', 'guess'))?.status).toBe(429);
     });
 
+    it('the same credential sent in parallel shares one scrypt and passes every request', async () => {
+      const { chain, config } = chainFor(documentWith({ 'basic-auth': {} }, { consumers }));
+      const scrypt = jest.spyOn(crypto, 'scrypt');
+      const answers = await Promise.all(Array.from({ length: 6 }, () => attempt(chain, config, '198.51.100.4', 's3cret: with colon')));
+      expect(answers).toEqual(Array(6).fill(undefined));
+      expect(derivations(scrypt, 's3cret: with colon')).toBe(1);
+    });
+
+    it('a guess sent in parallel is checked and counted once', async () => {
+      const { chain, config } = chainFor(documentWith({ 'basic-auth': { maxFailures: 2 } }, { consumers }));
+      const scrypt = jest.spyOn(crypto, 'scrypt');
+      const answers = await Promise.all(Array.from({ length: 5 }, () => attempt(chain, config, '203.0.113.11', 'same-guess')));
+      expect(answers.map((a) => a?.status)).toEqual([401, 401, 401, 401, 401]);
+      expect(derivations(scrypt, 'same-guess')).toBe(1);
+      expect((await attempt(chain, config, '203.0.113.11', 'other-guess'))?.status).toBe(401);
+      expect((await attempt(chain, config, '203.0.113.11', 'third-guess'))?.status).toBe(429);
+    });
+
     it('parallel attempts from one address beyond its share are refused at once, without scrypt', async () => {
       const { chain, config } = chainFor(documentWith({ 'basic-auth': {} }, { consumers }));
       const scrypt = jest.spyOn(crypto, 'scrypt');
