@@ -31,6 +31,7 @@ export const Errors = {
   GW_ERR_FORBIDDEN: define('GW_ERR_FORBIDDEN', 403, 'Access denied.'),
   GW_ERR_RATE_LIMITED: define('GW_ERR_RATE_LIMITED', 429, 'Too many requests; retry after the time in Retry-After.'),
   GW_ERR_RATE_LIMIT_UNAVAILABLE: define('GW_ERR_RATE_LIMIT_UNAVAILABLE', 503, 'The rate limit cannot be checked right now; retry after the time in Retry-After.'),
+  GW_ERR_AUTH_BUSY: define('GW_ERR_AUTH_BUSY', 503, 'Too many sign-ins are being checked right now; retry after the time in Retry-After.'),
   GW_ERR_PAYLOAD_TOO_LARGE: define('GW_ERR_PAYLOAD_TOO_LARGE', 413, 'The request body is larger than this route allows.'),
   // Config and settings.
   GW_ERR_CONFIG_INVALID: define('GW_ERR_CONFIG_INVALID', 400, 'The config is invalid; every problem is listed with its JSON path and a fix.'),
@@ -57,15 +58,22 @@ export interface Problem {
   readonly fix: string;
 }
 
-/** An error carrying a definition and, for validation failures, the list of problems. */
+/**
+ * An error carrying a definition and, for validation failures, the list of problems. `detail` is for
+ * whoever made the request; `cause` (a driver's error, say) only for the log: it is part of `message`
+ * but never of `publicMessage`, which is all a client is sent.
+ */
 export class GatehouseError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly problems: readonly Problem[];
+  readonly publicMessage: string;
 
-  constructor(code: ErrorCode, detail?: string, problems: readonly Problem[] = []) {
+  constructor(code: ErrorCode, detail?: string, problems: readonly Problem[] = [], cause?: unknown) {
     const def = Errors[code];
-    super(detail ? `${def.message} ${detail}` : def.message);
+    const publicMessage = detail ? `${def.message} ${detail}` : def.message;
+    super(cause === undefined ? publicMessage : `${publicMessage} (${(cause as Error)?.message ?? String(cause)})`, cause === undefined ? undefined : { cause });
+    this.publicMessage = publicMessage;
     this.name = 'GatehouseError';
     this.code = code;
     this.status = def.status;

@@ -6,6 +6,7 @@
  * Types are derived from these schemas with `Static<>`; never write them twice.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { HeaderName } from './http-fields';
 
 /** Identifier of a route, upstream or consumer: safe in URLs, logs and metric labels. */
 export const Id = Type.String({
@@ -56,7 +57,7 @@ export const RouteTimeouts = Type.Omit(Timeouts, ['connectMs'], { additionalProp
 
 export const HeaderMatch = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 256, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
+    name: HeaderName(),
     /** Exact value (case-sensitive). */
     value: Type.Optional(Type.String({ maxLength: 4096 })),
     /** Regular expression the value must match. */
@@ -133,7 +134,7 @@ export const Balancer = Type.Object(
       Type.Union([Type.Literal('header'), Type.Literal('cookie'), Type.Literal('client-ip'), Type.Literal('path')]),
     ),
     /** Header or cookie name when `hashOn` is `header` or `cookie`. */
-    hashKey: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    hashKey: Type.Optional(HeaderName()),
   },
   { additionalProperties: false, default: {} },
 );

@@ -7,6 +7,8 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigDocument, type GatewayConfig } from './schema';
 import type { Problem } from '../errors';
+import { regexProblem } from './regex';
+import { FIELD_VALUE_PATTERN, TOKEN_PATTERN } from './http-fields';
 import { routeProblems } from '../data-plane/snapshot/route-plan';
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
@@ -35,6 +37,18 @@ export function validatorFor(schema: TSchema): ValidateFunction {
   return fn;
 }
 
+/** Patterns whose plain meaning says more than the pattern itself. */
+const PATTERN_MEANINGS: Record<string, { message: string; fix: string }> = {
+  [TOKEN_PATTERN]: {
+    message: 'must be an RFC 9110 token (a header name)',
+    fix: "use only letters, digits and !#$%&'*+-.^_`|~ (no spaces, colons, CR or LF).",
+  },
+  [FIELD_VALUE_PATTERN]: {
+    message: 'must be a header value without CR, LF, NUL or other control characters',
+    fix: 'use visible ASCII characters, spaces and tabs only.',
+  },
+};
+
 function fixFor(e: ErrorObject): string {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -50,7 +64,7 @@ function fixFor(e: ErrorObject): string {
     case 'anyOf':
       return 'use one of the allowed values listed in the schema.';
     case 'pattern':
-      return `use a value matching ${String(p.pattern)}.`;
+      return PATTERN_MEANINGS[String(p.pattern)]?.fix ?? `use a value matching ${String(p.pattern)}.`;
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
@@ -71,6 +85,10 @@ function fixFor(e: ErrorObject): string {
   }
 }
 
+function messageFor(e: ErrorObject): string {
+  return (e.keyword === 'pattern' && PATTERN_MEANINGS[String((e.params as { pattern?: unknown }).pattern)]?.message) || (e.message ?? 'is invalid');
+}
+
 /** Turns Ajv errors into problems, dropping the noise Ajv emits for each branch of a union. */
 export function ajvProblems(errors: readonly ErrorObject[] | null | undefined, base = ''): Problem[] {
   if (!errors) return [];
@@ -80,13 +98,20 @@ export function ajvProblems(errors: readonly ErrorObject[] | null | undefined, b
   for (const e of errors) {
     // Literal-union branches each report a `const` error; the single `anyOf` error says it better.
     if ((e.keyword === 'const' || e.keyword === 'type') && anyOfPaths.has(e.instancePath)) continue;
+    // A bad key (header names in a name → value map): its own error, below, names it.
+    if (e.keyword === 'propertyNames') continue;
+    if (e.propertyName !== undefined) {
+      const where = `${base}${e.instancePath}/${e.propertyName.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      out.push({ path: where, message: `the name ${JSON.stringify(e.propertyName)} ${messageFor(e)}.`, fix: fixFor(e) });
+      continue;
+    }
     const path = base + e.instancePath;
     const where = path;
     const allowed =
       e.keyword === 'anyOf'
         ? ((e.parentSchema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf ?? []).map((b) => b.const).filter((v) => v !== undefined)
         : [];
-    const message = allowed.length ? `must be one of ${JSON.stringify(allowed)}` : (e.message ?? 'is invalid');
+    const message = allowed.length ? `must be one of ${JSON.stringify(allowed)}` : messageFor(e);
     const fix = allowed.length ? `use one of ${JSON.stringify(allowed)}.` : fixFor(e);
     const key = `${where}|${message}`;
     if (seen.has(key)) continue;
@@ -118,15 +143,6 @@ function duplicateIds(items: readonly { id: string }[], kind: string): Problem[]
       });
   });
   return problems;
-}
-
-function regexProblem(source: string, path: string): Problem | undefined {
-  try {
-    new RegExp(source);
-    return undefined;
-  } catch (err) {
-    return { path, message: `invalid regular expression: ${(err as Error).message}.`, fix: 'correct the expression (JavaScript syntax).' };
-  }
 }
 
 /** Checks each slot and replaces its value with the defaults-filled one. */

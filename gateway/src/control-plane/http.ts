@@ -31,8 +31,8 @@ export function flag(req: FastifyRequest, name: string): boolean {
 export function ifMatch(req: FastifyRequest): number | undefined {
   const raw = req.headers['if-match'];
   if (raw === undefined || raw.trim() === '*') return undefined;
-  const m = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(raw);
-  if (!m) throw new GatehouseError('GW_ERR_BAD_REQUEST', `If-Match "${raw}" is not a config version; send the ETag you read, e.g. If-Match: "12".`);
+  const m = /^\s*(?:W\/)?"?(\d{1,10})"?\s*$/.exec(raw);
+  if (!m || Number(m[1]) > MAX_VERSION) throw new GatehouseError('GW_ERR_BAD_REQUEST', `If-Match "${raw}" is not a config version; send the ETag you read, e.g. If-Match: "12".`);
   return Number(m[1]);
 }
 
@@ -48,11 +48,14 @@ export function changeRequest(req: FastifyRequest, defaultMessage: string): Chan
   };
 }
 
-/** A positive integer path or query parameter, or a 400 naming it. */
+/** The largest config version (and list bound) the store can hold: PostgreSQL's `integer`. */
+export const MAX_VERSION = 2_147_483_647;
+
+/** A whole number from 1 to MAX_VERSION in a path or query parameter, or a 400 naming it and the range. */
 export function positiveInt(value: string | undefined, name: string, fallback?: number): number {
   if (value === undefined && fallback !== undefined) return fallback;
-  if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1)
-    throw new GatehouseError('GW_ERR_BAD_REQUEST', `${name} must be a positive whole number (got "${value ?? ''}").`);
+  if (value === undefined || !/^\d{1,10}$/.test(value) || Number(value) < 1 || Number(value) > MAX_VERSION)
+    throw new GatehouseError('GW_ERR_BAD_REQUEST', `${name} must be a whole number from 1 to ${MAX_VERSION} (got "${value ?? ''}").`);
   return Number(value);
 }
 

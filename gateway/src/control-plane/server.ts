@@ -11,6 +11,7 @@ import { TokenVerifier, type TokenEntry } from './auth/tokens';
 import { ConfigService } from './config-service';
 import { registerConfigRoutes } from './config-routes';
 import { registerResource } from './crud';
+import { MAX_DOCUMENT_DEPTH, nestedDeeperThan } from './document-depth';
 import { registerOpenApi } from './openapi';
 import { consumers, plugins, routes, upstreams } from './resources';
 import { registerVersionRoutes } from './version-routes';
@@ -34,6 +35,9 @@ function send(reply: import('fastify').FastifyReply, code: ErrorCode | string, s
   return reply.code(status).send({ error: { code, message }, ...(problems?.length ? { problems } : {}) });
 }
 
+const tooDeepError = () =>
+  new GatehouseError('GW_ERR_BAD_REQUEST', `The body nests arrays and objects more than ${MAX_DOCUMENT_DEPTH} levels deep; a config document needs far fewer.`);
+
 /** Builds the admin API server (not listening). */
 export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
   const app = options.logger
@@ -47,11 +51,16 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
+  // Only JSON and YAML are documented: fastify's own text/plain parser would turn any text into a
+  // string body that then fails validation (400) instead of the documented 415.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseYaml(body as string));
     } catch (err) {
-      done(new GatehouseError('GW_ERR_BAD_REQUEST', `The YAML body does not parse: ${(err as Error).message}`), undefined);
+      // The YAML parser recurses per level: nesting deep enough to exhaust the stack is the depth limit's case.
+      const tooDeep = err instanceof RangeError || /Maximum call stack size exceeded/.test((err as Error).message);
+      done(tooDeep ? tooDeepError() : new GatehouseError('GW_ERR_BAD_REQUEST', `The YAML body does not parse: ${(err as Error).message}`), undefined);
     }
   });
 
@@ -69,10 +78,15 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
     if (access === 'write' && who.role !== 'admin') return send(reply, 'GW_ERR_FORBIDDEN', 403, 'This needs an admin token; viewer tokens can only read.');
   });
 
+  app.addHook('preValidation', async (req) => {
+    if (req.body !== undefined && nestedDeeperThan(req.body, MAX_DOCUMENT_DEPTH)) throw tooDeepError();
+  });
+
   app.setErrorHandler((err: FastifyError | GatehouseError, req, reply) => {
     if (err instanceof GatehouseError) {
+      // The log gets the whole story (a database error's text); the client only the defined message.
       if (err.status >= 500) req.log.warn({ err: err.message }, 'admin API: store unavailable');
-      return send(reply, err.code, err.status, err.message, err.problems);
+      return send(reply, err.code, err.status, err.publicMessage, err.problems);
     }
     const fe = err as FastifyError;
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')

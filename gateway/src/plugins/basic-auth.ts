@@ -2,26 +2,52 @@
  * basic-auth: HTTP Basic credentials checked against scrypt password hashes. A verified
  * credential is remembered briefly (keyed by an HMAC under a per-process random key, never the
  * password itself) so scrypt stays off the hot path; a config reload forgets everything.
+ * Guessing is made expensive for the guesser only: scrypt checks are bounded (a queue with a share
+ * per client address), and failures are counted per client address with an exponential backoff.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ConsumerConfig } from '../config/schema';
 import { admitConsumer, consumerIndex, duplicateCredentials, headerValue, unauthorized } from './auth';
+import { FailureBackoff, type BackoffPolicy } from './failure-backoff';
+import { VerificationQueue } from './verification-queue';
 import { hashPassword, parsePasswordHash, PASSWORD_HASH_PATTERN, verifyPassword, type ScryptHash } from './credentials';
-import type { GatewayPlugin, PluginLogger } from './plugin';
+import type { GatewayPlugin, PluginAnswer, PluginLogger, PluginServices, RequestContext } from './plugin';
 
 export const DEFAULT_BASIC_AUTH_CACHE_TTL_MS = 60_000;
 const CACHE_MAX_ENTRIES = 10_000;
+export const DEFAULT_BASIC_AUTH_MAX_FAILURES = 5;
+export const DEFAULT_BASIC_AUTH_BACKOFF_MS = 1_000;
+export const DEFAULT_BASIC_AUTH_MAX_BACKOFF_MS = 300_000;
 
 export const BasicAuthSchema = Type.Object(
   {
-    realm: Type.String({ minLength: 1, maxLength: 128, pattern: '^[^"\\\\]+$', default: 'gatehouse', description: 'realm in the WWW-Authenticate challenge' }),
+    // Written inside a quoted string of a header: no quote, no backslash, no CR, LF or NUL.
+    realm: Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\t !#-\\[\\]-~]+$', default: 'gatehouse', description: 'realm in the WWW-Authenticate challenge' }),
     hideCredentials: Type.Boolean({ default: true, description: 'remove the Authorization header before forwarding' }),
     cacheTtlMs: Type.Integer({
       minimum: 0,
       maximum: 3_600_000,
       default: DEFAULT_BASIC_AUTH_CACHE_TTL_MS,
       description: 'how long a verified credential skips scrypt (0: never cached)',
+    }),
+    maxFailures: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: DEFAULT_BASIC_AUTH_MAX_FAILURES,
+      description: 'failed attempts one client address may make before it must wait (429)',
+    }),
+    backoffMs: Type.Integer({
+      minimum: 1,
+      maximum: 3_600_000,
+      default: DEFAULT_BASIC_AUTH_BACKOFF_MS,
+      description: 'the first wait after maxFailures; doubles with every further failure',
+    }),
+    maxBackoffMs: Type.Integer({
+      minimum: 1,
+      maximum: 86_400_000,
+      default: DEFAULT_BASIC_AUTH_MAX_BACKOFF_MS,
+      description: 'the longest wait',
     }),
   },
   { additionalProperties: false },
@@ -49,8 +75,31 @@ interface PreparedBasicAuth {
   readonly cacheTtlMs: number;
   readonly accounts: ReadonlyMap<string, Account>;
   readonly verified: Map<string, { consumer: ConsumerConfig; until: number }>;
+  /** Checks in flight by cache key: the same credential sent in parallel (a browser's first page) shares one scrypt. */
+  readonly checking: Map<string, Promise<boolean>>;
   readonly cacheKey: Buffer;
+  readonly backoff: BackoffPolicy;
+  readonly guard: Guard;
   readonly logger?: PluginLogger;
+}
+
+/** Shared by every basic-auth route of a process (one per plugin services object): the bound protects the process. */
+interface Guard {
+  readonly failures: FailureBackoff;
+  readonly queue: VerificationQueue;
+}
+const guards = new WeakMap<PluginServices, Guard>();
+function guardFor(services: PluginServices): Guard {
+  let guard = guards.get(services);
+  if (!guard) guards.set(services, (guard = { failures: new FailureBackoff(), queue: new VerificationQueue() }));
+  return guard;
+}
+
+/** 429 (this client must wait) or 503 (every place is taken), with Retry-After in seconds. */
+function refuse(conf: PreparedBasicAuth, ctx: RequestContext, status: 429 | 503, waitMs: number, reason: string): PluginAnswer {
+  conf.logger?.info({ plugin: 'basic-auth', requestId: ctx.requestId, route: ctx.route.id, client: ctx.clientAddress, reason }, 'sign-in refused without a check');
+  const headers = { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) };
+  return status === 429 ? { status, error: 'GW_ERR_RATE_LIMITED', headers } : { status, error: 'GW_ERR_AUTH_BUSY', headers };
 }
 
 // Verified against when the user is unknown, so unknown and known users take the same time.
@@ -111,7 +160,10 @@ export const basicAuth: GatewayPlugin<BasicAuthConfig, PreparedBasicAuth, BasicA
       cacheTtlMs: conf.cacheTtlMs,
       accounts,
       verified: new Map(),
+      checking: new Map(),
       cacheKey: randomBytes(32),
+      backoff: { maxFailures: conf.maxFailures, baseMs: conf.backoffMs, maxMs: conf.maxBackoffMs },
+      guard: guardFor(services),
       logger: services.logger,
     };
   },
@@ -120,6 +172,12 @@ export const basicAuth: GatewayPlugin<BasicAuthConfig, PreparedBasicAuth, BasicA
     const credentials = parseBasic(headerValue(ctx, 'authorization'));
     if (!credentials) return unauthorized(conf.logger, ctx, 'basic-auth', 'no Basic credentials', conf.challenge);
     const { user, password } = credentials;
+    // A waiting client is refused before the cache is asked: otherwise a right guess would still
+    // answer 200 (when its owner signed in lately) while every wrong one answers 429, an oracle.
+    const client = ctx.clientAddress;
+    const { failures, queue } = conf.guard;
+    const wait = failures.waitFor(client);
+    if (wait > 0) return refuse(conf, ctx, 429, wait, 'too many failed attempts from this client');
     const cacheKey = createHmac('sha256', conf.cacheKey).update(user).update('\0').update(password).digest('base64');
     const hit = conf.verified.get(cacheKey);
     if (hit && hit.until > performance.now()) {
@@ -128,9 +186,24 @@ export const basicAuth: GatewayPlugin<BasicAuthConfig, PreparedBasicAuth, BasicA
       return undefined;
     }
     const account = conf.accounts.get(user);
-    const check = account ? verifyPassword(password, account.hash) : decoyHash().then((h) => verifyPassword(password, h)).then(() => false);
+    let check = conf.checking.get(cacheKey);
+    const joined = check !== undefined;
+    if (!check) {
+      const run = queue.run(client, () => (account ? verifyPassword(password, account.hash) : decoyHash().then((h) => verifyPassword(password, h)).then(() => false)));
+      if (run === 'client-busy') return refuse(conf, ctx, 429, 1000, 'this client already has sign-ins being checked');
+      if (run === 'queue-full') return refuse(conf, ctx, 503, 1000, 'the sign-in check queue is full');
+      conf.checking.set(cacheKey, (check = run));
+      const forget = () => void conf.checking.delete(cacheKey);
+      run.then(forget, forget);
+    }
     return check.then((ok) => {
-      if (!ok || !account) return unauthorized(conf.logger, ctx, 'basic-auth', account ? `wrong password for "${user}"` : `unknown user "${user}"`, conf.challenge);
+      if (!ok || !account) {
+        // A guess sent twice at once is one guess: only the request that ran the check counts it.
+        const waitMs = joined ? 0 : failures.fail(client, conf.backoff);
+        const reason = account ? `wrong password for "${user}"` : `unknown user "${user}"`;
+        return unauthorized(conf.logger, ctx, 'basic-auth', waitMs ? `${reason}; client ${client} must wait ${waitMs} ms` : reason, conf.challenge);
+      }
+      failures.succeed(client);
       remember(conf, cacheKey, account.consumer);
       if (conf.hideCredentials) delete ctx.headers.authorization;
       admitConsumer(ctx, account.consumer);

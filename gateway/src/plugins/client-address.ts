@@ -72,12 +72,17 @@ export function cidrProblems(list: readonly string[] | undefined, path: string):
   return problems;
 }
 
+/** Which peers are trusted proxies: a CIDR set, or the process-wide `trustedProxies` setting's test. */
+export type ProxyTrust = CidrSet | ((address: string) => boolean);
+
+const trusts = (trust: ProxyTrust, address: string): boolean => (typeof trust === 'function' ? trust(address) : trust.contains(address));
+
 /**
  * The client address of a request. When the socket peer is a trusted proxy, `X-Forwarded-For` is
  * walked from the right, skipping trusted proxies; the first untrusted hop is the client.
  */
-export function clientAddress(remote: string, forwardedFor: string | string[] | undefined, trusted: CidrSet | undefined): string {
-  if (!trusted || trusted.size === 0 || forwardedFor === undefined || !trusted.contains(remote)) return remote;
+export function clientAddress(remote: string, forwardedFor: string | string[] | undefined, trusted: ProxyTrust | undefined): string {
+  if (!trusted || (typeof trusted !== 'function' && trusted.size === 0) || forwardedFor === undefined || !trusts(trusted, remote)) return remote;
   const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
   let client = remote;
   for (let i = hops.length - 1; i >= 0; i--) {
@@ -85,7 +90,7 @@ export function clientAddress(remote: string, forwardedFor: string | string[] | 
     // A trusted proxy passed on something that is not an address: believe no further.
     if (!parseAddress(hop)) return client;
     client = hop;
-    if (!trusted.contains(hop)) return hop;
+    if (!trusts(trusted, hop)) return hop;
   }
   return client;
 }

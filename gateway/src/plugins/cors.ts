@@ -3,10 +3,13 @@
  * auth since browsers send them without credentials) and adds the CORS headers to actual responses.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { HeaderName } from '../config/http-fields';
+import { regexProblem, validatedRegex, type ConfigRegex } from '../config/regex';
 import type { Problem } from '../errors';
 import type { GatewayPlugin, PluginAnswer, RequestContext } from './plugin';
 
-const Token = Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", maxLength: 256 });
+/** Methods and header names are both RFC 9110 tokens. */
+const Token = HeaderName();
 
 export const CorsSchema = Type.Object(
   {
@@ -29,7 +32,7 @@ export type CorsConfig = Static<typeof CorsSchema>;
 interface PreparedCors {
   readonly any: boolean;
   readonly exact: ReadonlySet<string>;
-  readonly patterns: readonly RegExp[];
+  readonly patterns: readonly ConfigRegex[];
   readonly credentials: boolean;
   readonly preflight: Record<string, string>;
   readonly reflectHeaders: boolean;
@@ -50,12 +53,8 @@ export const cors: GatewayPlugin<CorsConfig, PreparedCors> = {
   check(conf, { path }) {
     const problems: Problem[] = [];
     conf.allowOrigins.forEach((o, i) => {
-      if (!o.startsWith('~')) return;
-      try {
-        new RegExp(o.slice(1));
-      } catch (err) {
-        problems.push({ path: `${path}/allowOrigins/${i}`, message: `invalid regular expression: ${(err as Error).message}.`, fix: 'correct the expression (JavaScript syntax).' });
-      }
+      const bad = o.startsWith('~') ? regexProblem(o.slice(1), `${path}/allowOrigins/${i}`) : undefined;
+      if (bad) problems.push(bad);
     });
     if (conf.allowCredentials && conf.allowOrigins.includes('*'))
       problems.push({
@@ -75,7 +74,7 @@ export const cors: GatewayPlugin<CorsConfig, PreparedCors> = {
     return {
       any: conf.allowOrigins.includes('*'),
       exact: new Set(conf.allowOrigins.filter((o) => o !== '*' && !o.startsWith('~'))),
-      patterns: conf.allowOrigins.filter((o) => o.startsWith('~')).map((o) => new RegExp(o.slice(1))),
+      patterns: conf.allowOrigins.filter((o) => o.startsWith('~')).map((o) => validatedRegex(o.slice(1))),
       credentials: conf.allowCredentials,
       preflight,
       reflectHeaders: conf.allowHeaders.length === 0,

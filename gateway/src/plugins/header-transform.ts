@@ -1,16 +1,13 @@
 /** The add/set/remove transform shared by request-headers and response-headers. */
 import { Type, type Static } from '@sinclair/typebox';
+import { HeaderName, HeaderValues } from '../config/http-fields';
 import type { Problem } from '../errors';
-
-const NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
-// Printable ASCII and tabs only: no CR/LF, so a value can never split a header.
-const VALUE = '^[\\t\\x20-\\x7e]*$';
 
 export const HeaderTransformSchema = Type.Object(
   {
-    set: Type.Record(Type.String({ pattern: NAME }), Type.String({ pattern: VALUE, maxLength: 8192 }), { default: {}, description: 'header → value, replacing any value' }),
-    add: Type.Record(Type.String({ pattern: NAME }), Type.String({ pattern: VALUE, maxLength: 8192 }), { default: {}, description: 'header → value, appended to any value' }),
-    remove: Type.Array(Type.String({ pattern: NAME, maxLength: 256 }), { default: [], description: 'headers removed' }),
+    set: HeaderValues('header → value, replacing any value'),
+    add: HeaderValues('header → value, appended to any value'),
+    remove: Type.Array(HeaderName(), { default: [], description: 'headers removed' }),
   },
   { additionalProperties: false },
 );

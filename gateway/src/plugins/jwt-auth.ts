@@ -6,21 +6,22 @@
 import { createPublicKey } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { createDecoder, createVerifier } from 'fast-jwt';
+import { HeaderName } from '../config/http-fields';
 import type { ConsumerConfig } from '../config/schema';
-import { admitConsumer, consumerIndex, duplicateCredentials, headerValue, queryParam, unauthorized } from './auth';
+import { admitConsumer, consumerIndex, duplicateCredentials, headerValue, queryParam, unauthorized, withoutQueryParam } from './auth';
+import { cookieValue, withoutCookie } from './cookies';
 import { CREDENTIAL_HEADER } from './identity';
 import { jwksKeySet, type JwkEntry, type JwksKeySet } from './jwks';
 import type { GatewayPlugin, PluginAnswer, PluginLogger, RequestContext } from './plugin';
 
-const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 type Alg = 'HS256' | 'RS256' | 'ES256';
 const ALGS: Alg[] = ['HS256', 'RS256', 'ES256'];
 
 export const JwtAuthSchema = Type.Object(
   {
-    header: Type.String({ pattern: HEADER_NAME, maxLength: 256, default: 'authorization', description: 'header carrying "Bearer <token>"' }),
+    header: HeaderName({ default: 'authorization', description: 'header carrying "Bearer <token>"' }),
     query: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'query parameter also accepted' })),
-    cookie: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'cookie also accepted' })),
+    cookie: Type.Optional(HeaderName({ description: 'cookie also accepted' })),
     algorithms: Type.Array(Type.Union(ALGS.map((a) => Type.Literal(a))), { minItems: 1, uniqueItems: true, default: ALGS, description: 'accepted signature algorithms' }),
     issuer: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'accepted iss values' })),
     audience: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'accepted aud values (one must match)' })),
@@ -32,7 +33,7 @@ export const JwtAuthSchema = Type.Object(
     jwksCacheTtlMs: Type.Integer({ minimum: 1_000, maximum: 86_400_000, default: 600_000, description: 'JWKS refreshed after this' }),
     jwksMinRefetchMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 30_000, description: 'least time between fetches caused by unknown kids' }),
     jwksTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 2_000, description: 'JWKS fetch timeout' }),
-    hideCredentials: Type.Boolean({ default: false, description: 'remove the token header before forwarding' }),
+    hideCredentials: Type.Boolean({ default: false, description: 'remove the token (header, query parameter and cookie) before forwarding' }),
   },
   { additionalProperties: false },
 );
@@ -110,15 +111,18 @@ function tokenOf(ctx: RequestContext, p: PreparedJwtAuth): string | undefined {
     const q = queryParam(ctx.query, p.conf.query);
     if (q) return q;
   }
-  if (p.conf.cookie) {
-    const cookies = headerValue(ctx, 'cookie');
-    if (cookies)
-      for (const part of cookies.split(';')) {
-        const eq = part.indexOf('=');
-        if (eq > 0 && part.slice(0, eq).trim() === p.conf.cookie) return part.slice(eq + 1).trim();
-      }
+  return p.conf.cookie ? cookieValue(ctx.headers.cookie, p.conf.cookie) || undefined : undefined;
+}
+
+/** Removes every form the token may travel in (header, query parameter, cookie), so the upstream never sees it. */
+function hideToken(ctx: RequestContext, p: PreparedJwtAuth): void {
+  delete ctx.headers[p.header];
+  if (p.conf.query) ctx.query = withoutQueryParam(ctx.query, p.conf.query);
+  if (p.conf.cookie && ctx.headers.cookie !== undefined) {
+    const rest = withoutCookie(ctx.headers.cookie, p.conf.cookie);
+    if (rest === undefined) delete ctx.headers.cookie;
+    else ctx.headers.cookie = rest;
   }
-  return undefined;
 }
 
 function finish(ctx: RequestContext, p: PreparedJwtAuth, verify: Verify | undefined, token: string, identity: Identity | undefined): PluginAnswer | undefined {
@@ -134,7 +138,7 @@ function finish(ctx: RequestContext, p: PreparedJwtAuth, verify: Verify | undefi
   else if (p.conf.requireConsumer) return unauthorized(p.logger, ctx, 'jwt-auth', `no consumer with subject ${JSON.stringify(subject)}`);
   else if (typeof subject === 'string') ctx.headers[CREDENTIAL_HEADER] = subject;
   ctx.vars.set('jwt-auth', payload);
-  if (p.conf.hideCredentials) delete ctx.headers[p.header];
+  if (p.conf.hideCredentials) hideToken(ctx, p);
   return undefined;
 }
 

@@ -4,16 +4,15 @@
  * config is checked, and requests are matched by hashing the presented key and looking it up.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { HeaderName } from '../config/http-fields';
 import type { ConsumerConfig } from '../config/schema';
 import { admitConsumer, consumerIndex, duplicateCredentials, headerValue, queryParam, unauthorized, withoutQueryParam } from './auth';
 import { hashKey, KEY_HASH_PATTERN } from './credentials';
 import type { GatewayPlugin, PluginLogger } from './plugin';
 
-const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
-
 export const KeyAuthSchema = Type.Object(
   {
-    header: Type.String({ pattern: HEADER_NAME, maxLength: 256, default: 'x-api-key', description: 'header carrying the key' }),
+    header: HeaderName({ default: 'x-api-key', description: 'header carrying the key' }),
     query: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'query parameter also accepted (when the header is absent)' })),
     hideCredentials: Type.Boolean({ default: true, description: 'remove the key (header or query parameter) before forwarding' }),
   },

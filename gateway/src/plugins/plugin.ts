@@ -22,6 +22,12 @@ export interface RequestContext {
   readonly headers: IncomingHttpHeaders;
   /** Client address as seen on the socket. */
   readonly remoteAddress: string;
+  /**
+   * The client's address: the socket peer, or, when that peer is one of the process-wide
+   * `trustedProxies`, the first untrusted hop of `X-Forwarded-For` (so a load balancer's address is
+   * never taken for the client's). Per-client decisions (basic-auth's failure backoff) use this.
+   */
+  readonly clientAddress: string;
   readonly route: RouteConfig;
   readonly params: Readonly<Record<string, string>>;
   /** Path sent upstream; plugins (proxy-rewrite) may replace it. */

@@ -3,6 +3,7 @@
  * with `$1`-style replacement applied to the path the route would forward) and the Host header.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { regexProblem, validatedRegex, type ConfigRegex } from '../config/regex';
 import type { Problem } from '../errors';
 import type { GatewayPlugin } from './plugin';
 
@@ -27,7 +28,7 @@ export type ProxyRewriteConfig = Static<typeof ProxyRewriteSchema>;
 
 interface PreparedProxyRewrite {
   readonly uri?: string;
-  readonly regex?: RegExp;
+  readonly regex?: ConfigRegex;
   readonly replacement: string;
   readonly host?: string;
 }
@@ -43,19 +44,14 @@ export const proxyRewrite: GatewayPlugin<ProxyRewriteConfig, PreparedProxyRewrit
       problems.push({ path, message: 'uri and regex are both given.', fix: 'keep one of uri and regex.' });
     if (conf.uri === undefined && conf.regex === undefined && conf.host === undefined)
       problems.push({ path, message: 'nothing to rewrite.', fix: 'give uri, regex or host.' });
-    if (conf.regex) {
-      try {
-        new RegExp(conf.regex.pattern);
-      } catch (err) {
-        problems.push({ path: `${path}/regex/pattern`, message: `invalid regular expression: ${(err as Error).message}.`, fix: 'correct the expression (JavaScript syntax).' });
-      }
-    }
+    const bad = conf.regex && regexProblem(conf.regex.pattern, `${path}/regex/pattern`);
+    if (bad) problems.push(bad);
     return problems;
   },
 
   prepare: (conf) => ({
     uri: conf.uri,
-    regex: conf.regex ? new RegExp(conf.regex.pattern) : undefined,
+    regex: conf.regex ? validatedRegex(conf.regex.pattern) : undefined,
     replacement: conf.regex?.replacement ?? '',
     host: conf.host,
   }),
@@ -63,7 +59,7 @@ export const proxyRewrite: GatewayPlugin<ProxyRewriteConfig, PreparedProxyRewrit
   rewrite(ctx, conf) {
     if (conf.uri !== undefined) ctx.upstreamPath = conf.uri;
     else if (conf.regex) {
-      const rewritten = ctx.upstreamPath.replace(conf.regex, conf.replacement);
+      const rewritten = conf.regex.replaceFirst(ctx.upstreamPath, conf.replacement);
       ctx.upstreamPath = rewritten.startsWith('/') ? rewritten : '/' + rewritten;
     }
     if (conf.host !== undefined) ctx.upstreamHost = conf.host;

@@ -6,13 +6,16 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Id } from '../config/schema';
+import { HeaderName } from '../config/http-fields';
+import { regexProblem, validatedRegex, type ConfigRegex } from '../config/regex';
 import type { Problem } from '../errors';
+import { cookieValue } from './cookies';
 import type { GatewayPlugin, RequestContext } from './plugin';
 
 const Match = Type.Object(
   {
-    header: Type.Optional(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", maxLength: 256, description: 'header to test (or cookie)' })),
-    cookie: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'cookie to test (or header)' })),
+    header: Type.Optional(HeaderName({ description: 'header to test (or cookie)' })),
+    cookie: Type.Optional(HeaderName({ description: 'cookie to test (or header)' })),
     value: Type.Optional(Type.String({ maxLength: 4096, description: 'exact value' })),
     regex: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'regular expression the value must match' })),
   },
@@ -49,7 +52,7 @@ interface Condition {
   readonly header?: string;
   readonly cookie?: string;
   readonly value?: string;
-  readonly regex?: RegExp;
+  readonly regex?: ConfigRegex;
 }
 
 interface Choice {
@@ -62,16 +65,6 @@ interface Rule {
   readonly match: readonly Condition[];
   readonly choices: Choice[];
   readonly total: number;
-}
-
-function cookieValue(header: string | string[] | undefined, name: string): string | undefined {
-  const text = Array.isArray(header) ? header.join('; ') : header;
-  if (!text) return undefined;
-  for (const part of text.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 function holds(ctx: RequestContext, c: Condition): boolean {
@@ -112,13 +105,8 @@ export const trafficSplit: GatewayPlugin<TrafficSplitConfig, readonly Rule[]> = 
           problems.push({ path: where, message: 'a match needs exactly one of header and cookie.', fix: 'set header or cookie (not both).' });
         if (m.value !== undefined && m.regex !== undefined)
           problems.push({ path: where, message: 'a match takes only one of value and regex.', fix: 'keep value or regex.' });
-        if (m.regex !== undefined) {
-          try {
-            new RegExp(m.regex);
-          } catch (err) {
-            problems.push({ path: `${where}/regex`, message: `invalid regular expression: ${(err as Error).message}.`, fix: 'correct the expression (JavaScript syntax).' });
-          }
-        }
+        const bad = m.regex === undefined ? undefined : regexProblem(m.regex, `${where}/regex`);
+        if (bad) problems.push(bad);
       });
       rule.upstreams.forEach((u, j) => {
         if (u.upstream !== undefined && upstreams && !upstreams.has(u.upstream))
@@ -136,7 +124,7 @@ export const trafficSplit: GatewayPlugin<TrafficSplitConfig, readonly Rule[]> = 
 
   prepare: (conf) =>
     conf.rules.map((rule) => ({
-      match: rule.match.map((m) => ({ header: m.header?.toLowerCase(), cookie: m.cookie, value: m.value, regex: m.regex ? new RegExp(m.regex) : undefined })),
+      match: rule.match.map((m) => ({ header: m.header?.toLowerCase(), cookie: m.cookie, value: m.value, regex: m.regex ? validatedRegex(m.regex) : undefined })),
       choices: rule.upstreams.filter((u) => u.weight > 0).map((u) => ({ upstream: u.upstream, weight: u.weight, current: 0 })),
       total: rule.upstreams.reduce((sum, u) => sum + u.weight, 0),
     })),

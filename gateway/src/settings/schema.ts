@@ -103,7 +103,7 @@ export const Settings = Type.Object(
         default: '',
         maxLength: 8192,
         description:
-          'Comma-separated addresses or CIDR ranges of the load balancers in front; only from them are `X-Forwarded-Proto`/`-Host` kept, from anyone else they are replaced.',
+          'Comma-separated addresses or CIDR ranges of the load balancers in front; only from them are `X-Forwarded-Proto`/`-Host` kept (from anyone else they are replaced) and `X-Forwarded-For` believed for the client address that plugins count by (basic-auth failures).',
       }),
     ),
     clientHeaderTimeoutMs: env(

@@ -36,10 +36,13 @@ const toHead = (r: HeadRow): ConfigVersionHead => ({
   createdAt: r.created_at,
 });
 
-/** Any failure that is not one of ours means the store could not do its job: the caller answers 503. */
+/**
+ * Any failure that is not one of ours means the store could not do its job: the caller answers 503.
+ * The driver's text is the cause, for the log; a client only ever gets the defined message.
+ */
 function unavailable(err: unknown): never {
   if (err instanceof GatehouseError) throw err;
-  throw new GatehouseError('GW_ERR_STORE_UNAVAILABLE', `(${(err as Error)?.message ?? String(err)})`);
+  throw new GatehouseError('GW_ERR_STORE_UNAVAILABLE', undefined, [], err);
 }
 
 export interface SqlConfigStoreOptions {

@@ -169,7 +169,7 @@ describe('admin API', () => {
     expect(res.statusCode).toBe(404);
     res = await call('GET', '/admin/v1/versions/abc');
     expect(res.statusCode).toBe(400);
-    expect(res.json().error.message).toBe('The request is malformed. version must be a positive whole number (got "abc").');
+    expect(res.json().error.message).toBe('The request is malformed. version must be a whole number from 1 to 2147483647 (got "abc").');
   });
 
   it('answers bodies over the limit with 413, unknown media types with 415 and bad JSON with 400, writing nothing', async () => {

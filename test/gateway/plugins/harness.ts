@@ -58,6 +58,8 @@ export interface FakeRequest {
   query?: string;
   headers?: IncomingHttpHeaders;
   remoteAddress?: string;
+  /** The resolved client address; defaults to `remoteAddress`. */
+  clientAddress?: string;
 }
 
 /** A request context as the data plane builds it. */
@@ -70,6 +72,7 @@ export function fakeContext(config: GatewayConfig, req: FakeRequest = {}): Reque
     query: req.query ?? '',
     headers: { ...(req.headers ?? {}) },
     remoteAddress: req.remoteAddress ?? '127.0.0.1',
+    clientAddress: req.clientAddress ?? req.remoteAddress ?? '127.0.0.1',
     route: config.routes[0]!,
     params: {},
     upstreamPath: path,

@@ -52,3 +52,26 @@ describe('response-headers', () => {
     expect(headers).toEqual({ 'cache-control': 'no-store', 'set-cookie': ['a=1', 'b=2'] });
   });
 });
+
+describe.each(['request-headers', 'response-headers'])('%s header names', (plugin) => {
+  it('refuses names that are not RFC 9110 tokens in set, add and remove, with the exact message', () => {
+    const { problems } = check(documentWith({ [plugin]: { set: { 'x-a\r\nx-b': '1' }, add: { 'x y': '1', 'x:z': '1' }, remove: ['x\nz'] } }));
+    const token = { message: 'must be an RFC 9110 token (a header name).', fix: "use only letters, digits and !#$%&'*+-.^_`|~ (no spaces, colons, CR or LF)." };
+    expect(problems).toEqual([
+      { path: `/routes/0/plugins/${plugin}/set/x-a\r\nx-b`, message: `the name "x-a\\r\\nx-b" ${token.message}`, fix: token.fix },
+      { path: `/routes/0/plugins/${plugin}/add/x y`, message: `the name "x y" ${token.message}`, fix: token.fix },
+      { path: `/routes/0/plugins/${plugin}/add/x:z`, message: `the name "x:z" ${token.message}`, fix: token.fix },
+      { path: `/routes/0/plugins/${plugin}/remove/0`, ...token },
+    ]);
+  });
+
+  it('refuses values with CR, LF or NUL, with the exact message', () => {
+    expect(check(documentWith({ [plugin]: { set: { 'x-a': 'a\u0000b' }, add: { 'x-b': 'a\nb' } } })).problems).toEqual(
+      ['set/x-a', 'add/x-b'].map((where) => ({
+        path: `/routes/0/plugins/${plugin}/${where}`,
+        message: 'must be a header value without CR, LF, NUL or other control characters.',
+        fix: 'use visible ASCII characters, spaces and tabs only.',
+      })),
+    );
+  });
+});

@@ -99,6 +99,45 @@ describe('jwt-auth', () => {
     expect(await decide(chain, ctx)).toBeUndefined();
   });
 
+  describe('hideCredentials', () => {
+    const hiding = () => chainFor(documentWith({ 'jwt-auth': { query: 'token', cookie: 'session', hideCredentials: true } }, { consumers }));
+
+    it('removes the token header', async () => {
+      const { chain, config } = hiding();
+      const ctx = fakeContext(config, { headers: { ...bearer(signHs({ sub: 'alice', exp: now() + 60 })), 'x-keep': '1' } });
+      expect(await decide(chain, ctx)).toBeUndefined();
+      expect(ctx.headers.authorization).toBeUndefined();
+      expect(ctx.headers['x-keep']).toBe('1');
+    });
+
+    it('removes the query parameter and keeps the others as they were encoded', async () => {
+      const { chain, config } = hiding();
+      const ctx = fakeContext(config, { query: `a=1&token=${signHs({ sub: 'alice', exp: now() + 60 })}&b=x%20y` });
+      expect(await decide(chain, ctx)).toBeUndefined();
+      expect(ctx.query).toBe('a=1&b=x%20y');
+    });
+
+    it('removes just that cookie from the Cookie header, and the header when nothing is left', async () => {
+      const { chain, config } = hiding();
+      const token = signHs({ sub: 'alice', exp: now() + 60 });
+      const ctx = fakeContext(config, { headers: { cookie: `a=b; session=${token}; theme=dark` } });
+      expect(await decide(chain, ctx)).toBeUndefined();
+      expect(ctx.headers.cookie).toBe('a=b; theme=dark');
+      const only = fakeContext(config, { headers: { cookie: `session=${token}` } });
+      expect(await decide(chain, only)).toBeUndefined();
+      expect(only.headers.cookie).toBeUndefined();
+    });
+
+    it('leaves every form in place when hideCredentials is false', async () => {
+      const { chain, config } = chainFor(documentWith({ 'jwt-auth': { query: 'token', cookie: 'session' } }, { consumers }));
+      const token = signHs({ sub: 'alice', exp: now() + 60 });
+      const ctx = fakeContext(config, { query: `token=${token}`, headers: { cookie: `session=${token}` } });
+      expect(await decide(chain, ctx)).toBeUndefined();
+      expect(ctx.query).toBe(`token=${token}`);
+      expect(ctx.headers.cookie).toBe(`session=${token}`);
+    });
+  });
+
   describe('with a JWKS URL', () => {
     let server: Server;
     let url: string;

@@ -1,7 +1,9 @@
 /** The `RequestContext` plugins read and change; built only for routes that have plugins. */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteConfig, ConsumerConfig } from '../../config/schema';
+import { clientAddress } from '../../plugins/client-address';
 import type { RequestContext } from '../../plugins/plugin';
+import type { TrustedProxies } from './trusted-proxies';
 
 export class ProxyRequestContext implements RequestContext {
   upstreamHost?: string;
@@ -10,6 +12,9 @@ export class ProxyRequestContext implements RequestContext {
   maxBodyBytes?: number;
   readonly responseHeaders: Record<string, string> = {};
   readonly vars = new Map<string, unknown>();
+  /** As received (plus the peer), before a plugin could change the headers; read only if `clientAddress` is. */
+  private readonly forwardedFor: string | string[] | undefined;
+  private resolvedClient: string | undefined;
 
   constructor(
     readonly requestId: string,
@@ -21,7 +26,14 @@ export class ProxyRequestContext implements RequestContext {
     readonly route: RouteConfig,
     readonly params: Readonly<Record<string, string>>,
     public upstreamPath: string,
-  ) {}
+    private readonly trustedProxies?: TrustedProxies,
+  ) {
+    this.forwardedFor = headers['x-forwarded-for'];
+  }
+
+  get clientAddress(): string {
+    return (this.resolvedClient ??= clientAddress(this.remoteAddress, this.forwardedFor, this.trustedProxies));
+  }
 
   /** The query to forward: `original` (with its `?`) unless a plugin changed `query`. */
   forwardQuery(original: string): string {

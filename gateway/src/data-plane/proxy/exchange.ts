@@ -175,6 +175,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
       route.config,
       params,
       route.forwardPath(this.path, params),
+      this.deps.trustedProxies,
     );
     this.ctx = ctx;
     try {

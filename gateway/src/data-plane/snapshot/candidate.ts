@@ -4,6 +4,7 @@
  * next one.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { validatedRegex } from '../../config/regex';
 import type { HeaderMatchConfig } from '../../config/schema';
 import type { CompiledRoute } from '../types';
 
@@ -32,7 +33,7 @@ export function headerCondition(match: HeaderMatchConfig): HeaderCondition {
     return (h) => headerText(h, name) === value;
   }
   if (match.regex !== undefined) {
-    const regex = new RegExp(match.regex);
+    const regex = validatedRegex(match.regex);
     return (h) => {
       const v = headerText(h, name);
       return v !== undefined && regex.test(v);

@@ -10,6 +10,7 @@
  * map lookup per segment; backtracking only happens when a branch has no accepted route.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ConfigRegex } from '../../config/regex';
 import type { RouteMatch } from '../types';
 import { byPrecedence, type RouteCandidate } from './candidate';
 import { REST_PARAM, type PathPattern } from './pattern';
@@ -22,7 +23,7 @@ interface TreeEntry {
 
 interface RegexEntry {
   readonly candidate: RouteCandidate;
-  readonly regex: RegExp;
+  readonly regex: ConfigRegex;
 }
 
 class TreeNode {
@@ -105,10 +106,10 @@ export class PathIndex {
     const found = this.walk(this.root, segments, 0, [], method, headers);
     if (found) return found;
     for (const entry of this.regexes) {
-      const m = entry.regex.exec(path);
-      if (!m || !entry.candidate.accepts(method, headers)) continue;
+      const groups = entry.regex.namedGroups(path);
+      if (!groups || !entry.candidate.accepts(method, headers)) continue;
       const params: Params = Object.create(null) as Params;
-      if (m.groups) for (const [k, v] of Object.entries(m.groups)) if (v !== undefined) params[k] = v;
+      for (const [k, v] of Object.entries(groups)) if (v !== undefined) params[k] = v;
       return { route: entry.candidate.route, params };
     }
     return undefined;

@@ -4,10 +4,11 @@
  * - `/prefix/*`: `/prefix` itself and everything below it (`/prefixes` does not match); the rest
  *   of the path after the prefix is the `*` parameter;
  * - `/users/:id`: a named parameter takes one whole, non-empty segment;
- * - `~regex`: a JavaScript regular expression over the normalised path; named groups become
- *   parameters. Regular expressions are tried after every radix-tree pattern.
+ * - `~regex`: a regular expression (RE2 syntax, matched in linear time; see config/regex.ts) over
+ *   the normalised path; named groups become parameters. Regular expressions are tried after every radix-tree pattern.
  * Static segments are normalised like request paths, so `/caf%c3%a9` matches a request for `/caf%C3%A9`.
  */
+import { compileRegex, type ConfigRegex } from '../../config/regex';
 import { normalisePath } from '../path';
 
 /** One segment of a tree pattern: a literal or a named parameter. */
@@ -23,12 +24,12 @@ export type PathPattern =
       /** Names of the parameters, in segment order (plus `*` for a prefix). */
       readonly params: readonly string[];
     }
-  | { readonly kind: 'regex'; readonly source: string; readonly regex: RegExp; readonly params: readonly string[] };
+  | { readonly kind: 'regex'; readonly source: string; readonly regex: ConfigRegex; readonly params: readonly string[] };
 
 export type ParsedPattern = { ok: true; pattern: PathPattern } | { ok: false; message: string; fix: string };
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const NAMED_GROUP = /\(\?<([A-Za-z_$][A-Za-z0-9_$]*)>/g;
+const NAMED_GROUP = /\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/g;
 
 /** Name of the parameter holding what follows the prefix of a `/prefix/*` pattern. */
 export const REST_PARAM = '*';
@@ -36,12 +37,9 @@ export const REST_PARAM = '*';
 /** Parses one entry of a route's `paths`. */
 export function parsePattern(source: string): ParsedPattern {
   if (source.startsWith('~')) {
-    let regex: RegExp;
-    try {
-      regex = new RegExp(source.slice(1));
-    } catch (err) {
-      return { ok: false, message: `invalid regular expression: ${(err as Error).message}.`, fix: 'correct the expression (JavaScript syntax).' };
-    }
+    const compiled = compileRegex(source.slice(1));
+    if (!compiled.ok) return compiled;
+    const regex = compiled.regex;
     const params = [...source.matchAll(NAMED_GROUP)].map((m) => m[1]);
     return { ok: true, pattern: { kind: 'regex', source, regex, params } };
   }

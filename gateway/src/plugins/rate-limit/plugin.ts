@@ -5,6 +5,7 @@
  * and `RateLimit-Policy` on every response.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { HeaderName } from '../../config/http-fields';
 import type { Problem } from '../../errors';
 import { CidrSet, cidrProblems, clientAddress } from '../client-address';
 import type { GatewayPlugin, PluginAnswer, RequestContext } from '../plugin';
@@ -12,7 +13,6 @@ import { recordDecision } from './metrics';
 import { limitSpec, type FailureMode, type LimitSpec, type RateLimitDecision, type RateLimitStore } from './store';
 import { MemoryRateLimitStore } from './local';
 
-const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 const MAX_WINDOW_MS = 31 * 86_400_000;
 
 const Limit = Type.Object(
@@ -35,7 +35,7 @@ export const RateLimitSchema = Type.Object(
       default: ['route', 'ip'],
       description: 'what a counter is per: route, consumer (client address when anonymous), ip (client address), header',
     }),
-    header: Type.Optional(Type.String({ pattern: HEADER_NAME, maxLength: 256, description: 'header whose value keys the counter when key has "header"' })),
+    header: Type.Optional(HeaderName({ description: 'header whose value keys the counter when key has "header"' })),
     trustedProxies: Type.Optional(
       Type.Array(Type.String({ maxLength: 64 }), { maxItems: 256, description: 'proxies whose X-Forwarded-For is believed for the client address' }),
     ),
