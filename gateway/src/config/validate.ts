@@ -5,7 +5,7 @@
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
-import { ConfigDocument, type GatewayConfig } from './schema';
+import { ConfigDocument, type GatewayConfig, type PluginScope } from './schema';
 import type { Problem } from '../errors';
 import { routeProblems } from '../data-plane/snapshot/route-plan';
 
@@ -18,7 +18,9 @@ export interface PluginConfigChecker {
    * that replaces the slot's value in the validated document. `document` is the schema-valid
    * document, for checks that follow references (traffic-split's upstreams).
    */
-  check(scope: 'global' | 'route' | 'consumer', name: string, config: unknown, path: string, document?: GatewayConfig): ValidationResult<unknown>;
+  check(scope: PluginScope, name: string, config: unknown, path: string, document?: GatewayConfig): ValidationResult<unknown>;
+  /** The schema of a slot (consumer scope: the per-consumer schema), or undefined for an unknown plugin; secret fields are found through it. */
+  slotSchema?(scope: PluginScope, name: string): TSchema | undefined;
 }
 
 // verbose: union errors need the parent schema to list the allowed values.
@@ -80,6 +82,8 @@ export function ajvProblems(errors: readonly ErrorObject[] | null | undefined, b
   for (const e of errors) {
     // Literal-union branches each report a `const` error; the single `anyOf` error says it better.
     if ((e.keyword === 'const' || e.keyword === 'type') && anyOfPaths.has(e.instancePath)) continue;
+    // `if`/`else` (secret fields) repeats the branch's own error as "must match else schema".
+    if (e.keyword === 'if') continue;
     const path = base + e.instancePath;
     const where = path;
     const allowed =
