@@ -4,6 +4,7 @@
  * this file (`npm run docs:settings`) and a test keeps the two equal.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DEFAULT_SECRETS_REFRESH_MS } from '../config/secrets';
 
 /** Annotates a setting schema with its environment variable. */
 const env = <T extends TSchema>(name: string, schema: T): T => Object.assign(schema, { env: name });
@@ -22,7 +23,6 @@ export const DEFAULT_RATE_LIMIT_BUDGET_MS = 5;
 export const DEFAULT_CONFIG_RETENTION = 100;
 export const DEFAULT_DROP_GUARD_PERCENT = 50;
 export const DEFAULT_ADMIN_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
-export const DEFAULT_SECRETS_REFRESH_MS = 300_000;
 
 export const Settings = Type.Object(
   {

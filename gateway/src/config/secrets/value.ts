@@ -5,6 +5,9 @@
  * every read shows instead of the value.
  */
 
+/** How often referenced values (AWS Secrets Manager) are fetched again by default. */
+export const DEFAULT_SECRETS_REFRESH_MS = 300_000;
+
 /** Shown instead of a secret on every admin read; sent back on a write, it keeps the stored value. */
 export const SECRET_PLACEHOLDER = '(secret)';
 
