@@ -90,7 +90,7 @@ export class DataPlane implements ConfigSink {
 
   constructor(private readonly options: DataPlaneOptions) {
     this.secrets = options.secrets ?? createSecretResolver({ checker: options.plugins?.checker, log: options.log });
-    this.secrets.onChange(() => void this.recompile());
+    this.secrets.onChange(() => this.recompile());
   }
 
   get currentVersion(): number | undefined {

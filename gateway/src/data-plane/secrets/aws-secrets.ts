@@ -23,7 +23,7 @@ export interface AwsSecretsOptions {
 export class AwsSecrets {
   private readonly values = new Map<string, string>();
   private wanted = new Set<string>();
-  private readonly listeners: (() => void)[] = [];
+  private readonly listeners: (() => unknown)[] = [];
   private clientInstance: SecretsManagerClient | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -35,8 +35,8 @@ export class AwsSecrets {
     return this.values.get(secretId);
   }
 
-  /** Called after a refresh changed any value. */
-  onChange(listener: () => void): void {
+  /** Called after a refresh changed any value; a refresh waits for what the listener returns. */
+  onChange(listener: () => unknown): void {
     this.listeners.push(listener);
   }
 
@@ -52,7 +52,7 @@ export class AwsSecrets {
     const before = new Map(this.values);
     await Promise.all([...this.wanted].map((id) => this.fetch(id)));
     this.schedule();
-    if ([...this.wanted].some((id) => this.values.get(id) !== before.get(id))) for (const listener of this.listeners) listener();
+    if ([...this.wanted].some((id) => this.values.get(id) !== before.get(id))) await Promise.all(this.listeners.map((listener) => listener()));
   }
 
   close(): void {

@@ -25,8 +25,13 @@ export class SecretResolver {
   constructor(private readonly options: SecretResolverOptions) {}
 
   /** Called when a referenced value changed (AWS refresh): the running config should be compiled again. */
-  onChange(listener: () => void): void {
+  onChange(listener: () => unknown): void {
     this.options.aws.onChange(listener);
+  }
+
+  /** Fetches referenced AWS secrets again now (the timer does this every refresh interval). */
+  refresh(): Promise<void> {
+    return this.options.aws.refresh();
   }
 
   /** A copy of `config` with secrets in plaintext (or `config` itself when it holds none). */
