@@ -4,29 +4,13 @@
  * and the embedded store still only ever holds envelopes.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { newKeyEntry, parseKeyring, type Keyring } from './keyring';
+import { ensurePrivateFile } from './private-file';
 
 export const SECRETS_KEY_FILE = 'secrets-key';
 
 /** Reads the key file, creating it (0600) when missing; returns its path and keyring. */
 export async function ensureSecretsKeyFile(dataDir: string): Promise<{ path: string; keyring: Keyring; created: boolean }> {
-  const path = join(dataDir, SECRETS_KEY_FILE);
-  let entry: string | undefined;
-  let created = false;
-  try {
-    entry = (await readFile(path, 'utf8')).trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  if (!entry) {
-    await mkdir(dataDir, { recursive: true });
-    entry = newKeyEntry(`local-${randomBytes(4).toString('hex')}`);
-    // 'wx' fails if another process created it meanwhile, instead of overwriting its key.
-    await writeFile(path, entry + '\n', { mode: 0o600, flag: 'wx' });
-    created = true;
-  }
-  await chmod(path, 0o600);
-  return { path, keyring: parseKeyring(entry, path)!, created };
+  const file = await ensurePrivateFile(dataDir, SECRETS_KEY_FILE, () => newKeyEntry(`local-${randomBytes(4).toString('hex')}`));
+  return { path: file.path, keyring: parseKeyring(file.content, file.path)!, created: file.created };
 }
