@@ -18,11 +18,18 @@ export const Id = Type.String({
 const Millis = (def: number, description: string) =>
   Type.Integer({ minimum: 1, maximum: 3_600_000, default: def, description });
 
+/** Where a plugin slot sits: its plugin's schema for that scope checks it (consumers: the per-consumer schema). */
+export type PluginScope = 'global' | 'route' | 'consumer';
+/** The annotation naming a plugin slot's scope, read by the secret-field walker (`./secrets/walk.ts`). */
+export const PLUGIN_SCOPE = 'pluginScope';
+
 /** Plugin slots: plugin name → plugin config. Each plugin's own schema checks its config at load. */
-export const PluginSlots = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$' }), Type.Unknown(), {
-  default: {},
-  description: 'plugin name → config; see docs/plugins.md for the known plugins',
-});
+const pluginSlots = (scope: PluginScope) =>
+  Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$' }), Type.Unknown(), {
+    default: {},
+    description: 'plugin name → config; see docs/plugins.md for the known plugins',
+    [PLUGIN_SCOPE]: scope,
+  });
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -109,7 +116,7 @@ export const Route = Type.Object(
     websocket: Type.Optional(Type.Boolean({ description: 'allow WebSocket upgrades on this route; default false' })),
     timeouts: Type.Optional(RouteTimeouts),
     upstream: Id,
-    plugins: Type.Optional(PluginSlots),
+    plugins: Type.Optional(pluginSlots('route')),
   },
   { additionalProperties: false },
 );
@@ -219,7 +226,7 @@ export const Consumer = Type.Object(
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' })),
     labels: Type.Optional(Type.Record(Type.String({ maxLength: 63 }), Type.String({ maxLength: 256 }))),
     /** Credentials and per-consumer plugin settings (for example `key-auth: { key }`). */
-    plugins: Type.Optional(PluginSlots),
+    plugins: Type.Optional(pluginSlots('consumer')),
   },
   { additionalProperties: false },
 );
@@ -230,7 +237,7 @@ export const ConfigDocument = Type.Object(
     upstreams: Type.Array(Upstream, { default: [], maxItems: 100_000 }),
     consumers: Type.Array(Consumer, { default: [], maxItems: 200_000 }),
     /** Plugins applied to every route (a route's own settings for the same plugin win). */
-    plugins: PluginSlots,
+    plugins: pluginSlots('global'),
   },
   { additionalProperties: false },
 );

@@ -5,7 +5,7 @@
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
-import { ConfigDocument, type GatewayConfig } from './schema';
+import { ConfigDocument, type GatewayConfig, type PluginScope } from './schema';
 import type { Problem } from '../errors';
 import { regexProblem } from './regex';
 import { FIELD_VALUE_PATTERN, TOKEN_PATTERN } from './http-fields';
@@ -20,7 +20,9 @@ export interface PluginConfigChecker {
    * that replaces the slot's value in the validated document. `document` is the schema-valid
    * document, for checks that follow references (traffic-split's upstreams).
    */
-  check(scope: 'global' | 'route' | 'consumer', name: string, config: unknown, path: string, document?: GatewayConfig): ValidationResult<unknown>;
+  check(scope: PluginScope, name: string, config: unknown, path: string, document?: GatewayConfig): ValidationResult<unknown>;
+  /** The schema of a slot (consumer scope: the per-consumer schema), or undefined for an unknown plugin; secret fields are found through it. */
+  slotSchema?(scope: PluginScope, name: string): TSchema | undefined;
 }
 
 // verbose: union errors need the parent schema to list the allowed values.
@@ -105,6 +107,8 @@ export function ajvProblems(errors: readonly ErrorObject[] | null | undefined, b
       out.push({ path: where, message: `the name ${JSON.stringify(e.propertyName)} ${messageFor(e)}.`, fix: fixFor(e) });
       continue;
     }
+    // `if`/`else` (secret fields) repeats the branch's own error as "must match else schema".
+    if (e.keyword === 'if') continue;
     const path = base + e.instancePath;
     const where = path;
     const allowed =

@@ -4,17 +4,19 @@ import { stringify } from 'yaml';
 import { ConfigDocument } from '../config/schema';
 import type { ConfigService } from './config-service';
 import { diffConfigs } from './diff';
-import { changeRequest, etag, sendOutcome } from './http';
+import { changeRequest, etag, secretsView, sendOutcome } from './http';
 
 const wantsYaml = (accept: string | undefined) => !!accept && /\b(application|text)\/(x-)?yaml\b/.test(accept);
 
 export function registerConfigRoutes(app: FastifyInstance, service: ConfigService): void {
   const tags = ['config'];
-  app.get('/admin/v1/config', { config: { access: 'read' }, schema: { tags, summary: 'The current config document (YAML with Accept: application/yaml)' } }, async (req, reply) => {
+  app.get('/admin/v1/config', { config: { access: 'read' }, schema: { tags, summary: 'The current config document (YAML with Accept: application/yaml); secrets show as "(secret)" unless an admin asks ?secrets=plaintext' } }, async (req, reply) => {
+    const view = secretsView(req);
     const cur = await service.current();
+    const document = service.present(cur.document, view);
     etag(reply, cur.version).header('x-gatehouse-checksum', cur.checksum ?? '');
-    if (wantsYaml(req.headers.accept)) return reply.type('application/yaml').send(stringify(cur.document));
-    return reply.send(cur.document);
+    if (wantsYaml(req.headers.accept)) return reply.type('application/yaml').send(stringify(document));
+    return reply.send(document);
   });
 
   app.put(
@@ -30,9 +32,9 @@ export function registerConfigRoutes(app: FastifyInstance, service: ConfigServic
     '/admin/v1/validate',
     { config: { access: 'read' }, schema: { tags, summary: 'Validate a config document and diff it against the current one, without applying', body: ConfigDocument } },
     async (req, reply) => {
-      const document = service.validate(req.body);
-      const cur = await service.current().catch(() => undefined);
-      return reply.send({ valid: true, ...(cur ? { baseVersion: cur.version, diff: diffConfigs(cur.document, document) } : {}) });
+      // Viewers may validate too: for them an unchanged secret still counts as changed, so the diff is no oracle for guesses.
+      const { document, base } = await service.check(req.body, { reuse: req.admin?.role === 'admin' });
+      return reply.send({ valid: true, ...(base ? { baseVersion: base.version, diff: diffConfigs(base.document, document) } : {}) });
     },
   );
 }

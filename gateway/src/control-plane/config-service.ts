@@ -4,11 +4,14 @@
  */
 import { validateConfig, type PluginConfigChecker } from '../config/validate';
 import type { GatewayConfig } from '../config/schema';
+import type { Keyring } from '../config/secrets';
 import { dropRefusal } from '../config/sources/drop-guard';
 import { GatehouseError } from '../errors';
 import type { ConfigStore, ConfigVersion, ConfigVersionHead } from '../store/types';
 import { emptyDocument } from '../store/types';
+import { createPluginRegistry } from '../plugins';
 import { diffConfigs, type ConfigDiff } from './diff';
+import { presentSecrets, reencryptSecrets, sealSecrets, type SealOptions, type SecretContext, type SecretsView } from './secrets';
 
 export interface ChangeRequest {
   author: string;
@@ -27,19 +30,65 @@ export type ChangeOutcome =
 export type Build = (current: GatewayConfig) => unknown;
 
 export interface ConfigServiceOptions {
+  /** Checks plugin slots and says where secret fields are; without it slots are not checked, and secrets are found by the built-in plugins' schemas. */
   plugins?: PluginConfigChecker;
   dropGuardPercent: number;
   onCommit?: (version: ConfigVersion) => void;
+  /** Encrypts inline secrets; without it, inline secrets are refused (references still work). */
+  keyring?: Keyring;
 }
 
 export class ConfigService {
   /** The newest document read, reused while the head does not move (documents can be tens of MB). */
   private cached: { version: number; checksum: string; document: GatewayConfig } | undefined;
 
+  private readonly secrets: SecretContext;
+  /** Placeholder views of documents, so repeated reads of a large document do not copy it again. */
+  private readonly placeholders = new WeakMap<GatewayConfig, GatewayConfig>();
+
   constructor(
     readonly store: ConfigStore,
     private readonly options: ConfigServiceOptions,
-  ) {}
+  ) {
+    // Even a service that checks no plugin slot must find their secret fields, or it would store them in clear.
+    const finder = options.plugins?.slotSchema ? options.plugins : createPluginRegistry().checker;
+    this.secrets = { slots: finder.slotSchema!.bind(finder), keyring: options.keyring };
+  }
+
+  /** The id of the key new envelopes are encrypted under, if any. */
+  get keyId(): string | undefined {
+    return this.secrets.keyring?.primaryKid;
+  }
+
+  /** `document` as a reader sees it: secrets as "(secret)", or in plaintext (only ever for admins who asked). */
+  present(document: GatewayConfig, view: SecretsView): GatewayConfig {
+    if (view === 'plaintext') return presentSecrets(this.secrets, document, view);
+    let shown = this.placeholders.get(document);
+    if (!shown) {
+      shown = presentSecrets(this.secrets, document, view);
+      this.placeholders.set(document, shown);
+    }
+    return shown;
+  }
+
+  /** Validates a document and seals its secrets against the current one, without storing it (POST /validate). */
+  async check(input: unknown, options: SealOptions = {}): Promise<{ document: GatewayConfig; base?: { version: number; document: GatewayConfig } }> {
+    const document = this.validate(input);
+    const cur = await this.current().catch(() => undefined);
+    this.seal(document, cur?.document ?? emptyDocument(), options);
+    return { document, base: cur };
+  }
+
+  /** Re-encrypts every envelope under the primary key as a new version; `reencrypted` counts them. */
+  async rotateSecrets(req: ChangeRequest): Promise<{ outcome: ChangeOutcome; reencrypted: number }> {
+    let reencrypted = 0;
+    const outcome = await this.change(req, (current) => {
+      const out = reencryptSecrets(this.secrets, current);
+      reencrypted = out.reencrypted;
+      return out.document;
+    });
+    return { outcome, reencrypted };
+  }
 
   /** The current version number (0 when none) and document. Do not mutate the document. */
   async current(): Promise<{ version: number; checksum?: string; document: GatewayConfig }> {
@@ -86,9 +135,15 @@ export class ConfigService {
   private next(current: GatewayConfig, head: Pick<ConfigVersionHead, 'routeCount'> | undefined, req: ChangeRequest, build: Build) {
     // Builds copy what they change, so `current` is still the before-image (no deep copy of a large document).
     const document = this.validate(build(current));
+    this.seal(document, current);
     const refusal = req.allowDrop ? undefined : dropRefusal(head?.routeCount, { routeCount: document.routes.length, intendedDrop: false }, this.options.dropGuardPercent);
     if (refusal) throw new GatehouseError('GW_ERR_CONFIG_DROP', `The new version would be refused by data planes: ${refusal}.`);
     return { document, diff: diffConfigs(current, document) };
+  }
+
+  private seal(document: GatewayConfig, current: GatewayConfig, options?: SealOptions): void {
+    const problems = sealSecrets(this.secrets, document, current, options);
+    if (problems.length) throw new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, problems);
   }
 
   private checkExpected(expected: number | undefined, actual: number): void {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { GatehouseError } from '../errors';
 import type { ConfigService } from './config-service';
-import { changeRequest, etag, sendOutcome } from './http';
+import { changeRequest, etag, secretsView, sendOutcome } from './http';
 import type { ResourceKind } from './resources/resource';
 
 const IdParams = Type.Object({ id: Type.String() });
@@ -15,14 +15,19 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
   const notFound = (id: string) => new GatehouseError('GW_ERR_RESOURCE_NOT_FOUND', `There is no ${kind.singular} "${id}".`);
   const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
 
-  app.get(base, { config: { access: 'read' }, schema: { tags, summary: `List ${kind.name}` } }, async (_req, reply) => {
+  // Reads and write answers show secrets as "(secret)"; an admin's ?secrets=plaintext shows them in clear.
+  const shown = (doc: Parameters<typeof kind.get>[0]) => service.present(doc, 'placeholder');
+
+  app.get(base, { config: { access: 'read' }, schema: { tags, summary: `List ${kind.name}` } }, async (req, reply) => {
+    const view = secretsView(req);
     const cur = await service.current();
-    return etag(reply, cur.version).send({ version: cur.version, items: kind.list(cur.document) });
+    return etag(reply, cur.version).send({ version: cur.version, items: kind.list(service.present(cur.document, view)) });
   });
 
   app.get(`${base}/:id`, { config: { access: 'read' }, schema: { tags, summary: `Get one ${kind.singular}`, params: IdParams } }, async (req, reply) => {
+    const view = secretsView(req);
     const cur = await service.current();
-    const item = kind.get(cur.document, idOf(req));
+    const item = kind.get(service.present(cur.document, view), idOf(req));
     if (item === undefined) throw notFound(idOf(req));
     return etag(reply, cur.version).send({ version: cur.version, [kind.singular]: item });
   });
@@ -36,7 +41,7 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
         if (kind.get(doc, id) !== undefined) throw new GatehouseError('GW_ERR_RESOURCE_EXISTS', `${kind.singular} "${id}" exists.`);
         return kind.put(doc, id, req.body);
       });
-      return sendOutcome(reply, outcome, 201, { [kind.singular]: outcome.dryRun ? kind.get(outcome.document, id) : kind.get(outcome.version.document, id) });
+      return sendOutcome(reply, outcome, 201, { [kind.singular]: kind.get(shown(outcome.dryRun ? outcome.document : outcome.version.document), id) });
     });
 
   app.put(`${base}/:id`, { config: { access: 'write' }, schema: { tags, summary: `Create or replace a ${kind.singular}`, params: IdParams, body: kind.schema } }, async (req, reply) => {
@@ -49,7 +54,7 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
       return kind.put(doc, id, req.body);
     });
     const doc = outcome.dryRun ? outcome.document : outcome.version.document;
-    return sendOutcome(reply, outcome, created ? 201 : 200, { [kind.singular]: kind.get(doc, id) });
+    return sendOutcome(reply, outcome, created ? 201 : 200, { [kind.singular]: kind.get(shown(doc), id) });
   });
 
   app.delete(`${base}/:id`, { config: { access: 'write' }, schema: { tags, summary: `Delete a ${kind.singular}`, params: IdParams } }, async (req, reply) => {

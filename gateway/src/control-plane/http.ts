@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors';
 import type { ChangeOutcome, ChangeRequest } from './config-service';
+import type { SecretsView } from './secrets';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,6 +26,15 @@ type Query = Record<string, string | undefined>;
 export function flag(req: FastifyRequest, name: string): boolean {
   const q = (req.query as Query)[name] ?? (req.headers[`x-gatehouse-${name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`] as string | undefined);
   return q === 'true' || q === '1';
+}
+
+/** How a read shows secrets: `?secrets=plaintext` (admins only; 403 for viewers) or placeholders (the default). */
+export function secretsView(req: FastifyRequest): SecretsView {
+  const asked = (req.query as Query).secrets;
+  if (asked === undefined || asked === 'placeholder') return 'placeholder';
+  if (asked !== 'plaintext') throw new GatehouseError('GW_ERR_BAD_REQUEST', `secrets must be "placeholder" or "plaintext" (got "${asked}").`);
+  if (req.admin?.role !== 'admin') throw new GatehouseError('GW_ERR_SECRETS_PLAINTEXT_FORBIDDEN');
+  return 'plaintext';
 }
 
 /** The version named by If-Match (`"5"`, `5` or `W/"5"`; `*` or absent means any). */

@@ -52,7 +52,9 @@ function build(operations: readonly Operation[]): object {
           { name: 'message', in: 'query', schema: { type: 'string' }, description: 'recorded with the version' },
           { name: 'If-Match', in: 'header', schema: { type: 'string' }, description: 'the ETag (version) you read; 412 if it moved' },
         ]
-      : [];
+      : op.method === 'get'
+        ? [{ name: 'secrets', in: 'query', schema: { type: 'string', enum: ['placeholder', 'plaintext'] }, description: 'secrets show as "(secret)"; `plaintext` (admin tokens only) shows them in clear' }]
+        : [];
     (paths[path] ??= {})[op.method] = {
       tags: op.schema.tags,
       summary: op.schema.summary,

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import type { PluginConfigChecker } from '../config/validate';
+import type { Keyring } from '../config/secrets';
 import { GatehouseError, type ErrorCode } from '../errors';
 import type { ConfigStore, ConfigVersion } from '../store/types';
 import { TokenVerifier, type TokenEntry } from './auth/tokens';
@@ -14,6 +15,7 @@ import { registerResource } from './crud';
 import { MAX_DOCUMENT_DEPTH, nestedDeeperThan } from './document-depth';
 import { registerOpenApi } from './openapi';
 import { consumers, plugins, routes, upstreams } from './resources';
+import { registerSecretRoutes } from './secret-routes';
 import { registerVersionRoutes } from './version-routes';
 
 export interface AdminServerOptions {
@@ -22,7 +24,10 @@ export interface AdminServerOptions {
   tokens: readonly TokenEntry[];
   bodyLimitBytes: number;
   dropGuardPercent: number;
+  /** Checks plugin slots and says where secret fields are (see ConfigServiceOptions). */
   plugins?: PluginConfigChecker;
+  /** Encrypts inline secrets before they are stored; without it they are refused (references still work). */
+  secretsKeyring?: Keyring;
   /** Called after each committed version (the S3 backup hooks in here). */
   onCommit?: (version: ConfigVersion) => void;
   /** A pino logger; none means no request logging. */
@@ -43,7 +48,12 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
   const app = options.logger
     ? Fastify({ loggerInstance: options.logger, bodyLimit: options.bodyLimitBytes })
     : Fastify({ logger: false, bodyLimit: options.bodyLimitBytes });
-  const service = new ConfigService(options.store, { plugins: options.plugins, dropGuardPercent: options.dropGuardPercent, onCommit: options.onCommit });
+  const service = new ConfigService(options.store, {
+    plugins: options.plugins,
+    keyring: options.secretsKeyring,
+    dropGuardPercent: options.dropGuardPercent,
+    onCommit: options.onCommit,
+  });
   const verifier = new TokenVerifier(options.tokens);
 
   // Schemas document the API (OpenAPI); bodies are validated as whole documents by validateConfig,
@@ -104,6 +114,7 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
   registerOpenApi(app);
   registerConfigRoutes(app, service);
   registerVersionRoutes(app, service);
+  registerSecretRoutes(app, service);
   for (const kind of [routes, upstreams, consumers, plugins]) registerResource(app, kind, service);
   return app;
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { GatehouseError } from '../errors';
 import type { ConfigService } from './config-service';
-import { changeRequest, etag, positiveInt, sendOutcome } from './http';
+import { changeRequest, etag, positiveInt, secretsView, sendOutcome } from './http';
 
 const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 1000;
@@ -27,9 +27,10 @@ export function registerVersionRoutes(app: FastifyInstance, service: ConfigServi
 
   app.get('/admin/v1/versions/:version', { config: { access: 'read' }, schema: { tags, summary: 'One version with its document', params: VersionParams } }, async (req, reply) => {
     const n = positiveInt((req.params as { version: string }).version, 'version');
+    const view = secretsView(req);
     const v = await store.get(n);
     if (!v) throw new GatehouseError('GW_ERR_RESOURCE_NOT_FOUND', `Version ${n} does not exist (or was removed by retention).`);
-    return reply.send(v);
+    return reply.send({ ...v, document: service.present(v.document, view) });
   });
 
   app.post(

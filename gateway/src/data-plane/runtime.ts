@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { validateConfig, type PluginConfigChecker } from '../config/validate';
 import type { GatewayConfig } from '../config/schema';
 import { formatProblems, GatehouseError, type Problem } from '../errors';
+import { createSecretResolver, type SecretResolver } from './secrets';
 import type { ApplyResult, ConfigMeta, ConfigSink, PluginChainFactory, Snapshot } from './types';
 
 /** The plugin registry as the data plane sees it; absent means no plugin is known. */
@@ -71,6 +72,8 @@ export interface DataPlaneOptions {
   readonly compilation: SnapshotCompilation;
   readonly plugins?: PluginRegistry;
   readonly observer?: ConfigObserver;
+  /** Resolves secret fields before each compile; default: no key (envelopes unresolvable), `$env://` and AWS with SDK defaults. Closed with the data plane. */
+  readonly secrets?: SecretResolver;
 }
 
 /** The data plane's state: current generation, readiness and draining. Implements `ConfigSink`. */
@@ -81,8 +84,14 @@ export class DataPlane implements ConfigSink {
   private readonly retiring = new Set<Generation>();
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly secrets: SecretResolver;
+  /** The running config as validated (secrets unresolved), compiled again when a referenced secret changes. */
+  private running: { config: GatewayConfig; meta: ConfigMeta } | undefined;
 
-  constructor(private readonly options: DataPlaneOptions) {}
+  constructor(private readonly options: DataPlaneOptions) {
+    this.secrets = options.secrets ?? createSecretResolver({ checker: options.plugins?.checker, log: options.log });
+    this.secrets.onChange(() => this.recompile());
+  }
 
   get currentVersion(): number | undefined {
     return this.generation?.snapshot.version;
@@ -120,7 +129,23 @@ export class DataPlane implements ConfigSink {
     return next;
   }
 
-  private applyNow(document: unknown, meta: ConfigMeta): ApplyResult {
+  /** Compiles the running version again with freshly resolved secrets (a referenced value changed). */
+  recompile(): Promise<void> {
+    const next = this.queue.then(async () => {
+      const running = this.running;
+      if (this.closed || !running) return;
+      try {
+        this.swapIn(this.options.compilation.compile(await this.secrets.resolve(running.config), running.meta, this.options.plugins?.factory));
+        this.options.log.info({ version: running.meta.version }, 'a referenced secret changed: the running version was compiled again');
+      } catch (err) {
+        this.options.log.error({ err, version: running.meta.version }, 'recompiling after a secret changed failed; keeping the running snapshot');
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async applyNow(document: unknown, meta: ConfigMeta): Promise<ApplyResult> {
     const { log } = this.options;
     if (this.closed) return { applied: false, reason: 'the data plane is closed' };
     const running = this.currentVersion;
@@ -131,26 +156,35 @@ export class DataPlane implements ConfigSink {
     }
     const validated = validateConfig(document, this.options.plugins?.checker ?? NO_PLUGINS);
     if (!validated.ok) return this.reject(meta, 'the config is invalid', validated.problems);
+    const resolved = await this.secrets.resolve(validated.value);
+    if (this.closed) return { applied: false, reason: 'the data plane is closed' };
     let snapshot: Snapshot;
     try {
-      snapshot = this.options.compilation.compile(validated.value, meta, this.options.plugins?.factory);
+      snapshot = this.options.compilation.compile(resolved, meta, this.options.plugins?.factory);
     } catch (err) {
       if (err instanceof GatehouseError && err.problems.length > 0) return this.reject(meta, 'the config is invalid', err.problems);
       log.error({ err, version: meta.version, source: meta.source }, 'config could not be compiled');
       return this.reject(meta, `the config could not be compiled: ${(err as Error).message}`);
     }
-    const previous = this.generation;
-    this.generation = new Generation(snapshot, (g) => this.freeGeneration(g));
-    if (previous) {
-      this.retiring.add(previous);
-      previous.retire();
-    }
+    const previous = this.swapIn(snapshot);
+    this.running = { config: validated.value, meta };
     this.options.observer?.applied(meta, snapshot);
     log.info(
       { version: meta.version, checksum: meta.checksum, source: meta.source, routes: snapshot.routeCount, previous: previous?.snapshot.version },
       'config applied',
     );
     return { applied: true, version: meta.version };
+  }
+
+  /** Makes `snapshot` current; the previous generation is freed once its requests finished. */
+  private swapIn(snapshot: Snapshot): Generation | undefined {
+    const previous = this.generation;
+    this.generation = new Generation(snapshot, (g) => this.freeGeneration(g));
+    if (previous) {
+      this.retiring.add(previous);
+      previous.retire();
+    }
+    return previous;
   }
 
   private reject(meta: ConfigMeta, reason: string, problems?: readonly Problem[]): ApplyResult {
@@ -186,6 +220,7 @@ export class DataPlane implements ConfigSink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.secrets.close();
     await this.queue;
     await this.options.compilation.close();
   }

@@ -8,6 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { createDecoder, createVerifier } from 'fast-jwt';
 import { HeaderName } from '../config/http-fields';
 import type { ConsumerConfig } from '../config/schema';
+import { Secret } from '../config/secrets';
 import { admitConsumer, consumerIndex, duplicateCredentials, headerValue, queryParam, unauthorized, withoutQueryParam } from './auth';
 import { cookieValue, withoutCookie } from './cookies';
 import { CREDENTIAL_HEADER } from './identity';
@@ -41,7 +42,7 @@ export const JwtAuthSchema = Type.Object(
 export const JwtAuthConsumerSchema = Type.Object(
   {
     subject: Type.String({ minLength: 1, maxLength: 512, description: "value of the route's consumerClaim that names this consumer" }),
-    secret: Type.Optional(Type.String({ minLength: 32, maxLength: 4096, description: 'HS256 secret (32+ characters)' })),
+    secret: Type.Optional(Secret(Type.String({ minLength: 32, maxLength: 4096, description: 'HS256 secret (32+ characters)' }))),
     publicKey: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384, description: 'PEM public key for RS256 / ES256 (P-256)' })),
   },
   { additionalProperties: false },

@@ -3,7 +3,8 @@
  * plugin slot against the plugin's schema, fills defaults) and the snapshot compiler (builds each
  * route's chain, preparing every plugin config once per config load).
  */
-import type { GatewayConfig, RouteConfig } from '../config/schema';
+import type { TSchema } from '@sinclair/typebox';
+import type { GatewayConfig, PluginScope, RouteConfig } from '../config/schema';
 import { validateAgainst, type PluginConfigChecker, type ValidationResult } from '../config/validate';
 import type { PluginChain, PluginChainFactory } from '../data-plane/types';
 import { GatehouseError, type Problem } from '../errors';
@@ -13,7 +14,7 @@ import type { GatewayPlugin, PluginServices } from './plugin';
 // The registry holds plugins of every config type; each plugin only ever sees its own config.
 export type AnyPlugin = GatewayPlugin<any, any, any>;
 
-type Scope = 'global' | 'route' | 'consumer';
+type Scope = PluginScope;
 
 /** Validates plugin slots: unknown names, schema (defaults filled), then the plugin's own checks. */
 export class PluginCatalogue implements PluginConfigChecker {
@@ -29,6 +30,11 @@ export class PluginCatalogue implements PluginConfigChecker {
 
   get(name: string): AnyPlugin | undefined {
     return this.byName.get(name);
+  }
+
+  slotSchema(scope: Scope, name: string): TSchema | undefined {
+    const plugin = this.byName.get(name);
+    return scope === 'consumer' ? plugin?.consumerSchema : plugin?.schema;
   }
 
   check(scope: Scope, name: string, config: unknown, path: string, document?: GatewayConfig): ValidationResult<unknown> {

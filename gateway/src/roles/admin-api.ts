@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { Keyring } from '../config/secrets';
 import { s3Client } from '../config/sources';
 import { buildAdminServer, ConfigBackup, ensureAdminTokenFile, parseTokenEntries, type TokenEntry } from '../control-plane';
 import type { PluginRegistry } from '../data-plane';
@@ -20,6 +21,8 @@ export interface AdminPartOptions {
   store: ConfigStore;
   registry: Registry;
   plugins?: PluginRegistry;
+  /** Encrypts inline secrets before they are stored. */
+  secretsKeyring?: Keyring;
   /** Standalone: generate `<dataDir>/admin-token` at first start. */
   generateToken: boolean;
 }
@@ -56,6 +59,7 @@ export async function buildAdminPart(options: AdminPartOptions): Promise<AdminPa
     bodyLimitBytes: settings.adminBodyLimitBytes,
     dropGuardPercent: settings.dropGuardPercent,
     plugins: options.plugins?.checker,
+    secretsKeyring: options.secretsKeyring,
     onCommit: () => backup?.trigger(),
     logger: log.child({ part: 'admin' }),
   });

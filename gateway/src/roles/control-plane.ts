@@ -14,6 +14,7 @@ import { openConfigStore } from '../store';
 import { buildAdminPart } from './admin-api';
 import type { Closable } from './node';
 import { restoreEmptyStoreFromS3 } from './restore';
+import { secretsKeyring } from './secrets-keys';
 import { s3LocationFrom } from './store-sync';
 
 export interface ControlPlaneNode {
@@ -38,7 +39,8 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
     await store.close();
     throw err;
   });
-  const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, generateToken: false }).catch(async (err: unknown) => {
+  const keyring = await secretsKeyring(settings, log, false);
+  const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, secretsKeyring: keyring, generateToken: false }).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });

@@ -8,13 +8,15 @@ import { envName } from '../settings';
 import { openConfigStore } from '../store';
 import { attachConfigFile } from './file-config';
 import { buildDataPlaneNode, type DataPlaneNode, type NodeOptions } from './node';
+import { secretsKeyring } from './secrets-keys';
 import { attachStoreSync } from './store-sync';
 
 /** Assembles a data-plane node and attaches its config source (nothing listens yet). */
 export async function startDataPlane(options: NodeOptions): Promise<DataPlaneNode> {
   const { settings, log } = options;
+  const nodeOptions = { ...options, secretsKeyring: await secretsKeyring(settings, log, false) };
   if (settings.databaseUrl) {
-    const node = buildDataPlaneNode(options);
+    const node = buildDataPlaneNode(nodeOptions);
     // No migrations: data planes connect with a read-only role; the control plane owns the schema.
     const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: false });
     node.parts.push({ close: () => store.close() });
@@ -35,7 +37,7 @@ export async function startDataPlane(options: NodeOptions): Promise<DataPlaneNod
         fix: `set ${envName('databaseUrl')} to the control plane's PostgreSQL (a read-only role is enough), or ${envName('configFile')} to a YAML or JSON config.`,
       },
     ]);
-  const node = buildDataPlaneNode(options);
+  const node = buildDataPlaneNode(nodeOptions);
   await attachConfigFile(node, file);
   return node;
 }

@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { FileConfigSource } from '../config/file-source';
+import type { Keyring } from '../config/secrets';
 import { ConfigService } from '../control-plane';
 import type { ApplyResult, ConfigMeta, ConfigSink, PluginRegistry } from '../data-plane';
 import { GatehouseError } from '../errors';
@@ -27,8 +28,9 @@ export class StoreImportSink implements ConfigSink {
     settings: GatehouseSettings,
     plugins: PluginRegistry | undefined,
     private readonly log: Logger,
+    keyring?: Keyring,
   ) {
-    this.service = new ConfigService(store, { plugins: plugins?.checker, dropGuardPercent: settings.dropGuardPercent });
+    this.service = new ConfigService(store, { plugins: plugins?.checker, keyring, dropGuardPercent: settings.dropGuardPercent });
   }
 
   get currentVersion(): number | undefined {
@@ -54,8 +56,8 @@ export class StoreImportSink implements ConfigSink {
 }
 
 /** Imports the file now (when changed) and on every change; returns the watcher to close. */
-export async function attachFileImport(store: ConfigStore, file: string, settings: GatehouseSettings, plugins: PluginRegistry | undefined, log: Logger): Promise<FileConfigSource> {
-  const sink = new StoreImportSink(store, file, settings, plugins, log);
+export async function attachFileImport(store: ConfigStore, file: string, settings: GatehouseSettings, plugins: PluginRegistry | undefined, log: Logger, keyring?: Keyring): Promise<FileConfigSource> {
+  const sink = new StoreImportSink(store, file, settings, plugins, log, keyring);
   const source = new FileConfigSource({ file, sink, log });
   const result = await source.load();
   if (!result.applied && result.reason !== 'unchanged since the last import' && !(await store.head()))

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { register } from 'prom-client';
 import type { DestinationStream, Logger } from 'pino';
+import type { Keyring } from '../config/secrets';
 import type { GatehouseSettings } from '../settings';
 import {
   buildProxyServer,
@@ -19,6 +20,7 @@ import {
   type ConfigObserver,
   type PluginRegistry,
 } from '../data-plane';
+import { createSecretResolver } from '../data-plane/secrets';
 import { SnapshotCompiler } from '../data-plane/snapshot';
 import { parseTrustedProxies } from '../data-plane/proxy';
 
@@ -38,6 +40,8 @@ export interface NodeOptions {
   readonly accessLogDestination?: DestinationStream;
   /** Also told about every applied or rejected config (cluster workers report readiness with it). */
   readonly observer?: ConfigObserver;
+  /** Decrypts secret envelopes (the role resolves it from the settings, see `secrets-keys.ts`). */
+  readonly secretsKeyring?: Keyring;
 }
 
 export interface DataPlaneNode {
@@ -67,6 +71,14 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
     log,
     compilation: compiler,
     plugins: options.plugins,
+    secrets: createSecretResolver({
+      checker: options.plugins?.checker,
+      keyring: options.secretsKeyring,
+      refreshMs: settings.secretsRefreshMs,
+      region: settings.secretsAwsRegion,
+      endpoint: settings.secretsAwsEndpoint,
+      log: log.child({ part: 'secrets' }),
+    }),
     observer: extra
       ? {
           applied: (meta, snapshot) => {

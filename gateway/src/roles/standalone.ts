@@ -10,6 +10,7 @@ import { openConfigStore } from '../store';
 import { buildAdminPart } from './admin-api';
 import { attachFileImport } from './file-import';
 import { buildDataPlaneNode, type DataPlaneNode, type NodeOptions } from './node';
+import { secretsKeyring } from './secrets-keys';
 import { attachStoreSync } from './store-sync';
 
 /** Assembles the standalone node, its store and admin API, and loads the config (nothing listens yet). */
@@ -23,13 +24,14 @@ export async function startStandalone(options: NodeOptions): Promise<DataPlaneNo
         fix: `set ${envName('workers')}=1, or run the data-plane role with workers against a control plane.`,
       },
     ]);
-  const node = buildDataPlaneNode(options);
+  const keyring = await secretsKeyring(settings, log, true);
+  const node = buildDataPlaneNode({ ...options, secretsKeyring: keyring });
   const registry = node.metrics.registry;
   const store = await openConfigStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate: true, retention: settings.configRetention });
   node.parts.push({ close: () => store.close() });
   try {
-    if (settings.configFile) node.parts.push(await attachFileImport(store, settings.configFile, settings, plugins, log));
-    const admin = await buildAdminPart({ settings, log, store, registry, plugins, generateToken: true });
+    if (settings.configFile) node.parts.push(await attachFileImport(store, settings.configFile, settings, plugins, log, keyring));
+    const admin = await buildAdminPart({ settings, log, store, registry, plugins, secretsKeyring: keyring, generateToken: true });
     node.parts.push(...admin.parts, { close: () => admin.admin.close() });
     // The admin API can load a first config, so standalone waits for one instead of exiting.
     await attachStoreSync(node, store, { settings, log, registry, startWithoutConfig: true });

@@ -4,6 +4,7 @@
  * this file (`npm run docs:settings`) and a test keeps the two equal.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DEFAULT_SECRETS_REFRESH_MS } from '../config/secrets';
 
 /** Annotates a setting schema with its environment variable. */
 const env = <T extends TSchema>(name: string, schema: T): T => Object.assign(schema, { env: name });
@@ -163,6 +164,23 @@ export const Settings = Type.Object(
     s3Region: env('GATEHOUSE_S3_REGION', Type.Optional(Type.String({ minLength: 1, description: 'Region of the backup bucket; default from the AWS SDK (`AWS_REGION`).' }))),
     s3Endpoint: env('GATEHOUSE_S3_ENDPOINT', Type.Optional(Type.String({ minLength: 1, description: 'S3-compatible endpoint URL (MinIO, tests); unset uses AWS S3.' }))),
     s3ForcePathStyle: env('GATEHOUSE_S3_FORCE_PATH_STYLE', Type.Boolean({ default: false, description: 'Address the bucket in the path instead of the host name (most S3-compatible servers need it).' })),
+    // Secrets (docs/RUNBOOK.md, "Secrets keys").
+    secretsKeys: env(
+      'GATEHOUSE_SECRETS_KEYS',
+      Type.Optional(
+        Type.String({
+          minLength: 1,
+          description:
+            'Keys for inline secrets as comma-separated `kid:base64key` entries (32-byte AES-256-GCM keys; the first encrypts, all decrypt); make one with `npx tsx gateway/src/config/secrets/new-key.ts <kid>`. Unset: standalone generates `<dataDir>/secrets-key`; a control plane refuses inline secrets (references still work).',
+        }),
+      ),
+    ),
+    secretsRefreshMs: env(
+      'GATEHOUSE_SECRETS_REFRESH_MS',
+      Type.Integer({ minimum: 1_000, maximum: 86_400_000, default: DEFAULT_SECRETS_REFRESH_MS, description: 'Data plane: how often `$secret://aws/` references are fetched again from AWS Secrets Manager (a changed value is used from then on).' }),
+    ),
+    secretsAwsRegion: env('GATEHOUSE_SECRETS_AWS_REGION', Type.Optional(Type.String({ minLength: 1, description: 'Region of AWS Secrets Manager for `$secret://aws/` references; default from the AWS SDK (`AWS_REGION`).' }))),
+    secretsAwsEndpoint: env('GATEHOUSE_SECRETS_AWS_ENDPOINT', Type.Optional(Type.String({ minLength: 1, description: 'Secrets Manager endpoint URL (VPC endpoints, tests); unset uses the AWS default.' }))),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
 /** Builds an admin API over a fresh store with one admin and one viewer token. */
-import { buildAdminServer, hashToken, newToken } from '../../../gateway/src/control-plane';
+import { buildAdminServer, hashToken, newToken, type AdminServerOptions } from '../../../gateway/src/control-plane';
 import type { ConfigStore } from '../../../gateway/src/store';
 
 export const adminToken = newToken();
@@ -7,7 +7,7 @@ export const viewerToken = newToken();
 export const asAdmin = { authorization: `Bearer ${adminToken}` };
 export const asViewer = { authorization: `Bearer ${viewerToken}` };
 
-export function adminServer(store: ConfigStore, bodyLimitBytes = 1024 * 1024) {
+export function adminServer(store: ConfigStore, bodyLimitBytes = 1024 * 1024, extra: Partial<AdminServerOptions> = {}) {
   return buildAdminServer({
     store,
     tokens: [
@@ -16,5 +16,6 @@ export function adminServer(store: ConfigStore, bodyLimitBytes = 1024 * 1024) {
     ],
     bodyLimitBytes,
     dropGuardPercent: 50,
+    ...extra,
   });
 }
