@@ -5,7 +5,7 @@
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
-import { ConfigDocument, type GatewayConfig, type PluginScope } from './schema';
+import { Consumer, ConfigDocument, Route, Upstream, type GatewayConfig, type PluginScope } from './schema';
 import type { Problem } from '../errors';
 import { regexProblem } from './regex';
 import { FIELD_VALUE_PATTERN, TOKEN_PATTERN } from './http-fields';
@@ -133,10 +133,25 @@ export function validateAgainst<T>(schema: TSchema, input: unknown, base = ''): 
   return { ok: false, problems: ajvProblems(fn.errors, base) };
 }
 
-function duplicateIds(items: readonly { id: string }[], kind: string): Problem[] {
+/**
+ * Where each item of the checked document sits in the input: items that failed the schema are left
+ * out of the semantic checks, so positions in the checked arrays are mapped back for JSON paths.
+ */
+interface Positions {
+  readonly routes: readonly number[];
+  readonly upstreams: readonly number[];
+  readonly consumers: readonly number[];
+  /** Upstream ids of upstreams that failed the schema: routes naming them are not told they do not exist. */
+  readonly brokenUpstreamIds: ReadonlySet<string>;
+}
+
+const identity = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+function duplicateIds(items: readonly { id: string }[], kind: string, at: readonly number[]): Problem[] {
   const first = new Map<string, number>();
   const problems: Problem[] = [];
-  items.forEach((item, i) => {
+  items.forEach((item, k) => {
+    const i = at[k]!;
     const prev = first.get(item.id);
     if (prev === undefined) first.set(item.id, i);
     else
@@ -167,15 +182,16 @@ function checkSlots(
 }
 
 /** The checks the schema cannot express. */
-function semanticProblems(config: GatewayConfig, plugins?: PluginConfigChecker): Problem[] {
+function semanticProblems(config: GatewayConfig, plugins: PluginConfigChecker | undefined, at: Positions): Problem[] {
   const problems: Problem[] = [
-    ...duplicateIds(config.routes, 'routes'),
-    ...duplicateIds(config.upstreams, 'upstreams'),
-    ...duplicateIds(config.consumers, 'consumers'),
+    ...duplicateIds(config.routes, 'routes', at.routes),
+    ...duplicateIds(config.upstreams, 'upstreams', at.upstreams),
+    ...duplicateIds(config.consumers, 'consumers', at.consumers),
   ];
   const upstreamIds = new Set(config.upstreams.map((u) => u.id));
-  config.routes.forEach((route, i) => {
-    if (!upstreamIds.has(route.upstream))
+  config.routes.forEach((route, k) => {
+    const i = at.routes[k]!;
+    if (!upstreamIds.has(route.upstream) && !at.brokenUpstreamIds.has(route.upstream))
       problems.push({
         path: `/routes/${i}/upstream`,
         message: `upstream "${route.upstream}" does not exist.`,
@@ -223,7 +239,8 @@ function semanticProblems(config: GatewayConfig, plugins?: PluginConfigChecker):
     });
     if (plugins && route.plugins) problems.push(...checkSlots(plugins, 'route', route.plugins, `/routes/${i}/plugins`, config));
   });
-  config.upstreams.forEach((u, i) => {
+  config.upstreams.forEach((u, k) => {
+    const i = at.upstreams[k]!;
     const b = u.balancer;
     if (b.algorithm === 'consistent-hash' && !b.hashOn)
       problems.push({
@@ -252,16 +269,60 @@ function semanticProblems(config: GatewayConfig, plugins?: PluginConfigChecker):
   });
   if (plugins) {
     problems.push(...checkSlots(plugins, 'global', config.plugins, '/plugins', config));
-    config.consumers.forEach((c, i) => {
-      if (c.plugins) problems.push(...checkSlots(plugins, 'consumer', c.plugins, `/consumers/${i}/plugins`, config));
+    config.consumers.forEach((c, k) => {
+      if (c.plugins) problems.push(...checkSlots(plugins, 'consumer', c.plugins, `/consumers/${at.consumers[k]}/plugins`, config));
     });
   }
   return problems;
 }
 
 /**
+ * The schema-valid part of a document that failed the schema: each route, upstream and consumer
+ * that passes its own schema (defaults filled), so the later stages can still check them. Undefined
+ * when the document's shape itself is wrong (not arrays where arrays belong).
+ */
+function schemaValidPart(input: Record<string, unknown>): { document: GatewayConfig; at: Positions } | undefined {
+  const kinds = { routes: Route, upstreams: Upstream, consumers: Consumer } as const;
+  const document: Record<string, unknown[]> = {};
+  const at: Record<string, number[]> = {};
+  const brokenUpstreamIds = new Set<string>();
+  for (const [kind, schema] of Object.entries(kinds)) {
+    const items = input[kind] ?? [];
+    if (!Array.isArray(items)) return undefined;
+    document[kind] = [];
+    at[kind] = [];
+    items.forEach((item, i) => {
+      const checked = validateAgainst(schema, item);
+      if (checked.ok) {
+        document[kind]!.push(checked.value);
+        at[kind]!.push(i);
+      } else if (kind === 'upstreams' && typeof (item as { id?: unknown })?.id === 'string') brokenUpstreamIds.add((item as { id: string }).id);
+    });
+  }
+  const slots = validateAgainst<Record<string, unknown>>(ConfigDocument.properties.plugins, input.plugins ?? {});
+  return {
+    document: { ...(document as unknown as GatewayConfig), plugins: slots.ok ? slots.value : {} },
+    at: { routes: at.routes!, upstreams: at.upstreams!, consumers: at.consumers!, brokenUpstreamIds },
+  };
+}
+
+const KIND_ORDER = ['', 'routes', 'upstreams', 'consumers', 'plugins'];
+
+/**
+ * Problems in document order by item (`/routes/10` after `/routes/9`, routes before upstreams); within
+ * one item they keep the order the stages found them in (the sort is stable).
+ */
+function byItem(a: Problem, b: Problem): number {
+  const [, ka = '', ia = ''] = a.path.split('/');
+  const [, kb = '', ib = ''] = b.path.split('/');
+  if (ka !== kb) return (KIND_ORDER.indexOf(ka) >>> 0) - (KIND_ORDER.indexOf(kb) >>> 0);
+  return (Number(ia) || 0) - (Number(ib) || 0);
+}
+
+/**
  * Validates a config document. On success returns a defaults-filled copy; on failure, every
- * problem found (schema problems first; semantic checks only run on a schema-valid document).
+ * problem of every stage at once (schema, ids and references, routes, plugins), in document order:
+ * items that fail the schema are reported and left out of the later stages, the rest are checked.
  */
 export function validateConfig(input: unknown, plugins?: PluginConfigChecker): ValidationResult<GatewayConfig> {
   if (input === null || typeof input !== 'object' || Array.isArray(input))
@@ -270,7 +331,12 @@ export function validateConfig(input: unknown, plugins?: PluginConfigChecker): V
       problems: [{ path: '', message: 'the config must be an object.', fix: 'give an object with routes, upstreams, consumers and plugins.' }],
     };
   const schema = validateAgainst<GatewayConfig>(ConfigDocument, input);
-  if (!schema.ok) return schema;
-  const problems = semanticProblems(schema.value, plugins);
-  return problems.length ? { ok: false, problems } : schema;
+  if (schema.ok) {
+    const c = schema.value;
+    const problems = semanticProblems(c, plugins, { routes: identity(c.routes.length), upstreams: identity(c.upstreams.length), consumers: identity(c.consumers.length), brokenUpstreamIds: new Set() });
+    return problems.length ? { ok: false, problems: problems.sort(byItem) } : schema;
+  }
+  const part = schemaValidPart(input as Record<string, unknown>);
+  const later = part ? semanticProblems(part.document, plugins, part.at) : [];
+  return { ok: false, problems: [...schema.problems, ...later].sort(byItem) };
 }

@@ -117,3 +117,49 @@ describe('validateConfig', () => {
     });
   });
 });
+
+describe('validateConfig reports every problem of every stage at once', () => {
+  // A bad port (schema), a missing upstream and a duplicate id (references), a path without "/" (routes)
+  // and an unknown plugin (plugins): one answer names all five, in document order.
+  const document = {
+    upstreams: [
+      { id: 'users', targets: [{ host: '127.0.0.1', port: 70_000 }] },
+      { id: 'orders', targets: [{ host: '127.0.0.1', port: 9001 }] },
+    ],
+    routes: [
+      { id: 'a', paths: ['/a'], upstream: 'users' },
+      { id: 'b', paths: ['b'], upstream: 'orders' },
+      { id: 'a', paths: ['/c'], upstream: 'nowhere' },
+      { id: 'd', paths: ['/d'], upstream: 'orders', plugins: { 'no-such-plugin': {} } },
+    ],
+  };
+  const checker: PluginConfigChecker = {
+    check: (_scope, name, config, path) =>
+      name === 'known' ? { ok: true, value: config } : { ok: false, problems: [{ path, message: `unknown plugin "${name}".`, fix: 'remove it.' }] },
+  };
+
+  it('schema, references, routes and plugins, each at its JSON path', () => {
+    const result = validateConfig(document, checker);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.path)).toEqual([
+      '/routes/1/paths/0',
+      '/routes/2/id',
+      '/routes/2/upstream',
+      '/routes/3/plugins/no-such-plugin',
+      '/upstreams/0/targets/0/port',
+    ]);
+  });
+
+  it('a route naming an upstream that failed its schema is not also told the upstream does not exist', () => {
+    const result = validateConfig(document, checker);
+    if (result.ok) throw new Error('expected problems');
+    expect(result.problems.filter((p) => p.path === '/routes/0/upstream')).toEqual([]);
+  });
+
+  it('the order is stable: the same document gives the same list', () => {
+    const first = validateConfig(document, checker);
+    const second = validateConfig(structuredClone(document), checker);
+    expect(second).toEqual(first);
+  });
+});

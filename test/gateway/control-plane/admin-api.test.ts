@@ -136,6 +136,14 @@ describe('admin API', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().problems.map((p: { path: string }) => p.path)).toEqual(['/routes/0/upstream', '/routes/0/paths/0']);
     expect(await head()).toBe(before);
+    // Every stage at once: a schema problem (bad port) does not hide the reference and route problems.
+    res = await call('POST', '/admin/v1/validate', {
+      upstreams: [{ id: 'u', targets: [{ host: '127.0.0.1', port: 0 }] }],
+      routes: [{ id: 'a', paths: ['nope'], upstream: 'u' }, { id: 'a', paths: ['/b'], upstream: 'missing' }],
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().problems.map((p: { path: string }) => p.path)).toEqual(['/routes/0/paths/0', '/routes/1/id', '/routes/1/upstream', '/upstreams/0/targets/0/port']);
+    expect(await head()).toBe(before);
   });
 
   it('guards against dropping most routes unless allowDrop is given, and records it', async () => {
