@@ -25,7 +25,7 @@ describe('WebSocket upgrades', () => {
     gw = await startGateway({
       upstreams: [{ id: 'ws', targets: [{ host: '127.0.0.1', port }] }],
       routes: [{ id: 'chat', paths: ['/ws/*'], stripPrefix: true, websocket: true, upstream: 'ws' }],
-    });
+    }, { accessLog: true });
   });
   afterAll(async () => {
     await gw.close();
@@ -55,6 +55,10 @@ describe('WebSocket upgrades', () => {
       expect(handshake.headers['x-forwarded-for']).toBe('127.0.0.1');
       expect(handshake.headers['x-request-id']).toBe('ws-1');
       expect(handshake.headers.host).toBe(`127.0.0.1:${port}`);
+      // The same pipeline as any request: the handshake has its access line, and counts no more as in flight.
+      await until(() => gw.accessLines.lines.some((l) => l.requestId === 'ws-1'), 'the access line of the handshake');
+      expect(gw.accessLines.lines.find((l) => l.requestId === 'ws-1')).toMatchObject({ route: 'chat', status: 101 });
+      expect(gw.dataPlane.inFlight).toBe(0);
     } finally {
       ws.close();
     }
