@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { startGatewayProcess, type GatewayProcess } from '../plugins/gateway-processes';
-import { startUpstream, type TestUpstream } from '../upstream/servers';
+import { startUpstream, waitFor, type TestUpstream } from '../upstream/servers';
 import { rawConnect, rawExchange, statusOf } from './raw-client';
 
 const KEY = 'alice-key-0123456789abcdef';
@@ -131,7 +131,7 @@ test('a stalled request body: 408, the upstream request is aborted, and a reques
     expect(text).toContain('GW_ERR_BODY_TIMEOUT');
   }
   expect(statusOf(await queued)).toBe(200);
-  await waitFor(() => aborted.length === 2);
+  await waitFor(() => aborted.length === 2, 'both upstream requests to be aborted');
   expect(aborted.sort()).toEqual(['/slow/0', '/slow/1']);
 });
 
@@ -170,11 +170,6 @@ test('anonymous clients cannot eject the targets: 500s do not count, and 502s ej
   for (let i = 0; i < 30; i++) expect(statusOf(await send(`GET /buggy/502/${i} HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n`))).toBe(502);
   for (let i = 0; i < 6; i++) expect(statusOf(await send(`GET /after/${i} HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n`))).toBe(200);
 });
-
-async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
-  expect(check()).toBe(true);
-}
 
 async function waitForAsync(check: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 200; i++) {

@@ -5,7 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { startGatewayProcess, type GatewayProcess } from '../plugins/gateway-processes';
-import { startUpstream, type TestUpstream } from '../upstream/servers';
+import { startUpstream, waitFor, type TestUpstream } from '../upstream/servers';
 import { rawConnect, statusOf } from './raw-client';
 
 const KEY = 'alice-key-0123456789abcdef';
@@ -191,13 +191,8 @@ test('a WebSocket handshake with a key on a websocket route: the 101 opens the t
     expect(statusOf(text)).toBe(101);
     expect(text).toMatch(/^upgrade: websocket$/im);
     conn.send('frames');
-    await waitUntil(() => switching.tunnelled === 'frames');
+    await waitFor(() => switching.tunnelled === 'frames', 'the frames to reach the upstream');
   } finally {
     conn.close();
   }
 });
-
-async function waitUntil(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
-  expect(check()).toBe(true);
-}
