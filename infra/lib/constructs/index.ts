@@ -15,3 +15,4 @@ export { ReleasedImage, type ReleasedImageProps, type InitialImage } from './rel
 export { SmokeTestHook, type SmokeTestHookProps, SMOKE_TEST_CODE_DIR } from './smoke-test-hook';
 export { GlobalRouting, type GlobalRoutingProps } from './global-routing';
 export { RegionDashboard, type RegionDashboardProps } from './region-dashboard';
+export { ReplicatedSecret, type ReplicatedSecretProps } from './replicated-secret';

@@ -25,6 +25,7 @@ import {
   RateLimitCache,
   RegionDashboard,
   ReleasedImage,
+  ReplicatedSecret,
   ServiceRollout,
   SmokeTestHook,
   type BackupBucket,
@@ -144,8 +145,8 @@ export class RegionalStack extends Stack {
         removalPolicy: config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
       databaseHost = replica.endpointAddress;
-      // The primary's credentials secret is replicated here under the same name.
-      credentials = secretsmanager.Secret.fromSecretNameV2(this, 'DatabaseCredentials', databaseSecretName(prefix));
+      // The primary's credentials secret is replicated here under the same name; ECS needs its complete ARN.
+      credentials = new ReplicatedSecret(this, 'DatabaseCredentials', { secretName: databaseSecretName(prefix) }).secret;
     }
     const backupSettings = { GATEHOUSE_S3_BUCKET: backupBucketName(prefix, config.account, region), GATEHOUSE_S3_REGION: region };
     const databaseSettings = {
@@ -179,6 +180,8 @@ export class RegionalStack extends Stack {
         GATEHOUSE_START_WITHOUT_CONFIG: 'true',
         // Only the ALB (inside the VPC) may tell the gateway the original scheme and host.
         GATEHOUSE_TRUSTED_PROXIES: vpc.vpcCidrBlock,
+        // A read replica refuses LISTEN (hot standby): secondary regions rely on the poll alone.
+        GATEHOUSE_CONFIG_PUSH: String(isPrimary),
       },
       secrets: { ...databaseSettings.secrets, REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret) },
       logRetention,
