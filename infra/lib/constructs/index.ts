@@ -4,7 +4,8 @@ export { PublicLoadBalancer, type PublicLoadBalancerProps, GATEWAY_PROXY_PORT, G
 export { GatewayService, type GatewayServiceProps, GATEWAY_CONTAINER_NAME } from './gateway-service';
 export { GATEWAY_DATA_DIR, GATEWAY_ADMIN_PORT } from './gateway-container';
 export { BlueGreenDeployment, type BlueGreenDeploymentProps, type TrafficShifting } from './blue-green-deployment';
-export { ServiceRollout, type ServiceRolloutProps } from './service-rollout';
+export { ServiceRollout, type ServiceRolloutProps, MAX_ROLLOUT_TIMEOUT_MINUTES } from './service-rollout';
+export { ServiceShapeGuard, type ServiceShapeGuardProps } from './service-shape-guard';
 export { RateLimitCache, type RateLimitCacheProps, REDIS_PORT } from './rate-limit-cache';
 export { ConfigDatabase, type ConfigDatabaseProps, POSTGRES_PORT, CONFIG_DATABASE_NAME } from './config-database';
 export { ConfigReadReplica, type ConfigReadReplicaProps } from './config-read-replica';

@@ -27,6 +27,7 @@ import {
   ReleasedImage,
   ReplicatedSecret,
   ServiceRollout,
+  ServiceShapeGuard,
   SmokeTestHook,
   type BackupBucket,
 } from '../constructs';
@@ -215,6 +216,7 @@ export class RegionalStack extends Stack {
     blueGreen.deploymentGroup.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [smokeTest.function.functionArn] }),
     );
+    new ServiceShapeGuard(this, 'ServiceShape', { service: gateway.service });
     new ServiceRollout(this, 'Rollout', {
       service: gateway.service,
       taskDefinition: gateway.taskDefinition,

@@ -51,4 +51,14 @@ describe('the default deployment on a real account', () => {
     expect(envOf(gatewayContainer(secondary)).GATEHOUSE_CONFIG_PUSH).toBe('false');
     expect(envOf(gatewayContainer(primary)).GATEHOUSE_CONFIG_PUSH).toBe('true');
   });
+
+  // CloudFormation cannot update NetworkConfiguration or LoadBalancers of a CODE_DEPLOY service (AWS::ECS::Service reference).
+  test('the data plane service waits for the guard of its network and load balancer settings', () => {
+    for (const t of [primary, secondary]) {
+      const [guardId, guard] = resourcesOf(t, 'Custom::GatehouseServiceShape')[0]!;
+      expect(Object.keys((guard.Properties!.Shape as Record<string, unknown>)).sort()).toEqual(['LaunchType', 'LoadBalancers', 'NetworkConfiguration']);
+      const service = resourcesOf(t, 'AWS::ECS::Service').find(([, r]) => JSON.stringify(r.Properties).includes('CODE_DEPLOY'))![1];
+      expect(service.DependsOn).toContain(guardId);
+    }
+  });
 });

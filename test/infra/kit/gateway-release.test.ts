@@ -307,7 +307,8 @@ describe('GatewayService, BlueGreenDeployment, SmokeTestHook and ServiceRollout'
       });
     });
 
-    test('rejects a timeout beyond the custom resource limit', () => {
+    // CloudFormation fails a custom resource after one hour and leaves its work running (AWS::CloudFormation::CustomResource, ServiceTimeout).
+    test('rejects a timeout the handler could not finish, with rollback, within CloudFormation\'s hour', () => {
       const s = testStack();
       const { gateway, blueGreen } = dataPlane(s);
       expect(
@@ -319,9 +320,18 @@ describe('GatewayService, BlueGreenDeployment, SmokeTestHook and ServiceRollout'
             containerName: 'gateway',
             containerPort: 8080,
             imageParameterName: '/p',
-            timeout: Duration.hours(3),
+            timeout: Duration.minutes(51),
           }),
-      ).toThrow('ServiceRollout: timeout must be at most 120 minutes (custom resource limit), got 180.');
+      ).toThrow('ServiceRollout: timeout must be at most 50 minutes (CloudFormation fails a custom resource after one hour), got 51.');
+    });
+
+    test('the handler\'s deadline and the waiter\'s both end within the hour', () => {
+      t.hasResourceProperties('Custom::GatehouseServiceRollout', { TimeoutSeconds: '2700' });
+      const waiter = JSON.stringify(resourcesOf(t, 'AWS::StepFunctions::StateMachine')[0][1].Properties);
+      expect(waiter).toContain('\\"MaxAttempts\\":100');
+      t.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['codedeploy:GetDeployment', 'codedeploy:StopDeployment'] })]) },
+      });
     });
   });
 });
