@@ -39,6 +39,12 @@ export interface RegionalStackProps extends StackProps {
   readonly config: DeploymentConfig;
   /** The region's backup bucket (from its base stack, same region). */
   readonly backup: BackupBucket;
+  /**
+   * The initial gateway config (JSON text) the primary's control plane imports on a fresh deployment.
+   *
+   * @default - none: the first config must be written through the admin API
+   */
+  readonly initialConfig?: string;
 }
 
 /** Log retention by profile, as the CDK enum. */
@@ -235,11 +241,15 @@ export class RegionalStack extends Stack {
         adminClients: ec2.Peer.ipv4(vpc.vpcCidrBlock),
         accessLogsBucket: edge.accessLogsBucket,
         environment: databaseSettings.environment,
+        initialConfig: props.initialConfig,
         secrets: { ...databaseSettings.secrets, GATEHOUSE_ADMIN_TOKENS: adminToken.entry },
         logRetention,
         removalPolicy,
       }));
       database.allowFrom(controlPlane.securityGroup);
+      // The data plane's first tasks start once the control plane is steady, i.e. has migrated the store
+      // and imported the initial config: they become ready within one poll, inside the grace period.
+      gateway.service.node.addDependency(controlPlane.service);
       backup.grantBackupReadWrite(controlPlane.taskDefinition.taskRole);
       new CfnOutput(this, 'AdminApiUrl', { value: `http://${controlPlane.loadBalancer.loadBalancerDnsName}`, description: 'Admin API (inside the VPC only)' });
       new CfnOutput(this, 'AdminTokenSecret', { value: adminToken.secret.secretName, description: 'Secret whose "token" key is the first admin API token' });

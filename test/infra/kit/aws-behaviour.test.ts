@@ -5,8 +5,9 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildGatehouse, loadDeploymentConfig } from '../../../infra/lib';
+import { buildGatehouse, initialConfigFor, loadDeploymentConfig } from '../../../infra/lib';
 import { resourcesOf } from './helpers';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -27,12 +28,16 @@ const envOf = (c: ContainerDefinition) => Object.fromEntries((c.Environment ?? [
 describe('the default deployment on a real account', () => {
   let primary: Template;
   let secondary: Template;
+  let primaryBase: Template;
+  let secondaryBase: Template;
 
   beforeAll(() => {
     const app = new App({ context: { ...cdkJson.context } });
     const stacks = buildGatehouse(app, config, { imageUri: 'public.ecr.aws/example/gatehouse:1.0.0' });
     primary = Template.fromStack(stacks.regional['us-east-1']);
     secondary = Template.fromStack(stacks.regional['us-west-2']);
+    primaryBase = Template.fromStack(stacks.base['us-east-1']);
+    secondaryBase = Template.fromStack(stacks.base['us-west-2']);
   });
 
   // ECS reads a JSON key of a secret only by its complete ARN (aws-cdk issues 20744, 24142, 18555).
@@ -60,5 +65,63 @@ describe('the default deployment on a real account', () => {
       const service = resourcesOf(t, 'AWS::ECS::Service').find(([, r]) => JSON.stringify(r.Properties).includes('CODE_DEPLOY'))![1];
       expect(service.DependsOn).toContain(guardId);
     }
+  });
+
+  // ECS replaces tasks that fail their target group's health checks (ECS developer guide, "Health check grace period").
+  test('the first config comes from the initial config file: an init container writes it onto the control plane\'s data volume', () => {
+    const [, td] = resourcesOf(primary, 'AWS::ECS::TaskDefinition').find(([, r]) => JSON.stringify(r.Properties).includes('"Name":"control-plane"'))!;
+    const containers = td.Properties!.ContainerDefinitions as Array<Record<string, any>>;
+    const init = containers.find((c) => c.Name === 'initial-config')!;
+    const controlPlane = containers.find((c) => c.Name === 'control-plane')!;
+    expect(init).toMatchObject({ Essential: false, ReadonlyRootFilesystem: true, User: '1000:1000', MountPoints: [{ ContainerPath: '/var/lib/gatehouse', SourceVolume: 'data', ReadOnly: false }] });
+    const initEnv = envOf(init as ContainerDefinition);
+    expect(initEnv.INITIAL_CONFIG_PATH).toBe('/var/lib/gatehouse/initial-config.json');
+    expect(JSON.parse(initEnv.INITIAL_CONFIG_DOCUMENT as string)).toEqual({ routes: [], upstreams: [] });
+    expect(controlPlane.DependsOn).toEqual([{ ContainerName: 'initial-config', Condition: 'SUCCESS' }]);
+    expect(envOf(controlPlane as ContainerDefinition).GATEHOUSE_INITIAL_CONFIG).toBe('/var/lib/gatehouse/initial-config.json');
+  });
+
+  test('the data plane\'s first tasks start after the control plane is steady (migrated, first config imported)', () => {
+    const [controlPlaneId] = resourcesOf(primary, 'AWS::ECS::Service').find(([, r]) => !JSON.stringify(r.Properties).includes('CODE_DEPLOY'))!;
+    const [, dataPlane] = resourcesOf(primary, 'AWS::ECS::Service').find(([, r]) => JSON.stringify(r.Properties).includes('CODE_DEPLOY'))!;
+    expect(dataPlane.DependsOn).toContain(controlPlaneId);
+    expect(dataPlane.Properties!.HealthCheckGracePeriodSeconds).toBe(60);
+  });
+
+  test('an invalid initial config file stops synth with its problems', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-initial-'));
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), 'routes: [{ id: r, paths: [/x], upstream: nowhere }]\n');
+    try {
+      expect(() => initialConfigFor({ ...config, initialConfig: 'bad.yaml' }, dir)).toThrow(/^initialConfig bad\.yaml is not a valid gateway config:\n.*nowhere/s);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // A task's execution role may pull only from its own region's registry, and a region must survive the primary's loss.
+  test('every region has the gateway repository: scan on push, immutable tags, lifecycle rules', () => {
+    for (const t of [primaryBase, secondaryBase])
+      t.hasResourceProperties('AWS::ECR::Repository', {
+        RepositoryName: 'gatehouse/gateway',
+        ImageScanningConfiguration: { ScanOnPush: true },
+        ImageTagMutability: 'IMMUTABLE',
+        LifecyclePolicy: { LifecyclePolicyText: Match.stringLikeRegexp('"tagStatus":"untagged"') },
+      });
+  });
+
+  // The registry has one replication configuration; AWS::ECR::ReplicationConfiguration replaces it whole (ECR user guide, "Private image replication").
+  test('the primary registry replicates the gateway repository to every secondary region, and only the primary\'s', () => {
+    primaryBase.hasResourceProperties('AWS::ECR::ReplicationConfiguration', {
+      ReplicationConfiguration: {
+        Rules: [{ Destinations: [{ Region: 'us-west-2', RegistryId: '111111111111' }], RepositoryFilters: [{ Filter: 'gatehouse/gateway', FilterType: 'PREFIX_MATCH' }] }],
+      },
+    });
+    secondaryBase.resourceCountIs('AWS::ECR::ReplicationConfiguration', 0);
+  });
+
+  test('an account with replication rules of its own can leave the registry\'s configuration to them', () => {
+    const app = new App({ context: { ...cdkJson.context } });
+    const stacks = buildGatehouse(app, { ...config, manageEcrReplication: false }, { imageUri: 'public.ecr.aws/example/gatehouse:1.0.0' });
+    Template.fromStack(stacks.base['us-east-1']).resourceCountIs('AWS::ECR::ReplicationConfiguration', 0);
   });
 });

@@ -93,25 +93,25 @@ describe('GatewayService, BlueGreenDeployment, SmokeTestHook and ServiceRollout'
       t.hasResourceProperties('AWS::ECS::TaskDefinition', {
         Cpu: '512',
         Memory: '1024',
-        Volumes: [{ Name: 'data' }, { Name: 'tmp' }],
+        Volumes: [{ Name: 'data' }],
         ContainerDefinitions: [
           Match.objectLike({
             Name: 'gateway',
             Image: IMAGE,
             ReadonlyRootFilesystem: true,
             StopTimeout: 40,
-            MountPoints: [
-              { ContainerPath: '/var/lib/gatehouse', ReadOnly: false, SourceVolume: 'data' },
-              { ContainerPath: '/tmp', ReadOnly: false, SourceVolume: 'tmp' },
-            ],
+            User: '1000:1000',
+            MountPoints: [{ ContainerPath: '/var/lib/gatehouse', ReadOnly: false, SourceVolume: 'data' }],
             PortMappings: [Match.objectLike({ ContainerPort: 8080 }), Match.objectLike({ ContainerPort: 9190 })],
-            HealthCheck: Match.objectLike({ Command: ['CMD-SHELL', Match.stringLikeRegexp('127.0.0.1:9190/healthz')] }),
+            HealthCheck: Match.objectLike({ Command: ['CMD-SHELL', Match.stringLikeRegexp("127.0.0.1:'\\+process.env.GATEHOUSE_STATUS_PORT\\+'/healthz")] }),
             LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
             Environment: Match.arrayWith([
               { Name: 'GATEHOUSE_ROLE', Value: 'data-plane' },
               { Name: 'GATEHOUSE_PROXY_PORT', Value: '8080' },
               { Name: 'GATEHOUSE_STATUS_PORT', Value: '9190' },
               { Name: 'GATEHOUSE_DATA_DIR', Value: '/var/lib/gatehouse' },
+              { Name: 'HOME', Value: '/var/lib/gatehouse' },
+              { Name: 'TMPDIR', Value: '/var/lib/gatehouse' },
               { Name: 'GATEHOUSE_DRAIN_TIMEOUT_MS', Value: '30000' },
               { Name: 'GATEHOUSE_LOG_LEVEL', Value: 'debug' },
             ]),
