@@ -1,6 +1,6 @@
 /** The kit's constructs, one architectural task each; stacks compose them. */
 export { NetworkFoundation, type NetworkFoundationProps } from './network-foundation';
-export { PublicLoadBalancer, type PublicLoadBalancerProps, GATEWAY_PROXY_PORT, GATEWAY_STATUS_PORT, EDGE_HEALTH_PATH } from './public-load-balancer';
+export { PublicLoadBalancer, type PublicLoadBalancerProps, GATEWAY_PROXY_PORT, GATEWAY_STATUS_PORT } from './public-load-balancer';
 export { GatewayService, type GatewayServiceProps, GATEWAY_CONTAINER_NAME } from './gateway-service';
 export { GATEWAY_DATA_DIR, GATEWAY_ADMIN_PORT, GATEWAY_USER } from './gateway-container';
 export { BlueGreenDeployment, type BlueGreenDeploymentProps, type TrafficShifting } from './blue-green-deployment';

@@ -13,7 +13,6 @@ import {
   ConfigDatabase,
   ConfigReadReplica,
   ControlPlaneService,
-  EDGE_HEALTH_PATH,
   GATEWAY_CONTAINER_NAME,
   GATEWAY_PROXY_PORT,
   GATEWAY_STATUS_PORT,
@@ -261,8 +260,7 @@ export class RegionalStack extends Stack {
         hostedZoneId: config.domain.hostedZoneId,
         zoneName: config.domain.zoneName,
         recordName: config.domain.recordName,
-        protocol: edge.protocol,
-        healthCheckPath: EDGE_HEALTH_PATH,
+        targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
       });
 
     new RegionDashboard(this, 'Dashboard', {
