@@ -18,3 +18,4 @@ export { GlobalRouting, type GlobalRoutingProps } from './global-routing';
 export { RegionDashboard, type RegionDashboardProps } from './region-dashboard';
 export { ReplicatedSecret, type ReplicatedSecretProps } from './replicated-secret';
 export { GatewayRepository, type GatewayRepositoryProps } from './gateway-repository';
+export { AdminAccess, type AdminAccessProps } from './admin-access';

@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
 import {
+  AdminAccess,
   AdminToken,
   BlueGreenDeployment,
   CONFIG_DATABASE_NAME,
@@ -250,6 +251,7 @@ export class RegionalStack extends Stack {
       // and imported the initial config: they become ready within one poll, inside the grace period.
       gateway.service.node.addDependency(controlPlane.service);
       backup.grantBackupReadWrite(controlPlane.taskDefinition.taskRole);
+      new AdminAccess(this, 'AdminAccess', { vpc, adminLoadBalancer: controlPlane.loadBalancer });
       new CfnOutput(this, 'AdminApiUrl', { value: `http://${controlPlane.loadBalancer.loadBalancerDnsName}`, description: 'Admin API (inside the VPC only)' });
       new CfnOutput(this, 'AdminTokenSecret', { value: adminToken.secret.secretName, description: 'Secret whose "token" key is the first admin API token' });
     }

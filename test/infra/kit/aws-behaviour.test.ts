@@ -124,4 +124,18 @@ describe('the default deployment on a real account', () => {
     const stacks = buildGatehouse(app, { ...config, manageEcrReplication: false }, { imageUri: 'public.ecr.aws/example/gatehouse:1.0.0' });
     Template.fromStack(stacks.base['us-east-1']).resourceCountIs('AWS::ECR::ReplicationConfiguration', 0);
   });
+
+  // ECS Exec needs a writable root filesystem for its agent (ECS developer guide, "ECS Exec"); Session Manager port forwarding needs a managed instance.
+  test('one operator path to the admin API: a Session Manager port-forwarding host with no inbound rule, primary region only', () => {
+    primary.hasResourceProperties('AWS::EC2::Instance', {
+      InstanceType: 't4g.nano',
+      BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true }) })],
+    });
+    const [, sg] = resourcesOf(primary, 'AWS::EC2::SecurityGroup').find(([, g]) => g.Properties!.GroupDescription === 'Gatehouse admin access host (no inbound)')!;
+    expect(sg.Properties!.SecurityGroupIngress).toBeUndefined();
+    expect(resourcesOf(primary, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => JSON.stringify(r.Properties).includes('AdminAccessSecurityGroup') && JSON.stringify(r.Properties.GroupId).includes('AdminAccessSecurityGroup'))).toEqual([]);
+    primary.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('AmazonSSMManagedInstanceCore')])] })] });
+    primary.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } } });
+    secondary.resourceCountIs('AWS::EC2::Instance', 0);
+  });
 });
