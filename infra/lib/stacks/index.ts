@@ -2,3 +2,4 @@
 export { RegionBaseStack, type RegionBaseStackProps } from './region-base-stack';
 export { RegionalStack, type RegionalStackProps } from './regional-stack';
 export { buildGatehouse, initialImageFor, initialConfigFor, gatewayImageBuild, IMAGE_CONTEXT_EXCLUDES, type GatehouseStacks } from './gatehouse';
+export { addReleaseContractOutputs, type ReleaseContract } from './release-contract';

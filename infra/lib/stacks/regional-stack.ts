@@ -31,6 +31,7 @@ import {
   SmokeTestHook,
   type BackupBucket,
 } from '../constructs';
+import { addReleaseContractOutputs } from './release-contract';
 import { backupBucketName, databaseArn, databaseIdentifier, databaseSecretName, imageParameterName, replicaIdentifier } from '../names';
 
 /** Properties of a {@link RegionalStack}. */
@@ -276,19 +277,17 @@ export class RegionalStack extends Stack {
     });
 
     // The infra contract's outputs (OutputKey = id), read by the release command.
-    const outputs: Record<string, string> = {
-      ClusterName: cluster.clusterName,
-      ServiceName: gateway.service.serviceName,
-      ContainerName: GATEWAY_CONTAINER_NAME,
-      ContainerPort: String(GATEWAY_PROXY_PORT),
-      CodeDeployApplication: blueGreen.application.applicationName,
-      DeploymentGroup: blueGreen.deploymentGroup.deploymentGroupName,
-      ProdListenerArn: edge.prodListener.listenerArn,
-      TestListenerArn: edge.testListener.listenerArn,
-      ImageParameterName: imageParameterName(prefix),
-      SmokeTestFunctionName: smokeTest.function.functionName,
-      LoadBalancerDnsName: edge.loadBalancer.loadBalancerDnsName,
-    };
-    for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
+    addReleaseContractOutputs(this, {
+      cluster,
+      service: gateway.service,
+      containerName: GATEWAY_CONTAINER_NAME,
+      containerPort: GATEWAY_PROXY_PORT,
+      deploymentGroup: blueGreen.deploymentGroup,
+      prodListener: edge.prodListener,
+      testListener: edge.testListener,
+      imageParameterName: imageParameterName(prefix),
+      smokeTestFunction: smokeTest.function,
+      loadBalancer: edge.loadBalancer,
+    });
   }
 }
