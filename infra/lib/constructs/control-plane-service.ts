@@ -11,6 +11,8 @@ import { addDataVolume, GATEWAY_ADMIN_PORT, GATEWAY_DATA_DIR, GATEWAY_USER, gate
 export const INITIAL_CONFIG_CONTAINER_NAME = 'initial-config';
 /** The initial config's file name on the data volume. */
 const INITIAL_CONFIG_FILE_NAME = 'initial-config.json';
+/** Largest initial config: it travels in the task definition, which ECS limits to 64 KiB as a whole. */
+export const MAX_INITIAL_CONFIG_BYTES = 32 * 1024;
 import { GATEWAY_STATUS_PORT } from './public-load-balancer';
 
 /** Properties of a {@link ControlPlaneService}. */
@@ -83,6 +85,11 @@ export class ControlPlaneService extends Construct {
    * the control plane reads it: the root filesystem is read-only and the image carries no config.
    */
   private addInitialConfig(props: ControlPlaneServiceProps, logGroup: logs.ILogGroup, controlPlane: ecs.ContainerDefinition): ecs.ContainerDefinition {
+    const size = Buffer.byteLength(props.initialConfig as string);
+    if (size > MAX_INITIAL_CONFIG_BYTES)
+      throw new Error(
+        `ControlPlaneService: initialConfig is ${size} bytes, more than ${MAX_INITIAL_CONFIG_BYTES} (it travels in the task definition); keep it small and write the rest through the admin API.`,
+      );
     const file = `${GATEWAY_DATA_DIR}/${INITIAL_CONFIG_FILE_NAME}`;
     const init = this.taskDefinition.addContainer(INITIAL_CONFIG_CONTAINER_NAME, {
       image: props.image,

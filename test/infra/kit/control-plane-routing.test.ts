@@ -91,6 +91,25 @@ describe('ControlPlaneService, GlobalRouting and RegionDashboard', () => {
           }),
       ).toThrow('ControlPlaneService: desiredCount must be a positive integer, got 0.');
     });
+
+    // A task definition is limited to 64 KiB (ECS service quotas); the initial config travels inside it.
+    test('rejects an initial config too large for the task definition', () => {
+      const s = testStack();
+      const net = new NetworkFoundation(s, 'N', { availabilityZones: zonesOf('us-east-1') });
+      const edge = new PublicLoadBalancer(s, 'E', { vpc: net.vpc });
+      expect(
+        () =>
+          new ControlPlaneService(s, 'C', {
+            cluster: new ecs.Cluster(s, 'Cl', { vpc: net.vpc }),
+            image: IMAGE,
+            adminClients: ec2.Peer.ipv4('10.0.0.0/16'),
+            accessLogsBucket: edge.accessLogsBucket,
+            initialConfig: JSON.stringify({ routes: [], note: 'x'.repeat(40_000) }),
+          }),
+      ).toThrow(
+        'ControlPlaneService: initialConfig is 40023 bytes, more than 32768 (it travels in the task definition); keep it small and write the rest through the admin API.',
+      );
+    });
   });
 
   describe('GlobalRouting', () => {
