@@ -180,6 +180,22 @@ describe('the task contract: synthesized task definitions booted against real se
     expect(names(primary.containers.get('control-plane')!)).toEqual({ PGUSER: 'username', PGPASSWORD: 'password', GATEHOUSE_ADMIN_TOKENS: 'entry' });
   });
 
+  test('the database credentials are the same secret by name in both regions: the primary\'s, and its replica looked up by that name', () => {
+    const secretName = names.databaseSecretName(config.stackPrefix);
+    const referenced = (region: Region) => {
+      const valueFrom = JSON.stringify(region.containers.get('gateway')!.Secrets!.find((s) => s.Name === 'PGPASSWORD')!.ValueFrom);
+      const [, id] = /"(?:Ref|Fn::GetAtt)":\[?"([A-Za-z0-9]+)"/.exec(valueFrom)!;
+      const resources = region.template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      const resource = resources[id as string]!;
+      // The attachment to the instance stands for the secret it attaches (its Ref is the secret's ARN).
+      return resource.Type === 'AWS::SecretsManager::SecretTargetAttachment' ? resources[(resource.Properties.SecretId as { Ref: string }).Ref]! : resource;
+    };
+    expect(referenced(primary)).toMatchObject({ Type: 'AWS::SecretsManager::Secret', Properties: { Name: secretName } });
+    const lookup = referenced(secondary);
+    expect(lookup.Type).toBe('Custom::AWS');
+    expect(JSON.stringify(lookup.Properties)).toContain(`\\"SecretId\\":\\"${secretName}\\"`);
+  });
+
   test('a fresh deployment: the init container writes the initial config, the control plane imports it', async () => {
     const cp = await boot(primary, 'control-plane', {
       database: { host: pg.primary.host, port: pg.primary.port },
