@@ -6,7 +6,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +122,7 @@ describe('the task contract: synthesized task definitions booted against real se
     await Promise.all(Object.values(s3 ?? {}).map((s) => s.close()));
     await pg?.destroy();
     for (const dir of volumes) await removeVolume(dir);
+    if (marker) await rm(marker, { force: true });
   });
 
   /** What AWS gives a task outside its definition: here, the local S3 server and its credentials. */
