@@ -307,6 +307,18 @@ describe('GatewayService, BlueGreenDeployment, SmokeTestHook and ServiceRollout'
       });
     });
 
+    test('its handler may register a copy of the task definition with the released image, passing only its roles', () => {
+      t.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Action: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], Resource: '*' }),
+            Match.objectLike({ Action: 'ecs:TagResource' }),
+            Match.objectLike({ Action: 'iam:PassRole', Resource: [Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('^GatewayTaskDefinitionTaskRole'), 'Arn'] }), Match.anyValue()] }),
+          ]),
+        },
+      });
+    });
+
     // CloudFormation fails a custom resource after one hour and leaves its work running (AWS::CloudFormation::CustomResource, ServiceTimeout).
     test('rejects a timeout the handler could not finish, with rollback, within CloudFormation\'s hour', () => {
       const s = testStack();
