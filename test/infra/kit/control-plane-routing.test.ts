@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { ControlPlaneService, GatewayService, GlobalRouting, NetworkFoundation, PublicLoadBalancer, RegionDashboard } from '../../../infra/lib';
+import { ControlPlaneService, type ControlPlaneServiceProps, GatewayService, GlobalRouting, NetworkFoundation, PublicLoadBalancer, RegionDashboard } from '../../../infra/lib';
 import { resourcesOf, testStack, zonesOf } from './helpers';
 
 const IMAGE = ecs.ContainerImage.fromRegistry('111111111111.dkr.ecr.us-east-1.amazonaws.com/gatehouse:1.0.0');
@@ -76,37 +76,22 @@ describe('ControlPlaneService, GlobalRouting and RegionDashboard', () => {
       t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9180, HealthCheckPath: '/readyz', HealthCheckPort: '9190' });
     });
 
-    test('rejects a non-positive task count', () => {
+    /** A control plane in a fresh stack, with `extra` props. */
+    const controlPlaneWith = (extra: Partial<ControlPlaneServiceProps>) => {
       const s = testStack();
       const net = new NetworkFoundation(s, 'N', { availabilityZones: zonesOf('us-east-1') });
       const edge = new PublicLoadBalancer(s, 'E', { vpc: net.vpc });
-      expect(
-        () =>
-          new ControlPlaneService(s, 'C', {
-            cluster: new ecs.Cluster(s, 'Cl', { vpc: net.vpc }),
-            image: IMAGE,
-            adminClients: ec2.Peer.ipv4('10.0.0.0/16'),
-            accessLogsBucket: edge.accessLogsBucket,
-            desiredCount: 0,
-          }),
-      ).toThrow('ControlPlaneService: desiredCount must be a positive integer, got 0.');
+      const base = { cluster: new ecs.Cluster(s, 'Cl', { vpc: net.vpc }), image: IMAGE, adminClients: ec2.Peer.ipv4('10.0.0.0/16'), accessLogsBucket: edge.accessLogsBucket };
+      return new ControlPlaneService(s, 'C', { ...base, ...extra });
+    };
+
+    test('rejects a non-positive task count', () => {
+      expect(() => controlPlaneWith({ desiredCount: 0 })).toThrow('ControlPlaneService: desiredCount must be a positive integer, got 0.');
     });
 
     // A task definition is limited to 64 KiB (ECS service quotas); the initial config travels inside it.
     test('rejects an initial config too large for the task definition', () => {
-      const s = testStack();
-      const net = new NetworkFoundation(s, 'N', { availabilityZones: zonesOf('us-east-1') });
-      const edge = new PublicLoadBalancer(s, 'E', { vpc: net.vpc });
-      expect(
-        () =>
-          new ControlPlaneService(s, 'C', {
-            cluster: new ecs.Cluster(s, 'Cl', { vpc: net.vpc }),
-            image: IMAGE,
-            adminClients: ec2.Peer.ipv4('10.0.0.0/16'),
-            accessLogsBucket: edge.accessLogsBucket,
-            initialConfig: JSON.stringify({ routes: [], note: 'x'.repeat(40_000) }),
-          }),
-      ).toThrow(
+      expect(() => controlPlaneWith({ initialConfig: JSON.stringify({ routes: [], note: 'x'.repeat(40_000) }) })).toThrow(
         'ControlPlaneService: initialConfig is 40023 bytes, more than 32768 (it travels in the task definition); keep it small and write the rest through the admin API.',
       );
     });
