@@ -10,7 +10,12 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import {
+  addReleaseContractOutputs,
+  AdminAccess,
+  AdminToken,
+  BackupBucket,
   BlueGreenDeployment,
+  ControlPlaneService,
   GATEWAY_CONTAINER_NAME,
   GATEWAY_PROXY_PORT,
   GATEWAY_STATUS_PORT,
@@ -19,6 +24,7 @@ import {
   PublicLoadBalancer,
   RateLimitCache,
   ServiceRollout,
+  ServiceShapeGuard,
   SmokeTestHook,
 } from '../lib';
 
@@ -49,11 +55,17 @@ export interface AuroraGatewayStackProps extends StackProps {
   readonly imageParameterName: string;
   /** The three zones of the stack's region. */
   readonly availabilityZones: readonly string[];
+  /** The first gateway config (JSON text), imported once by the control plane (see `initialConfigFor`). */
+  readonly initialConfig: string;
+  /** The config backup bucket's name (globally unique). */
+  readonly backupBucketName: string;
 }
 
 /**
  * Swap the database: one region whose config store is Aurora PostgreSQL Serverless v2 instead of
- * `ConfigDatabase`; everything else is the kit's constructs, wired as `RegionalStack` wires them.
+ * `ConfigDatabase`; everything else is the kit's constructs, wired as `RegionalStack` wires them:
+ * the control plane (with the initial config, so the data planes get a first version), the S3
+ * backup, the admin access host and the outputs the release command reads.
  */
 export class AuroraGatewayStack extends Stack {
   /** The public load balancer. */
@@ -85,21 +97,45 @@ export class AuroraGatewayStack extends Stack {
       backup: { retention: Duration.days(7) },
     });
 
+    const backup = new BackupBucket(this, 'Backup', { bucketName: props.backupBucketName, keyAlias: 'alias/gatehouse-aurora-backup' });
+    const storeSettings = {
+      DATABASE_URL: `postgresql://${aurora.clusterEndpoint.hostname}:5432/gatehouse?sslmode=no-verify`,
+      GATEHOUSE_S3_BUCKET: props.backupBucketName,
+      GATEHOUSE_S3_REGION: this.region,
+    };
+    const credentials = {
+      PGUSER: ecs.Secret.fromSecretsManager(aurora.secret!, 'username'),
+      PGPASSWORD: ecs.Secret.fromSecretsManager(aurora.secret!, 'password'),
+    };
+
     const gateway = new GatewayService(this, 'Gateway', {
       cluster,
       image: props.image,
       loadBalancer: this.edge.loadBalancer,
       loadBalancerSecurityGroup: this.edge.securityGroup,
       blueTargetGroup: this.edge.blueTargetGroup,
-      environment: { DATABASE_URL: `postgresql://${aurora.clusterReadEndpoint.hostname}:5432/gatehouse?sslmode=no-verify` },
-      secrets: {
-        PGUSER: ecs.Secret.fromSecretsManager(aurora.secret!, 'username'),
-        PGPASSWORD: ecs.Secret.fromSecretsManager(aurora.secret!, 'password'),
-        REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret),
-      },
+      // Data planes read the reader endpoint; LISTEN works there (an Aurora reader is no hot standby of ours to refuse it).
+      environment: { ...storeSettings, DATABASE_URL: `postgresql://${aurora.clusterReadEndpoint.hostname}:5432/gatehouse?sslmode=no-verify`, GATEHOUSE_START_WITHOUT_CONFIG: 'true' },
+      secrets: { ...credentials, REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret) },
     });
     cache.allowFrom(gateway.securityGroup);
     aurora.connections.allowDefaultPortFrom(gateway.securityGroup);
+    backup.grantBackupRead(gateway.taskDefinition.taskRole);
+
+    const adminToken = new AdminToken(this, 'AdminToken', { secretName: `${id}/admin-token` });
+    const controlPlane = new ControlPlaneService(this, 'ControlPlane', {
+      cluster,
+      image: props.image,
+      adminClients: ec2.Peer.ipv4(vpc.vpcCidrBlock),
+      accessLogsBucket: this.edge.accessLogsBucket,
+      initialConfig: props.initialConfig,
+      environment: storeSettings,
+      secrets: { ...credentials, GATEHOUSE_ADMIN_TOKENS: adminToken.entry },
+    });
+    aurora.connections.allowDefaultPortFrom(controlPlane.securityGroup);
+    backup.grantBackupReadWrite(controlPlane.taskDefinition.taskRole);
+    gateway.service.node.addDependency(controlPlane.service);
+    new AdminAccess(this, 'AdminAccess', { vpc, adminLoadBalancer: controlPlane.loadBalancer });
 
     const blueGreen = new BlueGreenDeployment(this, 'BlueGreen', {
       service: gateway.service,
@@ -119,6 +155,7 @@ export class AuroraGatewayStack extends Stack {
       statusPort: GATEWAY_STATUS_PORT,
     });
     smokeTest.function.grantInvoke(blueGreen.deploymentGroup.role);
+    new ServiceShapeGuard(this, 'ServiceShape', { service: gateway.service });
     new ServiceRollout(this, 'Rollout', {
       service: gateway.service,
       taskDefinition: gateway.taskDefinition,
@@ -129,6 +166,18 @@ export class AuroraGatewayStack extends Stack {
       smokeTestFunction: smokeTest.function,
     });
     addManagedWaf(this, this.edge.loadBalancer);
+    addReleaseContractOutputs(this, {
+      cluster,
+      service: gateway.service,
+      containerName: GATEWAY_CONTAINER_NAME,
+      containerPort: GATEWAY_PROXY_PORT,
+      deploymentGroup: blueGreen.deploymentGroup,
+      prodListener: this.edge.prodListener,
+      testListener: this.edge.testListener,
+      imageParameterName: props.imageParameterName,
+      smokeTestFunction: smokeTest.function,
+      loadBalancer: this.edge.loadBalancer,
+    });
   }
 
   /** The stack's zones come from props: no lookup at synth. */

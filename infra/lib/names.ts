@@ -34,3 +34,10 @@ export const databaseArn = (account: string, region: string, identifier: string)
 
 /** The Secrets Manager secret with the database credentials, replicated to every secondary region. */
 export const databaseSecretName = (prefix: string): string => `${prefix}/config-database/credentials`;
+
+/** The gateway's ECR repository, the same name in every region. */
+export const repositoryName = (prefix: string): string => `${lower(prefix)}/gateway`;
+
+/** The URI of the gateway repository in a region (its registry is the account's, in that region). */
+export const repositoryUri = (prefix: string, account: string, region: string): string =>
+  `${account}.dkr.ecr.${region}.amazonaws.com/${repositoryName(prefix)}`;

@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -11,6 +12,7 @@ export interface RegionClients {
   readonly codeDeploy: CodeDeployClient;
   readonly ssm: SSMClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly ecr: ECRClient;
 }
 
 /** Gives the clients for a region; tests pass one that returns mocked clients. */
@@ -29,6 +31,7 @@ export function awsClientFactory(profile?: string): ClientFactory {
         codeDeploy: new CodeDeployClient(options),
         ssm: new SSMClient(options),
         elbv2: new ElasticLoadBalancingV2Client(options),
+        ecr: new ECRClient(options),
       };
       cache.set(region, clients);
     }

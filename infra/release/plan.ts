@@ -6,7 +6,9 @@ import { regionalStackName } from './deployment-config';
 import { STRATEGIES, type Strategy } from './deploy';
 import { configError } from './errors';
 import { describeImageRequest, resolveImage, type ImageRequest } from './image';
+import { checkImages, regionalImage } from './image-check';
 import { inFlightDeployments } from './in-flight';
+import { repositoryName } from '../lib/names';
 import { findTarget, type ReleaseTarget } from './targets';
 import { nextTaskDefinitionInput, readServiceState, type ServiceState } from './task-definition';
 
@@ -27,8 +29,9 @@ export interface ReleasePlan {
 }
 
 /**
- * Reads every region of the plan (stack outputs, service, task definition, running deployments) so a
- * bad stack or a busy deployment group stops the release before the first region is touched.
+ * Reads every region of the plan (stack outputs, service, task definition, running deployments, and
+ * with DescribeImages the image in each region's registry) so a bad stack, a busy deployment group or
+ * an image missing anywhere stops the release before the first region is touched.
  */
 export async function prepareRelease(
   ctx: CommandContext,
@@ -37,6 +40,7 @@ export async function prepareRelease(
   waves: readonly (readonly string[])[],
 ): Promise<ReleasePlan> {
   const plans = await Promise.all(waves.flat().map((region) => prepareRegion(ctx, region, image)));
+  await checkImages(plans.map((p) => ({ region: p.target.region, image: p.newImage, ecr: ctx.clients(p.target.region).ecr })));
   return { image, strategy, waves, regions: new Map(plans.map((p) => [p.target.region, p])) };
 }
 
@@ -50,7 +54,7 @@ async function prepareRegion(ctx: CommandContext, region: string, image: ImageRe
       `wait for it to end ("npm run release -- status --regions ${region}") or stop it with rollback ("npm run release -- rollback --regions ${region}"), then release again.`,
     );
   }
-  const newImage = resolveImage(image, state.currentImage);
+  const newImage = regionalImage(resolveImage(image, state.currentImage), region, repositoryName(ctx.config.stackPrefix));
   return { target, state, newImage, taskDefinitionInput: nextTaskDefinitionInput(state.taskDefinition, state.tags, target.containerName, newImage) };
 }
 

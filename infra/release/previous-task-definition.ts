@@ -1,4 +1,5 @@
 import { BatchGetDeploymentsCommand, CodeDeployClient, ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
+import { DescribeTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
 
 import { taskDefinitionOfAppSpec } from './appspec';
 import type { ReleaseTarget } from './targets';
@@ -14,10 +15,11 @@ export function parseTaskDefinitionArn(arn: string): { family: string; revision:
 
 /**
  * The task definition to go back to: the highest revision of the same family, below the one running
- * now, that a successful deployment of this deployment group shipped. Walking down by revision means
- * repeated rollbacks keep going back instead of toggling, and revisions of failed releases are skipped.
+ * now, that a successful deployment of this deployment group shipped and that is still ACTIVE. Walking
+ * down by revision means repeated rollbacks keep going back instead of toggling, and revisions of
+ * failed releases are skipped; a deregistered (INACTIVE) revision cannot start tasks, so it is passed over.
  */
-export async function findPreviousTaskDefinition(codeDeploy: CodeDeployClient, target: ReleaseTarget, currentArn: string): Promise<string | undefined> {
+export async function findPreviousTaskDefinition(codeDeploy: CodeDeployClient, ecs: ECSClient, target: ReleaseTarget, currentArn: string): Promise<string | undefined> {
   const current = parseTaskDefinitionArn(currentArn);
   if (!current) return undefined;
   const { deployments } = await codeDeploy.send(
@@ -34,5 +36,9 @@ export async function findPreviousTaskDefinition(codeDeploy: CodeDeployClient, t
     }
   }
   candidates.sort((a, b) => b.revision - a.revision);
-  return candidates[0]?.arn;
+  for (const { arn } of candidates) {
+    const { taskDefinition } = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+    if (taskDefinition?.status === 'ACTIVE') return arn;
+  }
+  return undefined;
 }

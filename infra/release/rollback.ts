@@ -65,10 +65,10 @@ async function planRollback(ctx: CommandContext, region: string, request: Rollba
   if (running.length > 0) return { kind: 'stop', target, deploymentIds: running };
 
   const state = await readServiceState(target, clients.ecs);
-  const toArn = request.taskDefinitionArn ?? (await findPreviousTaskDefinition(clients.codeDeploy, target, state.taskDefinitionArn));
+  const toArn = request.taskDefinitionArn ?? (await findPreviousTaskDefinition(clients.codeDeploy, clients.ecs, target, state.taskDefinitionArn));
   if (!toArn) {
     throw configError(
-      `No earlier successful deployment of ${state.taskDefinitionArn} was found in ${region}.`,
+      `No earlier successful deployment of ${state.taskDefinitionArn} with a still ACTIVE task definition was found in ${region}.`,
       `give the task definition to go back to with --task-definition <arn> (list them with "aws ecs list-task-definitions --region ${region} --sort DESC").`,
     );
   }
@@ -76,6 +76,12 @@ async function planRollback(ctx: CommandContext, region: string, request: Rollba
   const toImage = taskDefinition ? gatewayImageOf(taskDefinition, target.containerName) : undefined;
   if (!taskDefinition?.taskDefinitionArn || !toImage) {
     throw configError(`Task definition ${toArn} in ${region} has no container "${target.containerName}".`, 'give a task definition of the gateway service with --task-definition.');
+  }
+  if (taskDefinition.status !== 'ACTIVE') {
+    throw configError(
+      `Task definition ${toArn} in ${region} is ${taskDefinition.status}; ECS starts no tasks from it.`,
+      'give an ACTIVE revision with --task-definition (aws ecs list-task-definitions --status ACTIVE).',
+    );
   }
   return { kind: 'redeploy', target, fromArn: state.taskDefinitionArn, fromImage: state.currentImage, toArn: taskDefinition.taskDefinitionArn, toImage };
 }

@@ -1,6 +1,7 @@
 /**
  * Role `control-plane`: the admin API over PostgreSQL (`DATABASE_URL`), migrations at start-up (and,
- * on an empty database, a restore of the newest S3 backup), the S3 backup of every version, and a
+ * on an empty database, a restore of the newest S3 backup or, when there is none, the import of the
+ * initial config file), the S3 backup of every version, and a
  * status listener (`/healthz`, `/readyz`, `/metrics` with the backup lag). It serves no proxy traffic.
  * Nothing listens yet: `main.ts` does that.
  */
@@ -13,6 +14,7 @@ import { envName, type GatehouseSettings } from '../settings';
 import { openConfigStore } from '../store';
 import { buildAdminPart } from './admin-api';
 import type { Closable } from './node';
+import { importInitialConfig } from './initial-config';
 import { restoreEmptyStoreFromS3 } from './restore';
 import { secretsKeyring } from './secrets-keys';
 import { s3LocationFrom } from './store-sync';
@@ -35,11 +37,16 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
   const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: true, retention: settings.configRetention });
   const location = s3LocationFrom(settings);
-  if (location) await restoreEmptyStoreFromS3(store, location, log).catch(async (err: unknown) => {
+  const initialFile = settings.initialConfigFile;
+  let keyring: Awaited<ReturnType<typeof secretsKeyring>>;
+  try {
+    keyring = await secretsKeyring(settings, log, false);
+    if (location) await restoreEmptyStoreFromS3(store, location, log);
+    if (initialFile) await importInitialConfig(store, initialFile, { settings, location, plugins: options.plugins, keyring, log });
+  } catch (err) {
     await store.close();
     throw err;
-  });
-  const keyring = await secretsKeyring(settings, log, false);
+  }
   const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, secretsKeyring: keyring, generateToken: false }).catch(async (err: unknown) => {
     await store.close();
     throw err;

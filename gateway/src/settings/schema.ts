@@ -47,6 +47,15 @@ export const Settings = Type.Object(
       'GATEHOUSE_CONFIG',
       Type.Optional(Type.String({ minLength: 1, description: 'YAML or JSON config file; watched and hot-reloaded (standalone and file-driven data planes).' })),
     ),
+    initialConfigFile: env(
+      'GATEHOUSE_INITIAL_CONFIG',
+      Type.Optional(
+        Type.String({
+          minLength: 1,
+          description: 'Control plane: YAML or JSON config imported once as the first version when the store is empty and the S3 backup has none; never read again.',
+        }),
+      ),
+    ),
     proxyHost: env('GATEHOUSE_PROXY_HOST', Host('0.0.0.0', 'Address the proxy listener binds.')),
     proxyPort: env('GATEHOUSE_PROXY_PORT', Port(DEFAULT_PROXY_PORT, 'Port of the proxy listener.')),
     adminHost: env('GATEHOUSE_ADMIN_HOST', Host('127.0.0.1', 'Address the admin API binds; keep it private.')),

@@ -8,7 +8,7 @@
  * CodeDeploy (Failed on any exception), so the hook never waits out its timeout; Failed makes
  * CodeDeploy roll the deployment back.
  *
- * Environment (set by the CDK kit, see /work/notes/infra-contract.md):
+ * Environment (set by the CDK kit's SmokeTestHook, infra/lib/constructs/smoke-test-hook.ts):
  *   TEST_LISTENER_URL       e.g. http://<alb dns>:9000 (required)
  *   TEST_LISTENER_ARN       the test listener; its forward action names the green target group
  *   GREEN_TARGET_GROUP_ARN, BLUE_TARGET_GROUP_ARN

@@ -22,6 +22,12 @@ export interface DeploymentConfig {
   readonly domain?: { readonly zoneName: string; readonly hostedZoneId: string; readonly recordName: string };
   readonly certificateArns: Readonly<Record<string, string>>;
   readonly image?: string;
+  /** Tag of the first image in the kit's repository (used when `image` is not given). */
+  readonly initialImageTag: string;
+  /** The initial gateway config file, relative to the repository root. */
+  readonly initialConfig: string;
+  /** Whether the kit owns the registry's replication configuration. */
+  readonly manageEcrReplication: boolean;
   readonly task: {
     readonly cpu: number;
     readonly memoryMiB: number;
@@ -152,6 +158,9 @@ function resolve(c: DeploymentConfigInput): DeploymentConfig {
     ...(c.domain ? { domain: { ...c.domain, recordName: c.domain.recordName ?? c.domain.zoneName } } : {}),
     certificateArns: c.certificateArns ?? {},
     ...(c.image ? { image: c.image } : {}),
+    initialImageTag: c.initialImageTag,
+    initialConfig: c.initialConfig,
+    manageEcrReplication: c.ecr?.manageReplication ?? true,
     task: {
       cpu,
       memoryMiB: c.task?.memoryMiB ?? (c.task?.cpu === undefined ? p.memoryMiB : FARGATE_MEMORY_MIB[cpu][0]),

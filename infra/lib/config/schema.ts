@@ -32,7 +32,25 @@ export const DeploymentConfigSchema = Type.Object(
       ),
     ),
     certificateArns: Type.Optional(Type.Record(Type.String(), Type.String({ pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$' }))),
-    image: Type.Optional(Type.String({ minLength: 1, description: 'Initial gateway image URI; default: built from gateway/Dockerfile.' })),
+    image: Type.Optional(Type.String({ minLength: 1, description: 'Initial gateway image URI; default: the kit\'s ECR repository at initialImageTag.' })),
+    initialImageTag: Type.String({
+      pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
+      default: 'initial',
+      description: 'Tag of the first image in the kit\'s ECR repository (pushed after the base stacks, before the regional ones).',
+    }),
+    initialConfig: Type.String({
+      minLength: 1,
+      default: 'infra/initial-config.yaml',
+      description: 'Gateway config file (relative to the repository root) the control plane imports once on a fresh deployment.',
+    }),
+    ecr: Type.Optional(
+      Type.Object(
+        {
+          manageReplication: Type.Optional(Type.Boolean({ description: 'Own the registry\'s replication configuration (it replaces any rules the account has).' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     task: Type.Optional(
       Type.Object(
         {

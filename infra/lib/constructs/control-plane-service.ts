@@ -5,7 +5,14 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { GATEWAY_ADMIN_PORT, gatewayContainerOptions, grantImagePull } from './gateway-container';
+import { addDataVolume, GATEWAY_ADMIN_PORT, GATEWAY_DATA_DIR, GATEWAY_USER, gatewayContainerOptions, grantImagePull } from './gateway-container';
+
+/** The init container that writes the initial config onto the data volume. */
+export const INITIAL_CONFIG_CONTAINER_NAME = 'initial-config';
+/** The initial config's file name on the data volume. */
+const INITIAL_CONFIG_FILE_NAME = 'initial-config.json';
+/** Largest initial config: it travels in the task definition, which ECS limits to 64 KiB as a whole. */
+export const MAX_INITIAL_CONFIG_BYTES = 32 * 1024;
 import { GATEWAY_STATUS_PORT } from './public-load-balancer';
 
 /** Properties of a {@link ControlPlaneService}. */
@@ -24,6 +31,14 @@ export interface ControlPlaneServiceProps {
    * @default 2
    */
   readonly desiredCount?: number;
+  /**
+   * The initial config document (JSON text): imported once by the control plane when the store is
+   * empty and the S3 backup has none (GATEHOUSE_INITIAL_CONFIG), so a fresh deployment gets its first
+   * version, and the data planes become ready, with no one in the loop.
+   *
+   * @default - none: the first version must be written through the admin API
+   */
+  readonly initialConfig?: string;
   /**
    * Further settings as environment variables.
    *
@@ -65,6 +80,31 @@ export class ControlPlaneService extends Construct {
   /** The tasks' security group. */
   readonly securityGroup: ec2.SecurityGroup;
 
+  /**
+   * An init container (same image, same user) writes the document onto the task's data volume, where
+   * the control plane reads it: the root filesystem is read-only and the image carries no config.
+   */
+  private addInitialConfig(props: ControlPlaneServiceProps, logGroup: logs.ILogGroup, controlPlane: ecs.ContainerDefinition): ecs.ContainerDefinition {
+    const size = Buffer.byteLength(props.initialConfig as string);
+    if (size > MAX_INITIAL_CONFIG_BYTES)
+      throw new Error(
+        `ControlPlaneService: initialConfig is ${size} bytes, more than ${MAX_INITIAL_CONFIG_BYTES} (it travels in the task definition); keep it small and write the rest through the admin API.`,
+      );
+    const file = `${GATEWAY_DATA_DIR}/${INITIAL_CONFIG_FILE_NAME}`;
+    const init = this.taskDefinition.addContainer(INITIAL_CONFIG_CONTAINER_NAME, {
+      image: props.image,
+      essential: false,
+      readonlyRootFilesystem: true,
+      user: GATEWAY_USER,
+      command: ['node', '-e', "require('node:fs').writeFileSync(process.env.INITIAL_CONFIG_PATH, process.env.INITIAL_CONFIG_DOCUMENT)"],
+      environment: { INITIAL_CONFIG_PATH: file, INITIAL_CONFIG_DOCUMENT: props.initialConfig as string },
+      logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: INITIAL_CONFIG_CONTAINER_NAME, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
+    });
+    controlPlane.addContainerDependencies({ container: init, condition: ecs.ContainerDependencyCondition.SUCCESS });
+    controlPlane.addEnvironment('GATEHOUSE_INITIAL_CONFIG', file);
+    return init;
+  }
+
   constructor(scope: Construct, id: string, props: ControlPlaneServiceProps) {
     super(scope, id);
     const desired = props.desiredCount ?? 2;
@@ -88,10 +128,7 @@ export class ControlPlaneService extends Construct {
       }),
     );
     container.addPortMappings({ containerPort: GATEWAY_ADMIN_PORT, name: 'admin' }, { containerPort: GATEWAY_STATUS_PORT, name: 'status' });
-    this.taskDefinition.addVolume({ name: 'data' });
-    container.addMountPoints({ sourceVolume: 'data', containerPath: '/var/lib/gatehouse', readOnly: false });
-    this.taskDefinition.addVolume({ name: 'tmp' });
-    container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+    addDataVolume(this.taskDefinition, container, ...(props.initialConfig === undefined ? [] : [this.addInitialConfig(props, logGroup, container)]));
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: props.cluster.vpc, description: 'Gatehouse control plane tasks' });
     this.service = new ecs.FargateService(this, 'Service', {

@@ -9,8 +9,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { GATEWAY_PROXY_PORT, GATEWAY_STATUS_PORT } from './public-load-balancer';
 
-/** Where the writable task volume is mounted; GATEHOUSE_DATA_DIR points here. */
+/** Where the writable task volume is mounted; GATEHOUSE_DATA_DIR, HOME and TMPDIR point here. */
 export const GATEWAY_DATA_DIR = '/var/lib/gatehouse';
+/** The image's `node` user (gateway/Dockerfile), numeric so ECS needs no passwd lookup; it owns only the data volume. */
+export const GATEWAY_USER = '1000:1000';
+/** The task volume mounted at GATEWAY_DATA_DIR. */
+const DATA_VOLUME = 'data';
 /** The admin API port (DESIGN.md contract). */
 export const GATEWAY_ADMIN_PORT = 9180;
 /** Time the gateway keeps `/readyz` at 503 after SIGTERM (GATEHOUSE_DEREGISTRATION_DELAY_MS). */
@@ -27,8 +31,8 @@ export interface GatewayContainerSettings {
   readonly secrets?: Readonly<Record<string, ecs.Secret>>;
 }
 
-// Node 20's fetch, so the image needs no curl.
-const HEALTH_CHECK = `node -e "fetch('http://127.0.0.1:${GATEWAY_STATUS_PORT}/healthz').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"`;
+// Node's fetch, so the image needs no curl; the port is the container's own setting.
+const HEALTH_CHECK = `node -e "fetch('http://127.0.0.1:'+process.env.GATEHOUSE_STATUS_PORT+'/healthz').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"`;
 
 /** Container options for a gateway process in the given role. */
 export function gatewayContainerOptions(s: GatewayContainerSettings): ecs.ContainerDefinitionOptions {
@@ -37,6 +41,7 @@ export function gatewayContainerOptions(s: GatewayContainerSettings): ecs.Contai
     image: s.image,
     essential: true,
     readonlyRootFilesystem: true,
+    user: GATEWAY_USER,
     logging: ecs.LogDrivers.awsLogs({ logGroup: s.logGroup, streamPrefix: s.role, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
     stopTimeout: Duration.seconds(stopSeconds),
     healthCheck: {
@@ -53,12 +58,21 @@ export function gatewayContainerOptions(s: GatewayContainerSettings): ecs.Contai
       GATEHOUSE_STATUS_HOST: '0.0.0.0',
       GATEHOUSE_STATUS_PORT: String(GATEWAY_STATUS_PORT),
       GATEHOUSE_DATA_DIR: GATEWAY_DATA_DIR,
+      // The root filesystem is read-only: whatever node or a library writes for itself lands on the volume.
+      HOME: GATEWAY_DATA_DIR,
+      TMPDIR: GATEWAY_DATA_DIR,
       GATEHOUSE_DEREGISTRATION_DELAY_MS: String(DEREGISTRATION_DELAY_MS),
       GATEHOUSE_DRAIN_TIMEOUT_MS: String(s.drainTimeout.toMilliseconds()),
       ...s.environment,
     },
     secrets: s.secrets ? { ...s.secrets } : undefined,
   };
+}
+
+/** Gives the task its writable data volume, mounted at GATEWAY_DATA_DIR in each of `containers`. */
+export function addDataVolume(taskDefinition: ecs.TaskDefinition, ...containers: ecs.ContainerDefinition[]): void {
+  taskDefinition.addVolume({ name: DATA_VOLUME });
+  for (const container of containers) container.addMountPoints({ sourceVolume: DATA_VOLUME, containerPath: GATEWAY_DATA_DIR, readOnly: false });
 }
 
 /**

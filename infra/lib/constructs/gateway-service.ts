@@ -6,7 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GATEWAY_PROXY_PORT, GATEWAY_STATUS_PORT } from './public-load-balancer';
-import { gatewayContainerOptions, grantImagePull } from './gateway-container';
+import { addDataVolume, gatewayContainerOptions, grantImagePull } from './gateway-container';
 
 /** The name of the gateway container in the task definition (infra contract: `ContainerName`). */
 export const GATEWAY_CONTAINER_NAME = 'gateway';
@@ -95,7 +95,7 @@ export interface GatewayServiceProps {
 /**
  * The data plane: a Fargate service of gateway tasks in the private subnets, at least two, spread
  * over the zones, registered in the blue target group with CodeDeploy as deployment controller.
- * Read-only root filesystem with a task volume for GATEHOUSE_DATA_DIR; container health check on
+ * Read-only root filesystem with a task volume for GATEHOUSE_DATA_DIR (also HOME and TMPDIR); container health check on
  * `/healthz`; logs to CloudWatch; autoscaling on CPU and on load balancer requests per task.
  */
 export class GatewayService extends Construct {
@@ -143,10 +143,7 @@ export class GatewayService extends Construct {
       { containerPort: GATEWAY_PROXY_PORT, name: 'proxy' },
       { containerPort: GATEWAY_STATUS_PORT, name: 'status' },
     );
-    this.taskDefinition.addVolume({ name: 'data' });
-    this.container.addMountPoints({ sourceVolume: 'data', containerPath: '/var/lib/gatehouse', readOnly: false });
-    this.taskDefinition.addVolume({ name: 'tmp' });
-    this.container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+    addDataVolume(this.taskDefinition, this.container);
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,

@@ -8,8 +8,6 @@ import { Construct } from 'constructs';
 export const GATEWAY_PROXY_PORT = 8080;
 /** The gateway's status port: `/healthz`, `/readyz`, `/metrics`. */
 export const GATEWAY_STATUS_PORT = 9190;
-/** The path the ALB answers itself (fixed 200) for Route 53 health checks of the load balancer. */
-export const EDGE_HEALTH_PATH = '/.gatehouse/edge-health';
 
 /** Properties of a {@link PublicLoadBalancer}. */
 export interface PublicLoadBalancerProps {
@@ -173,11 +171,6 @@ export class PublicLoadBalancer extends Construct {
         defaultTargetGroups: [this.blueTargetGroup],
       });
     }
-    this.prodListener.addAction('EdgeHealth', {
-      priority: 1,
-      conditions: [elbv2.ListenerCondition.pathPatterns([EDGE_HEALTH_PATH])],
-      action: elbv2.ListenerAction.fixedResponse(200, { contentType: 'text/plain', messageBody: 'ok' }),
-    });
     this.testListener = this.loadBalancer.addListener('Test', {
       port: testPort,
       protocol: elbv2.ApplicationProtocol.HTTP,

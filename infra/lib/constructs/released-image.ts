@@ -1,15 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { BASIC_EXECUTION_ROLE_FINDING } from './acknowledge';
-
-/** The construct id aws-cdk-lib gives the AwsCustomResource singleton function. */
-const AWS_CUSTOM_RESOURCE_SINGLETON_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
+import { acknowledgeAwsCustomResource } from './acknowledge';
 
 /** Where the initial gateway image comes from. */
 export type InitialImage =
@@ -88,12 +85,6 @@ export class ReleasedImage extends Construct {
       policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [parameterArn] }),
       installLatestAwsSdk: false,
     });
-    // The AwsCustomResource function is a stack-wide singleton, outside this construct.
-    const singleton = stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON_ID);
-    for (const scope of singleton ? [seed, singleton] : [seed])
-      Validations.of(scope).acknowledge(
-        { id: BASIC_EXECUTION_ROLE_FINDING, reason: 'The AwsCustomResource function uses the AWS managed basic execution policy for its own logs only.' },
-        { id: 'AwsSolutions-L1', reason: 'The AwsCustomResource function and its runtime are managed by aws-cdk-lib.' },
-      );
+    acknowledgeAwsCustomResource(seed);
   }
 }

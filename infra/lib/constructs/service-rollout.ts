@@ -10,6 +10,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { acknowledgeInvokeWildcards, BASIC_EXECUTION_ROLE_FINDING } from './acknowledge';
 import { Construct } from 'constructs';
 
+/** The longest rollout: CloudFormation fails a custom resource after one hour and leaves its work running. */
+export const MAX_ROLLOUT_TIMEOUT_MINUTES = 50;
+/** What the provider framework's waiter adds to the handler's own deadline (so the handler stops the deployment first). */
+const WAITER_MARGIN = Duration.minutes(5);
+
 /** Where the rollout handler's plain CommonJS code lives (no bundling at synth). */
 export const SERVICE_ROLLOUT_CODE_DIR = path.join(__dirname, '..', '..', 'lambda', 'service-rollout');
 
@@ -34,9 +39,10 @@ export interface ServiceRolloutProps {
    */
   readonly smokeTestFunction?: lambda.IFunction;
   /**
-   * Longest a rollout may take before the stack update fails (CodeDeploy rolls back by itself).
+   * Longest a rollout may take; past it the deployment is stopped with rollback and the stack update
+   * fails. At most 50 minutes: CloudFormation gives a custom resource one hour.
    *
-   * @default Duration.minutes(60)
+   * @default Duration.minutes(45)
    */
   readonly timeout?: Duration;
 }
@@ -54,8 +60,11 @@ export class ServiceRollout extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceRolloutProps) {
     super(scope, id);
-    const timeout = props.timeout ?? Duration.minutes(60);
-    if (timeout.toMinutes() > 120) throw new Error(`ServiceRollout: timeout must be at most 120 minutes (custom resource limit), got ${timeout.toMinutes()}.`);
+    const timeout = props.timeout ?? Duration.minutes(45);
+    if (timeout.toSeconds() > MAX_ROLLOUT_TIMEOUT_MINUTES * 60)
+      throw new Error(
+        `ServiceRollout: timeout must be at most ${MAX_ROLLOUT_TIMEOUT_MINUTES} minutes (CloudFormation fails a custom resource after one hour), got ${timeout.toMinutes({ integral: false })}.`,
+      );
     const stack = Stack.of(this);
 
     const handler = (name: 'onEvent' | 'isComplete') =>
@@ -71,7 +80,12 @@ export class ServiceRollout extends Construct {
     const isComplete = handler('isComplete');
 
     onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [props.service.serviceArn] }));
-    onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] }));
+    onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], resources: ['*'] }));
+    onEvent.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ecs:TagResource'], resources: [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${props.taskDefinition.family}:*` })] }),
+    );
+    const passRoles = [props.taskDefinition.taskRole.roleArn, ...(props.taskDefinition.executionRole ? [props.taskDefinition.executionRole.roleArn] : [])];
+    onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: passRoles }));
     onEvent.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ssm:GetParameter'],
@@ -96,13 +110,15 @@ export class ServiceRollout extends Construct {
         resources: [props.deploymentGroup.application.applicationArn],
       }),
     );
-    isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [props.deploymentGroup.deploymentGroupArn] }));
+    isComplete.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment', 'codedeploy:StopDeployment'], resources: [props.deploymentGroup.deploymentGroupArn] }),
+    );
 
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent,
       isCompleteHandler: isComplete,
       queryInterval: Duration.seconds(30),
-      totalTimeout: timeout,
+      totalTimeout: timeout.plus(WAITER_MARGIN),
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
         destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.ONE_MONTH }),
@@ -122,6 +138,7 @@ export class ServiceRollout extends Construct {
         DeploymentGroupName: props.deploymentGroup.deploymentGroupName,
         ImageParameterName: props.imageParameterName,
         SmokeTestFunctionName: props.smokeTestFunction?.functionName ?? '',
+        TimeoutSeconds: String(timeout.toSeconds()),
       },
     });
     // After the service and the group exist, so a first create finds the service running this revision.
@@ -139,8 +156,15 @@ export class ServiceRollout extends Construct {
     );
     Validations.of(onEvent).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecs:DescribeTaskDefinition has no resource-level permissions.',
+      reason: 'ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition have no resource-level permissions.',
     });
+    Validations.of(onEvent).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${stack.region}:${stack.account}:task-definition/${props.taskDefinition.family}:*]`,
+        reason: 'Tags are copied onto the revisions of this one task definition family that a rollout registers.',
+      },
+    );
+
     Validations.of(provider).acknowledge(
       { id: 'AwsSolutions-L1', reason: 'The provider framework functions and their runtime are managed by aws-cdk-lib.' },
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'CloudWatch Logs delivery APIs for Step Functions logging have no resource-level permissions.' },

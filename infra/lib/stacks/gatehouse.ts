@@ -3,7 +3,11 @@ import { Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { deployedRegions, type DeploymentConfig } from '../config';
 import type { InitialImage } from '../constructs';
-import { baseStackName, regionalStackName } from '../names';
+import { readConfigFile } from '../../../gateway/src/config/file-source';
+import { validateConfig } from '../../../gateway/src/config/validate';
+import { formatProblems } from '../../../gateway/src/errors';
+import { createPluginRegistry } from '../../../gateway/src/plugins';
+import { baseStackName, regionalStackName, repositoryUri } from '../names';
 import { RegionBaseStack } from './region-base-stack';
 import { RegionalStack } from './regional-stack';
 
@@ -38,9 +42,26 @@ export interface GatehouseStacks {
   readonly regional: Readonly<Record<string, RegionalStack>>;
 }
 
-/** Where the first image comes from: the config's `image`, else `gateway/Dockerfile` built from the repository root. */
-export function initialImageFor(config: DeploymentConfig, repoRoot = REPO_ROOT): InitialImage {
-  return config.image ? { imageUri: config.image } : { directory: repoRoot, file: 'gateway/Dockerfile', exclude: IMAGE_CONTEXT_EXCLUDES };
+/** Where a region's first image comes from: the config's `image`, else the kit's repository in that region at `initialImageTag`. */
+export function initialImageFor(config: DeploymentConfig, region: string): InitialImage {
+  return { imageUri: config.image ?? `${repositoryUri(config.stackPrefix, config.account, region)}:${config.initialImageTag}` };
+}
+
+/** The build context of the gateway image: `gateway/Dockerfile` at the repository root (custom stacks may build it as an asset). */
+export function gatewayImageBuild(repoRoot = REPO_ROOT): InitialImage {
+  return { directory: repoRoot, file: 'gateway/Dockerfile', exclude: IMAGE_CONTEXT_EXCLUDES };
+}
+
+/**
+ * The initial gateway config (`initialConfig`, relative to the repository root) as JSON text,
+ * validated like the control plane will, so a bad file stops synth instead of the first deploy.
+ */
+export function initialConfigFor(config: DeploymentConfig, repoRoot = REPO_ROOT): string {
+  const file = path.resolve(repoRoot, config.initialConfig);
+  const { document } = readConfigFile(file);
+  const checked = validateConfig(document, createPluginRegistry().checker);
+  if (!checked.ok) throw new Error(`initialConfig ${config.initialConfig} is not a valid gateway config:\n${formatProblems(checked.problems)}`);
+  return JSON.stringify(document);
 }
 
 /**
@@ -48,7 +69,8 @@ export function initialImageFor(config: DeploymentConfig, repoRoot = REPO_ROOT):
  * destinations) before the primary's, each base stack before its regional stack, and the primary
  * regional stack (database, replicated secret) before the secondary ones.
  */
-export function buildGatehouse(scope: Construct, config: DeploymentConfig, initialImage: InitialImage = initialImageFor(config)): GatehouseStacks {
+export function buildGatehouse(scope: Construct, config: DeploymentConfig, initialImage?: InitialImage): GatehouseStacks {
+  const initialConfig = initialConfigFor(config);
   const base: Record<string, RegionBaseStack> = {};
   const regional: Record<string, RegionalStack> = {};
   for (const region of deployedRegions(config)) {
@@ -56,14 +78,15 @@ export function buildGatehouse(scope: Construct, config: DeploymentConfig, initi
     base[region] = new RegionBaseStack(scope, baseStackName(config.stackPrefix, region), {
       env,
       config,
-      initialImage,
-      description: `Gatehouse ${region}: backup bucket and released-image parameter`,
+      initialImage: initialImage ?? initialImageFor(config, region),
+      description: `Gatehouse ${region}: gateway image repository, backup bucket and released-image parameter`,
       terminationProtection: config.profile === 'prod',
     });
     regional[region] = new RegionalStack(scope, regionalStackName(config.stackPrefix, region), {
       env,
       config,
       backup: base[region].backup,
+      initialConfig,
       description: `Gatehouse ${region}: ${region === config.primaryRegion ? 'primary' : 'secondary'} region`,
       terminationProtection: config.profile === 'prod',
     });

@@ -1,8 +1,8 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
-import { BackupBucket, ReleasedImage, type InitialImage } from '../constructs';
-import { backupBucketName, backupKeyAlias, imageParameterName } from '../names';
+import { BackupBucket, GatewayRepository, ReleasedImage, type InitialImage } from '../constructs';
+import { backupBucketName, backupKeyAlias, imageParameterName, repositoryName } from '../names';
 
 /** Properties of a {@link RegionBaseStack}. */
 export interface RegionBaseStackProps extends StackProps {
@@ -13,7 +13,8 @@ export interface RegionBaseStackProps extends StackProps {
 }
 
 /**
- * What a region needs before its regional stack: the backup bucket (the primary's replicates to the
+ * What a region needs before its regional stack: the gateway's ECR repository (the primary's
+ * replicates to the secondaries'), the backup bucket (the primary's replicates to the
  * secondaries', so secondaries' base stacks deploy first) and the released-image parameter (the
  * regional stack reads it at deploy time, so it must already exist).
  */
@@ -22,6 +23,8 @@ export class RegionBaseStack extends Stack {
   readonly backup: BackupBucket;
   /** The released-image parameter's seed. */
   readonly releasedImage: ReleasedImage;
+  /** The gateway's ECR repository in this region. */
+  readonly repository: GatewayRepository;
 
   constructor(scope: Construct, id: string, props: RegionBaseStackProps) {
     super(scope, id, props);
@@ -30,6 +33,12 @@ export class RegionBaseStack extends Stack {
     const prefix = config.stackPrefix;
     const isPrimary = region === config.primaryRegion;
 
+    this.repository = new GatewayRepository(this, 'Images', {
+      repositoryName: repositoryName(prefix),
+      replicateTo: isPrimary ? config.secondaryRegions : [],
+      manageReplication: config.manageEcrReplication,
+      removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
     this.backup = new BackupBucket(this, 'Backup', {
       bucketName: backupBucketName(prefix, config.account, region),
       keyAlias: backupKeyAlias(prefix),

@@ -7,13 +7,13 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
 import {
+  AdminAccess,
   AdminToken,
   BlueGreenDeployment,
   CONFIG_DATABASE_NAME,
   ConfigDatabase,
   ConfigReadReplica,
   ControlPlaneService,
-  EDGE_HEALTH_PATH,
   GATEWAY_CONTAINER_NAME,
   GATEWAY_PROXY_PORT,
   GATEWAY_STATUS_PORT,
@@ -25,10 +25,13 @@ import {
   RateLimitCache,
   RegionDashboard,
   ReleasedImage,
+  ReplicatedSecret,
   ServiceRollout,
+  ServiceShapeGuard,
   SmokeTestHook,
   type BackupBucket,
 } from '../constructs';
+import { addReleaseContractOutputs } from './release-contract';
 import { backupBucketName, databaseArn, databaseIdentifier, databaseSecretName, imageParameterName, replicaIdentifier } from '../names';
 
 /** Properties of a {@link RegionalStack}. */
@@ -37,6 +40,12 @@ export interface RegionalStackProps extends StackProps {
   readonly config: DeploymentConfig;
   /** The region's backup bucket (from its base stack, same region). */
   readonly backup: BackupBucket;
+  /**
+   * The initial gateway config (JSON text) the primary's control plane imports on a fresh deployment.
+   *
+   * @default - none: the first config must be written through the admin API
+   */
+  readonly initialConfig?: string;
 }
 
 /** Log retention by profile, as the CDK enum. */
@@ -144,8 +153,8 @@ export class RegionalStack extends Stack {
         removalPolicy: config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
       databaseHost = replica.endpointAddress;
-      // The primary's credentials secret is replicated here under the same name.
-      credentials = secretsmanager.Secret.fromSecretNameV2(this, 'DatabaseCredentials', databaseSecretName(prefix));
+      // The primary's credentials secret is replicated here under the same name; ECS needs its complete ARN.
+      credentials = new ReplicatedSecret(this, 'DatabaseCredentials', { secretName: databaseSecretName(prefix) }).secret;
     }
     const backupSettings = { GATEHOUSE_S3_BUCKET: backupBucketName(prefix, config.account, region), GATEHOUSE_S3_REGION: region };
     const databaseSettings = {
@@ -179,6 +188,8 @@ export class RegionalStack extends Stack {
         GATEHOUSE_START_WITHOUT_CONFIG: 'true',
         // Only the ALB (inside the VPC) may tell the gateway the original scheme and host.
         GATEHOUSE_TRUSTED_PROXIES: vpc.vpcCidrBlock,
+        // A read replica refuses LISTEN (hot standby): secondary regions rely on the poll alone.
+        GATEHOUSE_CONFIG_PUSH: String(isPrimary),
       },
       secrets: { ...databaseSettings.secrets, REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret) },
       logRetention,
@@ -212,6 +223,7 @@ export class RegionalStack extends Stack {
     blueGreen.deploymentGroup.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [smokeTest.function.functionArn] }),
     );
+    new ServiceShapeGuard(this, 'ServiceShape', { service: gateway.service });
     new ServiceRollout(this, 'Rollout', {
       service: gateway.service,
       taskDefinition: gateway.taskDefinition,
@@ -230,12 +242,17 @@ export class RegionalStack extends Stack {
         adminClients: ec2.Peer.ipv4(vpc.vpcCidrBlock),
         accessLogsBucket: edge.accessLogsBucket,
         environment: databaseSettings.environment,
+        initialConfig: props.initialConfig,
         secrets: { ...databaseSettings.secrets, GATEHOUSE_ADMIN_TOKENS: adminToken.entry },
         logRetention,
         removalPolicy,
       }));
       database.allowFrom(controlPlane.securityGroup);
+      // The data plane's first tasks start once the control plane is steady, i.e. has migrated the store
+      // and imported the initial config: they become ready within one poll, inside the grace period.
+      gateway.service.node.addDependency(controlPlane.service);
       backup.grantBackupReadWrite(controlPlane.taskDefinition.taskRole);
+      new AdminAccess(this, 'AdminAccess', { vpc, adminLoadBalancer: controlPlane.loadBalancer });
       new CfnOutput(this, 'AdminApiUrl', { value: `http://${controlPlane.loadBalancer.loadBalancerDnsName}`, description: 'Admin API (inside the VPC only)' });
       new CfnOutput(this, 'AdminTokenSecret', { value: adminToken.secret.secretName, description: 'Secret whose "token" key is the first admin API token' });
     }
@@ -246,8 +263,7 @@ export class RegionalStack extends Stack {
         hostedZoneId: config.domain.hostedZoneId,
         zoneName: config.domain.zoneName,
         recordName: config.domain.recordName,
-        protocol: edge.protocol,
-        healthCheckPath: EDGE_HEALTH_PATH,
+        targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
       });
 
     new RegionDashboard(this, 'Dashboard', {
@@ -261,19 +277,17 @@ export class RegionalStack extends Stack {
     });
 
     // The infra contract's outputs (OutputKey = id), read by the release command.
-    const outputs: Record<string, string> = {
-      ClusterName: cluster.clusterName,
-      ServiceName: gateway.service.serviceName,
-      ContainerName: GATEWAY_CONTAINER_NAME,
-      ContainerPort: String(GATEWAY_PROXY_PORT),
-      CodeDeployApplication: blueGreen.application.applicationName,
-      DeploymentGroup: blueGreen.deploymentGroup.deploymentGroupName,
-      ProdListenerArn: edge.prodListener.listenerArn,
-      TestListenerArn: edge.testListener.listenerArn,
-      ImageParameterName: imageParameterName(prefix),
-      SmokeTestFunctionName: smokeTest.function.functionName,
-      LoadBalancerDnsName: edge.loadBalancer.loadBalancerDnsName,
-    };
-    for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
+    addReleaseContractOutputs(this, {
+      cluster,
+      service: gateway.service,
+      containerName: GATEWAY_CONTAINER_NAME,
+      containerPort: GATEWAY_PROXY_PORT,
+      deploymentGroup: blueGreen.deploymentGroup,
+      prodListener: edge.prodListener,
+      testListener: edge.testListener,
+      imageParameterName: imageParameterName(prefix),
+      smokeTestFunction: smokeTest.function,
+      loadBalancer: edge.loadBalancer,
+    });
   }
 }

@@ -24,8 +24,24 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...out, ...env };
 }
 
-export function spawnGatehouse(env: Record<string, string>, entry = MAIN): GatehouseChild {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+/** How the child runs, beyond its settings. */
+export interface SpawnOptions {
+  /** Run as this numeric user and group (the tests run as root). */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Give the child exactly `env` (plus PATH) instead of ours with `env` on top. */
+  readonly exactEnv?: boolean;
+}
+
+export function spawnGatehouse(env: Record<string, string>, entry = MAIN, options: SpawnOptions = {}): GatehouseChild {
+  const childEnvironment = options.exactEnv ? { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } : childEnv(env);
+  const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: REPO_ROOT,
+    env: childEnvironment,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
+  });
   const lines: Record<string, unknown>[] = [];
   const child = { proc, lines, stderr: '' } as GatehouseChild & { stderr: string };
   let onStarted: (ports: { proxyPort: number; statusPort: number }) => void;

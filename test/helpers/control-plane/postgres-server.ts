@@ -15,7 +15,8 @@ function pgBin(): string {
   return root;
 }
 
-async function binDir(): Promise<string> {
+/** The newest PostgreSQL server's bin directory. */
+export async function binDir(): Promise<string> {
   const versions = (await readdir(pgBin())).sort();
   const dir = join(pgBin(), versions[versions.length - 1]!, 'bin');
   if (!existsSync(join(dir, 'initdb'))) throw new Error(`initdb not found in ${dir}; install the PostgreSQL server package.`);
@@ -31,7 +32,7 @@ export interface PostgresServer {
 }
 
 /** The uid/gid of the `postgres` OS user, used when the tests run as root (initdb refuses root). */
-async function postgresUser(): Promise<{ uid: number; gid: number }> {
+export async function postgresUser(): Promise<{ uid: number; gid: number }> {
   try {
     const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
     return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };

@@ -1,8 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { ControlPlaneService, GatewayService, GlobalRouting, NetworkFoundation, PublicLoadBalancer, RegionDashboard } from '../../../infra/lib';
-import { testStack, zonesOf } from './helpers';
+import { ControlPlaneService, type ControlPlaneServiceProps, GatewayService, GlobalRouting, NetworkFoundation, PublicLoadBalancer, RegionDashboard } from '../../../infra/lib';
+import { resourcesOf, testStack, zonesOf } from './helpers';
 
 const IMAGE = ecs.ContainerImage.fromRegistry('111111111111.dkr.ecr.us-east-1.amazonaws.com/gatehouse:1.0.0');
 
@@ -33,8 +33,7 @@ describe('ControlPlaneService, GlobalRouting and RegionDashboard', () => {
       hostedZoneId: 'Z0123456789ABC',
       zoneName: 'example.com',
       recordName: 'api.example.com',
-      protocol: 'http',
-      healthCheckPath: '/.gatehouse/edge-health',
+      targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
     });
     new RegionDashboard(s, 'Dashboard', {
       dashboardName: 'Gatehouse-us-east-1',
@@ -77,46 +76,65 @@ describe('ControlPlaneService, GlobalRouting and RegionDashboard', () => {
       t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9180, HealthCheckPath: '/readyz', HealthCheckPort: '9190' });
     });
 
-    test('rejects a non-positive task count', () => {
+    /** A control plane in a fresh stack, with `extra` props. */
+    const controlPlaneWith = (extra: Partial<ControlPlaneServiceProps>) => {
       const s = testStack();
       const net = new NetworkFoundation(s, 'N', { availabilityZones: zonesOf('us-east-1') });
       const edge = new PublicLoadBalancer(s, 'E', { vpc: net.vpc });
-      expect(
-        () =>
-          new ControlPlaneService(s, 'C', {
-            cluster: new ecs.Cluster(s, 'Cl', { vpc: net.vpc }),
-            image: IMAGE,
-            adminClients: ec2.Peer.ipv4('10.0.0.0/16'),
-            accessLogsBucket: edge.accessLogsBucket,
-            desiredCount: 0,
-          }),
-      ).toThrow('ControlPlaneService: desiredCount must be a positive integer, got 0.');
+      const base = { cluster: new ecs.Cluster(s, 'Cl', { vpc: net.vpc }), image: IMAGE, adminClients: ec2.Peer.ipv4('10.0.0.0/16'), accessLogsBucket: edge.accessLogsBucket };
+      return new ControlPlaneService(s, 'C', { ...base, ...extra });
+    };
+
+    test('rejects a non-positive task count', () => {
+      expect(() => controlPlaneWith({ desiredCount: 0 })).toThrow('ControlPlaneService: desiredCount must be a positive integer, got 0.');
+    });
+
+    // A task definition is limited to 64 KiB (ECS service quotas); the initial config travels inside it.
+    test('rejects an initial config too large for the task definition', () => {
+      expect(() => controlPlaneWith({ initialConfig: JSON.stringify({ routes: [], note: 'x'.repeat(40_000) }) })).toThrow(
+        'ControlPlaneService: initialConfig is 40023 bytes, more than 32768 (it travels in the task definition); keep it small and write the rest through the admin API.',
+      );
     });
   });
 
   describe('GlobalRouting', () => {
-    test('a latency alias record for this region, evaluated on target health, with a health check', () => {
-      t.hasResourceProperties('AWS::Route53::HealthCheck', {
-        HealthCheckConfig: Match.objectLike({ Type: 'HTTP', Port: 80, ResourcePath: '/.gatehouse/edge-health', FailureThreshold: 3 }),
-      });
+    // The idle green group is empty between deployments; with target health evaluated every region counts unhealthy and
+    // Route 53 then answers as if all were healthy (Route 53 developer guide, "How Amazon Route 53 chooses records when health checking is configured").
+    test('a latency alias record that leaves target health to its own health check', () => {
       t.hasResourceProperties('AWS::Route53::RecordSet', {
         Name: 'api.example.com.',
         Type: 'A',
         HostedZoneId: 'Z0123456789ABC',
         Region: 'us-east-1',
         SetIdentifier: 'us-east-1',
-        AliasTarget: Match.objectLike({ EvaluateTargetHealth: true }),
+        AliasTarget: Match.objectLike({ EvaluateTargetHealth: false }),
         HealthCheckId: { Ref: Match.stringLikeRegexp('^RoutingHealthCheck') },
       });
     });
 
-    test('rejects a record outside the zone and a relative health path', () => {
+    test('the region is healthy while either target group has a healthy gateway task (calculated from two alarm checks)', () => {
+      const checks = resourcesOf(t, 'AWS::Route53::HealthCheck').map(([, c]) => (c.Properties as { HealthCheckConfig: Record<string, unknown> }).HealthCheckConfig);
+      expect(checks.filter((c) => c.Type === 'CLOUDWATCH_METRIC')).toHaveLength(2);
+      expect(checks.find((c) => c.Type === 'CALCULATED')).toMatchObject({ HealthThreshold: 1, ChildHealthChecks: [expect.anything(), expect.anything()] });
+      expect(checks.filter((c) => c.Type === 'CLOUDWATCH_METRIC').every((c) => c.InsufficientDataHealthStatus === 'Unhealthy')).toBe(true);
+      expect(checks.some((c) => c.Type === 'HTTP' || c.Type === 'HTTPS')).toBe(false);
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'HealthyHostCount',
+        Statistic: 'Maximum',
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+        Dimensions: Match.arrayWith([Match.objectLike({ Name: 'TargetGroup' })]),
+      });
+    });
+
+    test('rejects a record outside the zone and no target group', () => {
       const s = testStack();
       const net = new NetworkFoundation(s, 'N', { availabilityZones: zonesOf('us-east-1') });
       const edge = new PublicLoadBalancer(s, 'E', { vpc: net.vpc });
-      const base = { loadBalancer: edge.loadBalancer, hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com', protocol: 'https' as const, healthCheckPath: '/h' };
+      const base = { loadBalancer: edge.loadBalancer, hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com', targetGroups: [edge.blueTargetGroup] };
       expect(() => new GlobalRouting(s, 'A', { ...base, recordName: 'api.example.org' })).toThrow('GlobalRouting: recordName "api.example.org" is not inside the zone "example.com".');
-      expect(() => new GlobalRouting(s, 'B', { ...base, healthCheckPath: 'h' })).toThrow('GlobalRouting: healthCheckPath must start with "/", got "h".');
+      expect(() => new GlobalRouting(s, 'B', { ...base, targetGroups: [] })).toThrow('GlobalRouting: give at least one target group whose healthy targets make the region healthy.');
     });
   });
 

@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AuroraGatewayStack } from '../../../infra/examples/custom-topology';
+import { OUTPUT_KEYS } from '../../../infra/release/targets';
 
 describe('README "Extend the stacks" examples', () => {
   let t: Template;
@@ -13,6 +14,8 @@ describe('README "Extend the stacks" examples', () => {
       availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
       image: ecs.ContainerImage.fromRegistry('public.ecr.aws/example/gatehouse:1'),
       imageParameterName: '/gatehouse/gateway/image',
+      initialConfig: '{"routes":[]}',
+      backupBucketName: 'aurora-gatehouse-backup-111111111111-eu-west-1',
     });
     t = Template.fromStack(stack);
   });
@@ -35,5 +38,16 @@ describe('README "Extend the stacks" examples', () => {
   test('zones come from props, in the stack\'s region', () => {
     const zones = new Set(Object.values(t.findResources('AWS::EC2::Subnet')).map((s) => (s as { Properties: { AvailabilityZone: string } }).Properties.AvailabilityZone));
     expect([...zones].sort()).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+  });
+
+  // Without a control plane nothing writes a first config, and without the outputs the release command cannot find the stack.
+  test('a complete region: control plane with the initial config, the S3 backup, and the release contract outputs', () => {
+    t.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: Match.arrayWith([Match.objectLike({ Name: 'control-plane' }), Match.objectLike({ Name: 'initial-config' })]),
+    });
+    t.hasResourceProperties('AWS::S3::Bucket', { BucketName: 'aurora-gatehouse-backup-111111111111-eu-west-1' });
+    const outputs = Object.keys(t.toJSON().Outputs as object);
+    for (const key of [...Object.values(OUTPUT_KEYS)]) expect(outputs).toContain(key);
+    t.resourceCountIs('Custom::GatehouseServiceShape', 1);
   });
 });

@@ -93,25 +93,25 @@ describe('GatewayService, BlueGreenDeployment, SmokeTestHook and ServiceRollout'
       t.hasResourceProperties('AWS::ECS::TaskDefinition', {
         Cpu: '512',
         Memory: '1024',
-        Volumes: [{ Name: 'data' }, { Name: 'tmp' }],
+        Volumes: [{ Name: 'data' }],
         ContainerDefinitions: [
           Match.objectLike({
             Name: 'gateway',
             Image: IMAGE,
             ReadonlyRootFilesystem: true,
             StopTimeout: 40,
-            MountPoints: [
-              { ContainerPath: '/var/lib/gatehouse', ReadOnly: false, SourceVolume: 'data' },
-              { ContainerPath: '/tmp', ReadOnly: false, SourceVolume: 'tmp' },
-            ],
+            User: '1000:1000',
+            MountPoints: [{ ContainerPath: '/var/lib/gatehouse', ReadOnly: false, SourceVolume: 'data' }],
             PortMappings: [Match.objectLike({ ContainerPort: 8080 }), Match.objectLike({ ContainerPort: 9190 })],
-            HealthCheck: Match.objectLike({ Command: ['CMD-SHELL', Match.stringLikeRegexp('127.0.0.1:9190/healthz')] }),
+            HealthCheck: Match.objectLike({ Command: ['CMD-SHELL', Match.stringLikeRegexp("127.0.0.1:'\\+process.env.GATEHOUSE_STATUS_PORT\\+'/healthz")] }),
             LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
             Environment: Match.arrayWith([
               { Name: 'GATEHOUSE_ROLE', Value: 'data-plane' },
               { Name: 'GATEHOUSE_PROXY_PORT', Value: '8080' },
               { Name: 'GATEHOUSE_STATUS_PORT', Value: '9190' },
               { Name: 'GATEHOUSE_DATA_DIR', Value: '/var/lib/gatehouse' },
+              { Name: 'HOME', Value: '/var/lib/gatehouse' },
+              { Name: 'TMPDIR', Value: '/var/lib/gatehouse' },
               { Name: 'GATEHOUSE_DRAIN_TIMEOUT_MS', Value: '30000' },
               { Name: 'GATEHOUSE_LOG_LEVEL', Value: 'debug' },
             ]),
@@ -307,7 +307,20 @@ describe('GatewayService, BlueGreenDeployment, SmokeTestHook and ServiceRollout'
       });
     });
 
-    test('rejects a timeout beyond the custom resource limit', () => {
+    test('its handler may register a copy of the task definition with the released image, passing only its roles', () => {
+      t.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Action: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], Resource: '*' }),
+            Match.objectLike({ Action: 'ecs:TagResource' }),
+            Match.objectLike({ Action: 'iam:PassRole', Resource: [Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('^GatewayTaskDefinitionTaskRole'), 'Arn'] }), Match.anyValue()] }),
+          ]),
+        },
+      });
+    });
+
+    // CloudFormation fails a custom resource after one hour and leaves its work running (AWS::CloudFormation::CustomResource, ServiceTimeout).
+    test('rejects a timeout the handler could not finish, with rollback, within CloudFormation\'s hour', () => {
       const s = testStack();
       const { gateway, blueGreen } = dataPlane(s);
       expect(
@@ -319,9 +332,18 @@ describe('GatewayService, BlueGreenDeployment, SmokeTestHook and ServiceRollout'
             containerName: 'gateway',
             containerPort: 8080,
             imageParameterName: '/p',
-            timeout: Duration.hours(3),
+            timeout: Duration.minutes(51),
           }),
-      ).toThrow('ServiceRollout: timeout must be at most 120 minutes (custom resource limit), got 180.');
+      ).toThrow('ServiceRollout: timeout must be at most 50 minutes (CloudFormation fails a custom resource after one hour), got 51.');
+    });
+
+    test('the handler\'s deadline and the waiter\'s both end within the hour', () => {
+      t.hasResourceProperties('Custom::GatehouseServiceRollout', { TimeoutSeconds: '2700' });
+      const waiter = JSON.stringify(resourcesOf(t, 'AWS::StepFunctions::StateMachine')[0][1].Properties);
+      expect(waiter).toContain('\\"MaxAttempts\\":100');
+      t.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['codedeploy:GetDeployment', 'codedeploy:StopDeployment'] })]) },
+      });
     });
   });
 });

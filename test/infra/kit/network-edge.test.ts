@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { EDGE_HEALTH_PATH, NetworkFoundation, PublicLoadBalancer } from '../../../infra/lib';
+import { NetworkFoundation, PublicLoadBalancer } from '../../../infra/lib';
 import { resourcesOf, testStack, zonesOf } from './helpers';
 
 const CERT = 'arn:aws:acm:us-east-1:111111111111:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012';
@@ -100,12 +100,9 @@ describe('NetworkFoundation and PublicLoadBalancer', () => {
       });
     });
 
-    test('answers the edge health path itself', () => {
-      plain.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-        Priority: 1,
-        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: [EDGE_HEALTH_PATH] } }],
-        Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '200' } }],
-      });
+    // A fixed-response rule answers 200 with no task running, so nothing may probe one for failover.
+    test('answers nothing itself: every request reaches a gateway task', () => {
+      plain.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
     });
 
     test('opens the test port only to the NAT addresses', () => {

@@ -1,5 +1,5 @@
-import { CodeDeployClient, CreateDeploymentCommand, GetDeploymentCommand, ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { CodeDeployClient, CreateDeploymentCommand, GetDeploymentCommand, ListDeploymentsCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as path from 'node:path';
@@ -9,6 +9,7 @@ import * as path from 'node:path';
 const handler = require(path.join(__dirname, '..', '..', '..', 'infra', 'lambda', 'service-rollout', 'index.js')) as {
   onEvent(event: unknown): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }>;
   isComplete(event: unknown): Promise<{ IsComplete: boolean }>;
+  guardShape(event: unknown): Promise<{ PhysicalResourceId: string }>;
 };
 
 const codedeploy = mockClient(CodeDeployClient);
@@ -32,6 +33,7 @@ const props = (taskDefinitionArn: string) => ({
   DeploymentGroupName: 'group',
   ImageParameterName: '/gatehouse/gateway/image',
   SmokeTestFunctionName: 'smoke',
+  TimeoutSeconds: '2700',
 });
 const event = (type: 'Create' | 'Update' | 'Delete', taskDefinitionArn: string) => ({
   RequestType: type,
@@ -43,7 +45,9 @@ const event = (type: 'Create' | 'Update' | 'Delete', taskDefinitionArn: string) 
 function afterRelease(images: Record<string, string>, released = IMAGE_B, running = RELEASE_TD): void {
   ecs.on(DescribeServicesCommand).resolves({ services: [{ taskDefinition: OLD_TD, taskSets: [{ status: 'PRIMARY', taskDefinition: running }] }] });
   for (const [arn, image] of Object.entries(images))
-    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: arn }).resolves({ taskDefinition: { containerDefinitions: [{ name: 'gateway', image }] } });
+    ecs
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: arn })
+      .resolves({ taskDefinition: { taskDefinitionArn: arn, revision: 9, status: 'ACTIVE', family: 'gateway', containerDefinitions: [{ name: 'gateway', image }] }, tags: [{ key: 'k', value: 'v' }] });
   ssm.on(GetParameterCommand, { Name: '/gatehouse/gateway/image' }).resolves({ Parameter: { Value: released } });
   codedeploy.on(ListDeploymentsCommand).resolves({ deployments: [] });
   codedeploy.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-NEW' });
@@ -59,7 +63,7 @@ describe('service rollout handler', () => {
   test('a task definition change made by cdk deploy is rolled out through CodeDeploy with the smoke-test hook', async () => {
     afterRelease({ [CDK_TD]: IMAGE_B });
     const out = await handler.onEvent(event('Update', CDK_TD));
-    expect(out).toEqual({ PhysicalResourceId: 'cluster/gateway', Data: { DeploymentId: 'd-NEW' } });
+    expect(out).toEqual({ PhysicalResourceId: 'cluster/gateway', Data: { DeploymentId: 'd-NEW', TaskDefinitionArn: CDK_TD, Deadline: expect.stringMatching(/^\d+$/) } });
     const call = codedeploy.commandCalls(CreateDeploymentCommand)[0].args[0].input;
     expect(call.applicationName).toBe('Gatehouse-gateway');
     expect(call.deploymentGroupName).toBe('group');
@@ -79,14 +83,27 @@ describe('service rollout handler', () => {
     expect(codedeploy.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
   });
 
-  test('a stack rollback to a task definition with an older image never shifts traffic back', async () => {
-    afterRelease({ [OLD_TD]: IMAGE_A });
-    const out = await handler.onEvent(event('Update', OLD_TD));
-    expect(out.Data).toEqual({
-      DeploymentId: 'none',
-      Reason: `its image ${IMAGE_A} is not the released image ${IMAGE_B} (/gatehouse/gateway/image); a stack rollback never shifts traffic back to an older release`,
+  // A change set resolves the SSM parameter when it is created; a release may write it before the resource runs.
+  test('a task definition whose image is no longer the released one is deployed with the released image, not skipped', async () => {
+    afterRelease({ [CDK_TD]: IMAGE_A });
+    const copy = 'arn:aws:ecs:us-east-1:111111111111:task-definition/gateway:10';
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: copy } });
+    const out = await handler.onEvent(event('Update', CDK_TD));
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input).toEqual({
+      family: 'gateway',
+      containerDefinitions: [{ name: 'gateway', image: IMAGE_B }],
+      tags: [{ key: 'k', value: 'v' }],
     });
-    expect(codedeploy.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
+    const appSpec = JSON.parse(codedeploy.commandCalls(CreateDeploymentCommand)[0].args[0].input.revision!.appSpecContent!.content!);
+    expect(appSpec.Resources[0].TargetService.Properties.TaskDefinition).toBe(copy);
+    expect(out.Data).toMatchObject({ DeploymentId: 'd-NEW', TaskDefinitionArn: copy });
+  });
+
+  test('a stack rollback to a task definition with an older image keeps the released image', async () => {
+    afterRelease({ [OLD_TD]: IMAGE_A });
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:aws:ecs:us-east-1:111111111111:task-definition/gateway:10' } });
+    await handler.onEvent(event('Update', OLD_TD));
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input.containerDefinitions).toEqual([{ name: 'gateway', image: IMAGE_B }]);
   });
 
   test('refuses to start while another deployment (a release) is in progress', async () => {
@@ -122,5 +139,34 @@ describe('service rollout handler', () => {
       'CodeDeploy deployment d-NEW failed (alarm Gateway5xxRate fired); CodeDeploy kept or restored the previous task set.',
     );
     await expect(handler.isComplete({ RequestType: 'Update', Data: { DeploymentId: 'none' } })).resolves.toEqual({ IsComplete: true });
+  });
+
+  // CloudFormation fails a custom resource after one hour and leaves the deployment running (ServiceTimeout).
+  test('past its deadline isComplete stops the deployment with rollback and fails', async () => {
+    codedeploy.on(GetDeploymentCommand).resolves({ deploymentInfo: { status: 'InProgress' } });
+    codedeploy.on(StopDeploymentCommand).resolves({ status: 'Pending' });
+    const late = { RequestType: 'Update', ResourceProperties: props(CDK_TD), Data: { DeploymentId: 'd-NEW', Deadline: String(Date.now() - 1) } };
+    await expect(handler.isComplete(late)).rejects.toThrow(
+      'CodeDeploy deployment d-NEW was still InProgress after 45 min; it was stopped with rollback so it does not block the next deploy.',
+    );
+    expect(codedeploy.commandCalls(StopDeploymentCommand)[0].args[0].input).toEqual({ deploymentId: 'd-NEW', autoRollbackEnabled: true });
+  });
+});
+
+describe('service shape guard', () => {
+  const shape = (subnets: string[]) => ({ ServiceToken: 'x', ServiceName: 'GatewayService', Shape: { NetworkConfiguration: { AwsvpcConfiguration: { Subnets: subnets } } } });
+
+  test('accepts the first shape and an unchanged one', async () => {
+    const created = await handler.guardShape({ RequestType: 'Create', ResourceProperties: shape(['a']) });
+    expect(created.PhysicalResourceId).toMatch(/^shape-[0-9a-f]{16}$/);
+    await expect(handler.guardShape({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: shape(['a']) })).resolves.toEqual(created);
+  });
+
+  // CloudFormation cannot update NetworkConfiguration or LoadBalancers of a CODE_DEPLOY service (AWS::ECS::Service reference).
+  test('refuses a changed network or load balancer with the way out', async () => {
+    const created = await handler.guardShape({ RequestType: 'Create', ResourceProperties: shape(['a']) });
+    await expect(handler.guardShape({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: shape(['b']) })).rejects.toThrow(
+      /^The network or load balancer settings of ECS service GatewayService \(logical id\) changed \(shape-[0-9a-f]{16} -> shape-[0-9a-f]{16}\)\. CloudFormation cannot apply such a change to a service with the CODE_DEPLOY deployment controller; see "Changes CloudFormation cannot make" in docs\/DEPLOY\.md for the way to replace the service\.$/,
+    );
   });
 });

@@ -57,10 +57,10 @@ describe('a prod deployment with a domain and certificates: the other branches p
     primary.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, DefaultActions: [Match.objectLike({ Type: 'redirect' })] });
   });
 
-  test('each region has its own latency record and HTTPS health check', () => {
+  test('each region has its own latency record and a health check of its own gateway tasks', () => {
     for (const [t, region] of [[primary, 'eu-west-1'], [secondary, 'eu-central-1']] as const) {
       t.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'api.example.com.', Region: region, SetIdentifier: region });
-      t.hasResourceProperties('AWS::Route53::HealthCheck', { HealthCheckConfig: Match.objectLike({ Type: 'HTTPS', Port: 443 }) });
+      t.hasResourceProperties('AWS::Route53::HealthCheck', { HealthCheckConfig: Match.objectLike({ Type: 'CLOUDWATCH_METRIC', AlarmIdentifier: Match.objectLike({ Region: region }) }) });
     }
   });
 

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { applyChecks, buildGatehouse, initialImageFor, loadDeploymentConfig, RegionalStack, type GatehouseStacks } from '../../../infra/lib';
+import { applyChecks, buildGatehouse, gatewayImageBuild, initialImageFor, loadDeploymentConfig, RegionalStack, type GatehouseStacks } from '../../../infra/lib';
 import { normalisedTemplate } from './helpers';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -70,7 +70,7 @@ describe('the default deployment (cdk.json): stacks, checks and snapshots', () =
     primary.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceIdentifier: 'gatehouse-config', MultiAZ: true });
     primary.resourceCountIs('AWS::ECS::Service', 2);
     primary.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [Match.objectLike({ Name: 'control-plane', Secrets: Match.arrayWith([Match.objectLike({ Name: 'GATEHOUSE_ADMIN_TOKENS' })]) })],
+      ContainerDefinitions: Match.arrayWith([Match.objectLike({ Name: 'control-plane', Secrets: Match.arrayWith([Match.objectLike({ Name: 'GATEHOUSE_ADMIN_TOKENS' })]) })]),
     });
     secondary.hasResourceProperties('AWS::RDS::DBInstance', {
       DBInstanceIdentifier: 'gatehouse-config-replica-us-west-2',
@@ -100,9 +100,13 @@ describe('the default deployment (cdk.json): stacks, checks and snapshots', () =
     expect(report.pluginReports.flatMap((r) => r.violations)).toEqual([]);
   });
 
-  test('without an image in the config, the first image is built from gateway/Dockerfile at the repository root', () => {
-    expect(initialImageFor(config, '/repo')).toEqual({ directory: '/repo', file: 'gateway/Dockerfile', exclude: expect.arrayContaining(['node_modules', 'cdk.out', '.git']) });
-    expect(initialImageFor({ ...config, image: 'x/y:1' })).toEqual({ imageUri: 'x/y:1' });
+  test('without an image in the config, the first image is the kit\'s repository of the region at initialImageTag', () => {
+    expect(initialImageFor(config, 'us-west-2')).toEqual({ imageUri: '111111111111.dkr.ecr.us-west-2.amazonaws.com/gatehouse/gateway:initial' });
+    expect(initialImageFor({ ...config, image: 'x/y:1' }, 'us-west-2')).toEqual({ imageUri: 'x/y:1' });
+  });
+
+  test('the gateway image build context is gateway/Dockerfile at the repository root', () => {
+    expect(gatewayImageBuild('/repo')).toEqual({ directory: '/repo', file: 'gateway/Dockerfile', exclude: expect.arrayContaining(['node_modules', 'cdk.out', '.git']) });
   });
 
   test('a regional stack outside the configured regions is refused', () => {

@@ -22,7 +22,7 @@ test('--dry-run prints waves, images, the task definition and the AppSpec, and c
   expect(run.err).toBe('');
   expect(mutatingLog(aws)).toEqual([]);
   // Only reads: Describe*, List*, Get*.
-  expect(commandsSent()).toEqual(['DescribeServicesCommand', 'DescribeStacksCommand', 'DescribeTaskDefinitionCommand', 'ListDeploymentsCommand']);
+  expect(commandsSent()).toEqual(['DescribeImagesCommand', 'DescribeServicesCommand', 'DescribeStacksCommand', 'DescribeTaskDefinitionCommand', 'ListDeploymentsCommand']);
   expect(run.out).toContain(
     [
       'Release plan: tag 1.4.0, strategy canary (CodeDeployDefault.ECSCanary10Percent5Minutes)',

@@ -14,6 +14,7 @@ import {
   type ECSTarget,
 } from '@aws-sdk/client-codedeploy';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand, type TaskDefinition } from '@aws-sdk/client-ecs';
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
@@ -28,7 +29,8 @@ export const SECONDARIES = ['us-west-2', 'eu-west-1'];
 export const REGIONS = [PRIMARY, ...SECONDARIES];
 export const CONFIG: ReleaseConfig = { primaryRegion: PRIMARY, secondaryRegions: SECONDARIES, stackPrefix: 'Gatehouse', defaultStrategy: 'canary' };
 
-export const repository = (region: string) => `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/gatehouse`;
+/** The kit's gateway repository (names.repositoryName) in a region. */
+export const repository = (region: string) => `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/gatehouse/gateway`;
 export const currentImage = (region: string) => `${repository(region)}:1.3.0`;
 export const taskDefinitionArn = (region: string, revision: number) => `arn:aws:ecs:${region}:${ACCOUNT}:task-definition/gatehouse-gateway:${revision}`;
 export const deploymentIdOf = (region: string) => `d-${region.replace(/-/g, '').toUpperCase()}`;
@@ -106,6 +108,7 @@ export interface RegionMocks {
   readonly codeDeploy: AwsStub<any, any, any>;
   readonly ssm: AwsStub<any, any, any>;
   readonly elbv2: AwsStub<any, any, any>;
+  readonly ecr: AwsStub<any, any, any>;
 }
 
 /** Commands that change something in AWS; a dry run, status, or an untouched region must send none. */
@@ -123,6 +126,7 @@ export class FakeAws {
         codeDeploy: new CodeDeployClient({ region }),
         ssm: new SSMClient({ region }),
         elbv2: new ElasticLoadBalancingV2Client({ region }),
+        ecr: new ECRClient({ region }),
       };
       this.clients.set(region, clients);
       this.mocks.set(region, {
@@ -131,6 +135,7 @@ export class FakeAws {
         codeDeploy: mockClient(clients.codeDeploy),
         ssm: mockClient(clients.ssm),
         elbv2: mockClient(clients.elbv2),
+        ecr: mockClient(clients.ecr),
       });
       this.healthyRegion(region);
     }
@@ -182,6 +187,7 @@ export class FakeAws {
       .resolvesOnce({ deploymentInfo: { status: 'InProgress' } })
       .resolves({ deploymentInfo: { status: 'Succeeded' } });
     m.ssm.on(PutParameterCommand).resolves({ Version: 2 });
+    m.ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: `sha256:${'0'.repeat(64)}` }] });
   }
 
   /** CodeDeploy answers of a region, except GetDeployment, which each scenario sets. */

@@ -6,6 +6,7 @@ import {
   ListDeploymentTargetsCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
+import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 
@@ -212,24 +213,50 @@ test('an interrupt stops the deployment in flight with rollback and exits 3', as
   expect(run.out).toContain('interrupted; the deployment was stopped with rollback');
 });
 
-test('a tag resolves against each region\'s repository; a full URI is used as given everywhere', async () => {
+const imageSent = (region: string) => aws.region(region).ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input.containerDefinitions?.[0]?.image;
+
+test('a tag resolves against each region\'s repository', async () => {
   await runRelease(['--image', '1.4.0', '--regions', 'us-east-1,us-west-2', '--waves', 'all'], aws);
-  const imageSent = (region: string) => aws.region(region).ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input.containerDefinitions?.[0]?.image;
-  expect(imageSent('us-east-1')).toBe('123456789012.dkr.ecr.us-east-1.amazonaws.com/gatehouse:1.4.0');
-  expect(imageSent('us-west-2')).toBe('123456789012.dkr.ecr.us-west-2.amazonaws.com/gatehouse:1.4.0');
+  expect(imageSent('us-east-1')).toBe(`${repository('us-east-1')}:1.4.0`);
+  expect(imageSent('us-west-2')).toBe(`${repository('us-west-2')}:1.4.0`);
+});
 
-  aws.restore();
-  aws = new FakeAws();
-  const uri = '123456789012.dkr.ecr.us-east-1.amazonaws.com/gatehouse:1.5.0';
-  await runRelease(['--image', uri, '--regions', 'us-east-1,us-west-2'], aws);
-  expect(imageSent('us-east-1')).toBe(uri);
-  expect(imageSent('us-west-2')).toBe(uri);
-
-  aws.restore();
-  aws = new FakeAws();
+test('a digest resolves against the region\'s repository', async () => {
   const digest = `sha256:${'ab'.repeat(32)}`;
   await runRelease(['--image', digest, '--regions', 'us-west-2'], aws);
-  expect(imageSent('us-west-2')).toBe(`123456789012.dkr.ecr.us-west-2.amazonaws.com/gatehouse@${digest}`);
+  expect(imageSent('us-west-2')).toBe(`${repository('us-west-2')}@${digest}`);
+});
+
+// A task's execution role pulls only from its own region's registry (the kit's grantImagePull); ECR replication keeps the name.
+test('a full URI of the kit\'s repository in the primary registry runs from each region\'s replica', async () => {
+  await runRelease(['--image', `${repository('us-east-1')}:1.5.0`, '--regions', 'us-east-1,us-west-2'], aws);
+  expect(imageSent('us-east-1')).toBe(`${repository('us-east-1')}:1.5.0`);
+  expect(imageSent('us-west-2')).toBe(`${repository('us-west-2')}:1.5.0`);
+});
+
+test('before wave 1 the image is looked up with DescribeImages in every region it will touch', async () => {
+  await runRelease(['--image', '1.4.0', '--regions', 'us-east-1,us-west-2'], aws);
+  for (const region of ['us-east-1', 'us-west-2'])
+    expect(aws.region(region).ecr.commandCalls(DescribeImagesCommand).map((c) => c.args[0].input)).toEqual([
+      { registryId: '123456789012', repositoryName: 'gatehouse/gateway', imageIds: [{ imageTag: '1.4.0' }] },
+    ]);
+});
+
+test('an image missing in one region (not replicated yet) stops the release before any region changes (exit 2)', async () => {
+  aws.region('us-west-2').ecr.on(DescribeImagesCommand).rejects(Object.assign(new Error('not found'), { name: 'ImageNotFoundException' }));
+  const run = await runRelease(['--image', '1.4.0', '--regions', 'us-east-1,us-west-2'], aws);
+  expect(run.code).toBe(2);
+  expect(aws.mutatingCalls()).toEqual([]);
+  expect(run.err).toBe(
+    `error: The image cannot be released: ${repository('us-west-2')}:1.4.0 does not exist in us-west-2 (ImageNotFoundException). Fix: push it to the primary region's gateway repository and wait for ECR replication to copy it to every secondary region (docs/RELEASE.md), then release again.\nNothing was changed.\n`,
+  );
+});
+
+test('an image of another repository in another region\'s registry is refused', async () => {
+  const other = '123456789012.dkr.ecr.us-east-1.amazonaws.com/other:1.0.0';
+  const run = await runRelease(['--image', other, '--regions', 'us-east-1,us-west-2'], aws);
+  expect(run.code).toBe(2);
+  expect(run.err).toContain(`${other} is in the us-east-1 registry; tasks in us-west-2 pull only from us-west-2's`);
 });
 
 test('--strategy picks the CodeDeploy config; without it the deployment config\'s trafficShifting is used', async () => {

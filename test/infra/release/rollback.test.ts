@@ -105,6 +105,33 @@ test('with nothing in flight, the previous successful revision is redeployed all
   expect(run.out).toContain(`[us-east-1] redeploying ${taskDefinitionArn(REGION, 11)} (was ${taskDefinitionArn(REGION, 12)})`);
 });
 
+// ECS runs no new tasks from an INACTIVE task definition (ECS developer guide, "Deregistering a task definition revision").
+test('a previous revision that was deregistered (INACTIVE) is passed over for the next ACTIVE one', async () => {
+  history();
+  const ecs = aws.region(REGION).ecs;
+  ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: taskDefinitionArn(REGION, 11) }).resolves({ taskDefinition: { ...describedTaskDefinition(REGION, 11), status: 'INACTIVE' } });
+  ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: taskDefinitionArn(REGION, 9) }).resolves({ taskDefinition: describedTaskDefinition(REGION, 9, `${repository(REGION)}:1.0.0`) });
+
+  const run = await runRelease(['rollback', '--regions', REGION], aws);
+
+  expect(run.code).toBe(0);
+  const create = aws.region(REGION).codeDeploy.commandCalls(CreateDeploymentCommand)[0]?.args[0].input;
+  expect(JSON.parse(create?.revision?.appSpecContent?.content ?? '{}').Resources[0].TargetService.Properties.TaskDefinition).toBe(taskDefinitionArn(REGION, 9));
+});
+
+test('--task-definition of an INACTIVE revision is refused before anything changes (exit 2)', async () => {
+  history();
+  aws.region(REGION).ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: taskDefinitionArn(REGION, 9) }).resolves({ taskDefinition: { ...describedTaskDefinition(REGION, 9), status: 'INACTIVE' } });
+
+  const run = await runRelease(['rollback', '--regions', REGION, '--task-definition', taskDefinitionArn(REGION, 9)], aws);
+
+  expect(run.code).toBe(2);
+  expect(mutatingLog(aws)).toEqual([]);
+  expect(run.err).toBe(
+    `error: Task definition ${taskDefinitionArn(REGION, 9)} in us-east-1 is INACTIVE; ECS starts no tasks from it. Fix: give an ACTIVE revision with --task-definition (aws ecs list-task-definitions --status ACTIVE).\nNothing was changed.\n`,
+  );
+});
+
 test('--task-definition redeploys the given revision with the chosen strategy', async () => {
   history();
   aws.region(REGION).ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: taskDefinitionArn(REGION, 9) }).resolves({ taskDefinition: describedTaskDefinition(REGION, 9, `${repository(REGION)}:1.0.0`) });
@@ -125,7 +152,7 @@ test('without an earlier successful revision the rollback is refused and points 
   expect(run.code).toBe(2);
   expect(mutatingLog(aws)).toEqual([]);
   expect(run.err).toBe(
-    `error: No earlier successful deployment of ${taskDefinitionArn(REGION, 12)} was found in us-east-1. Fix: give the task definition to go back to with --task-definition <arn> (list them with "aws ecs list-task-definitions --region us-east-1 --sort DESC").\nNothing was changed.\n`,
+    `error: No earlier successful deployment of ${taskDefinitionArn(REGION, 12)} with a still ACTIVE task definition was found in us-east-1. Fix: give the task definition to go back to with --task-definition <arn> (list them with "aws ecs list-task-definitions --region us-east-1 --sort DESC").\nNothing was changed.\n`,
   );
 });
 
