@@ -35,6 +35,9 @@ export const databaseArn = (account: string, region: string, identifier: string)
 /** The Secrets Manager secret with the database credentials, replicated to every secondary region. */
 export const databaseSecretName = (prefix: string): string => `${prefix}/config-database/credentials`;
 
+/** The gateway's secrets key (GATEHOUSE_SECRETS_KEYS), made in the primary region and replicated under the same name. */
+export const secretsKeyName = (prefix: string): string => `${prefix}/gateway/secrets-key`;
+
 /** The gateway's ECR repository, the same name in every region. */
 export const repositoryName = (prefix: string): string => `${lower(prefix)}/gateway`;
 

@@ -17,5 +17,6 @@ export { SmokeTestHook, type SmokeTestHookProps, SMOKE_TEST_CODE_DIR } from './s
 export { GlobalRouting, type GlobalRoutingProps } from './global-routing';
 export { RegionDashboard, type RegionDashboardProps } from './region-dashboard';
 export { ReplicatedSecret, type ReplicatedSecretProps } from './replicated-secret';
+export { SecretsKey, type SecretsKeyProps } from './secrets-key';
 export { GatewayRepository, type GatewayRepositoryProps } from './gateway-repository';
 export { AdminAccess, type AdminAccessProps } from './admin-access';

@@ -26,13 +26,14 @@ import {
   RegionDashboard,
   ReleasedImage,
   ReplicatedSecret,
+  SecretsKey,
   ServiceRollout,
   ServiceShapeGuard,
   SmokeTestHook,
   type BackupBucket,
 } from '../constructs';
 import { addReleaseContractOutputs } from './release-contract';
-import { backupBucketName, databaseArn, databaseIdentifier, databaseSecretName, imageParameterName, replicaIdentifier } from '../names';
+import { backupBucketName, databaseArn, databaseIdentifier, databaseSecretName, imageParameterName, replicaIdentifier, secretsKeyName } from '../names';
 
 /** Properties of a {@link RegionalStack}. */
 export interface RegionalStackProps extends StackProps {
@@ -156,12 +157,18 @@ export class RegionalStack extends Stack {
       // The primary's credentials secret is replicated here under the same name; ECS needs its complete ARN.
       credentials = new ReplicatedSecret(this, 'DatabaseCredentials', { secretName: databaseSecretName(prefix) }).secret;
     }
+    // The key that seals inline secrets of config versions: one key for every region (replicated), so a
+    // secondary's data planes decrypt what the primary's control plane sealed.
+    const secretsKey = isPrimary
+      ? new SecretsKey(this, 'SecretsKey', { secretName: secretsKeyName(prefix), replicaRegions: config.secondaryRegions }).secret
+      : new ReplicatedSecret(this, 'SecretsKeyReplica', { secretName: secretsKeyName(prefix) }).secret;
     const backupSettings = { GATEHOUSE_S3_BUCKET: backupBucketName(prefix, config.account, region), GATEHOUSE_S3_REGION: region };
     const databaseSettings = {
       environment: { DATABASE_URL: `postgresql://${databaseHost}:${POSTGRES_PORT}/${CONFIG_DATABASE_NAME}?sslmode=no-verify`, ...backupSettings },
       secrets: {
         PGUSER: ecs.Secret.fromSecretsManager(credentials, 'username'),
         PGPASSWORD: ecs.Secret.fromSecretsManager(credentials, 'password'),
+        GATEHOUSE_SECRETS_KEYS: ecs.Secret.fromSecretsManager(secretsKey),
       },
     };
 

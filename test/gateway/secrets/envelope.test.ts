@@ -1,6 +1,7 @@
 /** The keyring: AES-256-GCM envelopes carrying their key id; first key encrypts, every key decrypts. */
 import { randomBytes } from 'node:crypto';
 import { Keyring, newKeyEntry, parseKeyring } from '../../../gateway/src/config/secrets';
+import { derivedKid } from '../../../gateway/src/config/secrets/keyring';
 import { GatehouseError } from '../../../gateway/src/errors';
 
 const SECRET = 'a-very-long-hs256-secret-0123456789';
@@ -50,7 +51,7 @@ describe('secret envelopes', () => {
   it('rejects malformed entries with the exact problems', () => {
     let err: unknown;
     try {
-      parseKeyring(`nokid,k1:${Buffer.alloc(16).toString('base64')},${newKeyEntry('k2')},${newKeyEntry('k2')}`, 'GATEHOUSE_SECRETS_KEYS');
+      parseKeyring(`:${Buffer.alloc(32).toString('base64')},k1:${Buffer.alloc(16).toString('base64')},${newKeyEntry('k2')},${newKeyEntry('k2')}`, 'GATEHOUSE_SECRETS_KEYS');
     } catch (e) {
       err = e;
     }
@@ -61,5 +62,17 @@ describe('secret envelopes', () => {
       { path: '/settings/secretsKeys/1', message: 'entry 2 of GATEHOUSE_SECRETS_KEYS has a key of 16 bytes, not 32.', fix },
       { path: '/settings/secretsKeys/3', message: 'entry 4 of GATEHOUSE_SECRETS_KEYS repeats key id "k2".', fix },
     ]);
+  });
+
+  it('takes a bare key as a generated Secrets Manager secret holds it (43 letters and digits), with a key id derived from the key', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+    const generated = Array.from(randomBytes(43), (b) => alphabet[b % alphabet.length]).join('');
+    const ring = parseKeyring(generated, 'GATEHOUSE_SECRETS_KEYS')!;
+    const kid = derivedKid(Buffer.from(generated, 'base64'));
+    expect(kid).toMatch(/^k[0-9a-f]{8}$/);
+    const envelope = ring.encrypt(SECRET);
+    expect(envelope.startsWith(`$enc:v1:${kid}:`)).toBe(true);
+    // The same key given with that id opens it: rotation can list it explicitly.
+    expect(parseKeyring(`k2:${randomBytes(32).toString('base64')},${generated}`, 'X')!.decrypt(envelope)).toEqual({ ok: true, value: SECRET });
   });
 });

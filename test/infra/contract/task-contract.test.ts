@@ -152,7 +152,9 @@ describe('the task contract: synthesized task definitions booted against real se
 
   let controlPlane: Awaited<ReturnType<typeof boot>> & { child: GatehouseChild };
   let dataPlanes: Record<string, Awaited<ReturnType<typeof boot>> & { child: GatehouseChild; readyAfterMs: number }>;
-  const databaseSecrets = { PGUSER: 'postgres', PGPASSWORD: 'unused-with-trust-auth' };
+  // The secrets key as Secrets Manager generates it (43 letters and digits, see SecretsKey), one for every region.
+  const SECRETS_KEY = 'Gatehouse0secrets0key0for0the0contract0test';
+  const databaseSecrets = { PGUSER: 'postgres', PGPASSWORD: 'unused-with-trust-auth', GATEHOUSE_SECRETS_KEYS: SECRETS_KEY };
 
   test('the containers run as a numeric user on a read-only root filesystem with HOME and TMPDIR on the data volume', () => {
     for (const region of [primary, secondary])
@@ -174,11 +176,12 @@ describe('the task contract: synthesized task definitions booted against real se
     }
   });
 
-  test('secret names: the database credentials\' username and password keys, the cache URL, and the admin token', () => {
+  test('secret names: the database credentials\' username and password keys, the secrets key, the cache URL, and the admin token', () => {
     const names = (c: ContainerDefinition) => Object.fromEntries((c.Secrets ?? []).map((s) => [s.Name, jsonKeyOf(s.ValueFrom) ?? 'whole secret']));
-    expect(names(primary.containers.get('gateway')!)).toEqual({ PGUSER: 'username', PGPASSWORD: 'password', REDIS_URL: 'whole secret' });
-    expect(names(secondary.containers.get('gateway')!)).toEqual({ PGUSER: 'username', PGPASSWORD: 'password', REDIS_URL: 'whole secret' });
-    expect(names(primary.containers.get('control-plane')!)).toEqual({ PGUSER: 'username', PGPASSWORD: 'password', GATEHOUSE_ADMIN_TOKENS: 'entry' });
+    const common = { PGUSER: 'username', PGPASSWORD: 'password', GATEHOUSE_SECRETS_KEYS: 'whole secret' };
+    expect(names(primary.containers.get('gateway')!)).toEqual({ ...common, REDIS_URL: 'whole secret' });
+    expect(names(secondary.containers.get('gateway')!)).toEqual({ ...common, REDIS_URL: 'whole secret' });
+    expect(names(primary.containers.get('control-plane')!)).toEqual({ ...common, GATEHOUSE_ADMIN_TOKENS: 'entry' });
   });
 
   test('the database credentials are the same secret by name in both regions: the primary\'s, and its replica looked up by that name', () => {

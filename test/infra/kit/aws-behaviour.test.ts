@@ -42,13 +42,30 @@ describe('the default deployment on a real account', () => {
 
   // ECS reads a JSON key of a secret only by its complete ARN (aws-cdk issues 20744, 24142, 18555).
   test('a secondary region names the replicated database secret by its complete ARN, looked up in its own region', () => {
-    const [lookupId] = resourcesOf(secondary, 'Custom::AWS').find(([, r]) => JSON.stringify(r.Properties).includes('DescribeSecret'))!;
+    const [lookupId] = resourcesOf(secondary, 'Custom::AWS').find(([, r]) => JSON.stringify(r.Properties).includes('DescribeSecret') && JSON.stringify(r.Properties).includes('config-database'))!;
     const secrets = gatewayContainer(secondary).Secrets!;
     for (const key of ['PGUSER', 'PGPASSWORD']) {
       const valueFrom = JSON.stringify(secrets.find((s) => s.Name === key)!.ValueFrom);
       expect(valueFrom).toContain(`"Fn::GetAtt":["${lookupId}","ARN"]`);
     }
     expect(JSON.stringify(secondary.toJSON())).not.toContain('secret:Gatehouse/config-database/credentials:');
+  });
+
+  // ECS task secrets need the complete secret ARN (aws-cdk #20744); a replicated secret keeps its name in every
+  // region (Secrets Manager docs, "Replicate an AWS Secrets Manager secret to other AWS Regions").
+  test('one secrets key for every region: generated once in the primary, retained, replicated, and given to the control plane and every data plane', () => {
+    primary.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        Name: 'Gatehouse/gateway/secrets-key',
+        GenerateSecretString: Match.objectLike({ PasswordLength: 43, ExcludePunctuation: true, IncludeSpace: false }),
+        ReplicaRegions: [{ Region: 'us-west-2' }],
+      }),
+    });
+    for (const c of [gatewayContainer(primary), gatewayContainer(primary, 'control-plane'), gatewayContainer(secondary)])
+      expect(c.Secrets!.map((s) => s.Name)).toContain('GATEHOUSE_SECRETS_KEYS');
+    const [keyLookup] = resourcesOf(secondary, 'Custom::AWS').find(([, r]) => JSON.stringify(r.Properties).includes('gateway/secrets-key'))!;
+    expect(JSON.stringify(gatewayContainer(secondary).Secrets!.find((s) => s.Name === 'GATEHOUSE_SECRETS_KEYS')!.ValueFrom)).toContain(`"Fn::GetAtt":["${keyLookup}","ARN"]`);
   });
 
   // A hot standby refuses LISTEN (PostgreSQL docs, "Hot Standby": LISTEN is not allowed on a standby).

@@ -1,9 +1,9 @@
 /**
  * The secrets keyring: AES-256-GCM keys by key id. The first key encrypts, every key decrypts, so
  * a new key is rolled out by listing it first while the old one stays until every envelope was
- * re-encrypted (docs/RUNBOOK.md). Spec format: `kid:base64key[,kid:base64key…]` (GATEHOUSE_SECRETS_KEYS).
+ * re-encrypted (docs/RUNBOOK.md). Spec format: `kid:base64key[,kid:base64key…]` (GATEHOUSE_SECRETS_KEYS); a bare `base64key` gets a key id derived from the key.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { GatehouseError, type Problem } from '../../errors';
 import { parseSecretValue } from './value';
 
@@ -65,8 +65,13 @@ export function newKeyEntry(kid: string): string {
   return `${kid}:${randomBytes(KEY_BYTES).toString('base64')}`;
 }
 
+/** The key id of an entry given without one: `k` and the first 8 hex digits of the key's SHA-256. */
+export function derivedKid(key: Buffer): string {
+  return 'k' + createHash('sha256').update(key).digest('hex').slice(0, 8);
+}
+
 /**
- * Parses `kid:base64key[,…]`; undefined when empty. Throws GW_ERR_SETTINGS_INVALID naming `setting`
+ * Parses `kid:base64key[,…]` (an entry without `kid:` gets `derivedKid`); undefined when empty. Throws GW_ERR_SETTINGS_INVALID naming `setting`
  * (the env var or file it came from) and the fix.
  */
 export function parseKeyring(spec: string | undefined, setting: string): Keyring | undefined {
@@ -79,9 +84,10 @@ export function parseKeyring(spec: string | undefined, setting: string): Keyring
     .filter(Boolean)
     .forEach((item, i) => {
       const colon = item.indexOf(':');
-      const kid = item.slice(0, colon);
       const key = Buffer.from(item.slice(colon + 1), 'base64');
-      const problem = colon <= 0 || !KID.test(kid) ? 'has no key id (letters, digits, ".", "_", "-") before ":"' : key.length !== KEY_BYTES ? `has a key of ${key.length} bytes, not ${KEY_BYTES}` : entries.some((e) => e.kid === kid) ? `repeats key id "${kid}"` : undefined;
+      // A bare key (what a generated Secrets Manager secret holds) gets a key id derived from the key.
+      const kid = colon < 0 ? derivedKid(key) : item.slice(0, colon);
+      const problem = colon === 0 || !KID.test(kid) ? 'has no key id (letters, digits, ".", "_", "-") before ":"' : key.length !== KEY_BYTES ? `has a key of ${key.length} bytes, not ${KEY_BYTES}` : entries.some((e) => e.kid === kid) ? `repeats key id "${kid}"` : undefined;
       if (problem)
         problems.push({
           path: `/settings/secretsKeys/${i}`,
