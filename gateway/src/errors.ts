@@ -45,6 +45,10 @@ export const Errors = {
   GW_ERR_ADMIN_BODY_TOO_LARGE: define('GW_ERR_ADMIN_BODY_TOO_LARGE', 413, 'The request body is larger than the admin API accepts; raise adminBodyLimitBytes (GATEHOUSE_ADMIN_BODY_LIMIT_BYTES) or send a smaller document.'),
   GW_ERR_UNSUPPORTED_MEDIA_TYPE: define('GW_ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'Send the body as application/json or application/yaml.'),
   GW_ERR_NO_CONFIG: define('GW_ERR_NO_CONFIG', 500, 'No config version could be loaded from the store, the last-known-good file or the S3 backup.'),
+  // Config store faults.
+  GW_ERR_STORE_TIMEOUT: define('GW_ERR_STORE_TIMEOUT', 503, 'The config store did not answer in time after this write was sent, so it may have committed. Ask GET /admin/v1/writes/<writeId> (writeId is in this answer) before writing again, or retry with the same Idempotency-Key.'),
+  GW_ERR_STORE_CORRUPT: define('GW_ERR_STORE_CORRUPT', 503, 'The current config version does not match its checksum (its row was changed in the database); writes are blocked so that nothing is built on it. Roll back to the newest intact version.'),
+  GW_ERR_WRITE_NOT_FOUND: define('GW_ERR_WRITE_NOT_FOUND', 404, 'No write with this id committed (no write still in progress can commit it later); it is safe to send it again.'),
 } as const;
 
 export type ErrorCode = keyof typeof Errors;
