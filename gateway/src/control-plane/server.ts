@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import type { PluginConfigChecker } from '../config/validate';
 import { GatehouseError, type ErrorCode } from '../errors';
 import type { ConfigStore, ConfigVersion } from '../store/types';
+import { CorruptVersionError, WriteOutcomeUnknownError } from '../store';
 import { TokenVerifier, type TokenEntry } from './auth/tokens';
 import { ConfigService } from './config-service';
 import { registerConfigRoutes } from './config-routes';
@@ -14,6 +15,7 @@ import { registerResource } from './crud';
 import { registerOpenApi } from './openapi';
 import { consumers, plugins, routes, upstreams } from './resources';
 import { registerVersionRoutes } from './version-routes';
+import { registerWriteRoutes } from './write-routes';
 
 export interface AdminServerOptions {
   store: ConfigStore;
@@ -24,14 +26,23 @@ export interface AdminServerOptions {
   plugins?: PluginConfigChecker;
   /** Called after each committed version (the S3 backup hooks in here). */
   onCommit?: (version: ConfigVersion) => void;
+  /** The config service to write through (shared with the readiness check); built over `store` when absent. */
+  service?: ConfigService;
   /** A pino logger; none means no request logging. */
   logger?: FastifyBaseLogger;
 }
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
-function send(reply: import('fastify').FastifyReply, code: ErrorCode | string, status: number, message: string, problems?: readonly unknown[]) {
-  return reply.code(status).send({ error: { code, message }, ...(problems?.length ? { problems } : {}) });
+function send(reply: import('fastify').FastifyReply, code: ErrorCode | string, status: number, message: string, problems?: readonly unknown[], facts: object = {}) {
+  return reply.code(status).send({ error: { code, message, ...facts }, ...(problems?.length ? { problems } : {}) });
+}
+
+/** The machine-readable facts a store fault carries: the write to ask about, the versions to repair with. */
+function storeFacts(err: GatehouseError): object {
+  if (err instanceof WriteOutcomeUnknownError) return { writeId: err.writeId };
+  if (err instanceof CorruptVersionError) return { corruptVersion: err.version, intactVersion: err.intactVersion };
+  return {};
 }
 
 /** Builds the admin API server (not listening). */
@@ -39,7 +50,7 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
   const app = options.logger
     ? Fastify({ loggerInstance: options.logger, bodyLimit: options.bodyLimitBytes })
     : Fastify({ logger: false, bodyLimit: options.bodyLimitBytes });
-  const service = new ConfigService(options.store, { plugins: options.plugins, dropGuardPercent: options.dropGuardPercent, onCommit: options.onCommit });
+  const service = options.service ?? new ConfigService(options.store, { plugins: options.plugins, dropGuardPercent: options.dropGuardPercent, onCommit: options.onCommit });
   const verifier = new TokenVerifier(options.tokens);
 
   // Schemas document the API (OpenAPI); bodies are validated as whole documents by validateConfig,
@@ -72,7 +83,7 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
   app.setErrorHandler((err: FastifyError | GatehouseError, req, reply) => {
     if (err instanceof GatehouseError) {
       if (err.status >= 500) req.log.warn({ err: err.message }, 'admin API: store unavailable');
-      return send(reply, err.code, err.status, err.message, err.problems);
+      return send(reply, err.code, err.status, err.message, err.problems, storeFacts(err));
     }
     const fe = err as FastifyError;
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
@@ -90,6 +101,7 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
   registerOpenApi(app);
   registerConfigRoutes(app, service);
   registerVersionRoutes(app, service);
+  registerWriteRoutes(app, options.store);
   for (const kind of [routes, upstreams, consumers, plugins]) registerResource(app, kind, service);
   return app;
 }

@@ -52,8 +52,19 @@ export class WriteOutcomeUnknownError extends GatehouseError {
 
 /** A stored version whose document does not match its checksum. */
 export class CorruptVersionError extends GatehouseError {
-  constructor(readonly version: number) {
-    super('GW_ERR_STORE_CORRUPT', `Version ${version} is the one that does not match.`);
+  /** @param intactVersion the newest version that matches its checksum (0: none), once looked up. */
+  constructor(
+    readonly version: number,
+    readonly intactVersion?: number,
+  ) {
+    super(
+      'GW_ERR_STORE_CORRUPT',
+      intactVersion === undefined
+        ? `Version ${version} is the one that does not match.`
+        : intactVersion
+          ? `Version ${version} is the one that does not match; the newest intact version is ${intactVersion}: POST /admin/v1/versions/${intactVersion}/rollback repairs it.`
+          : `Version ${version} is the one that does not match and no older version is intact: restore one from the S3 backup (see docs/RUNBOOK.md).`,
+    );
   }
 }
 
