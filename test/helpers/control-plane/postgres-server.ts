@@ -25,6 +25,8 @@ async function binDir(): Promise<string> {
 export interface PostgresServer {
   url: string;
   port: number;
+  /** Its data directory (`postmaster.pid` names the postmaster). */
+  dataDir: string;
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
@@ -62,6 +64,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    dataDir: data,
     async stop() {
       await stop();
       running = false;
