@@ -128,7 +128,14 @@ describe('control-plane and data-plane roles', () => {
       const backup = await readLatestVersion(s3.client, s3.location);
       expect(backup.ok).toBe(true);
       expect(res.json().versions).toEqual([
-        expect.objectContaining({ version: 2, author: 'restore', checksum: backup.ok ? backup.version.checksum : '' }),
+        expect.objectContaining({
+          version: 2,
+          author: 'restore',
+          checksum: backup.ok ? backup.version.checksum : '',
+          // It keeps the time it was first committed, and says when it was restored.
+          createdAt: backup.ok ? backup.version.createdAt : '',
+          restoredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        }),
       ]);
       res = await restored.admin.inject({ method: 'PUT', url: '/admin/v1/routes/third', headers: auth, payload: { paths: ['/third'], upstream: 'backend' } });
       expect(res.json().version).toBe(3);

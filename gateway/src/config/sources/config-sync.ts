@@ -234,6 +234,7 @@ export class ConfigSync {
           this.scheduleReconnect();
         },
       );
+      if (this.reconnectAttempt > 0) this.log.info({ attempts: this.reconnectAttempt }, 'LISTEN reconnected: config versions are pushed again');
       this.reconnectAttempt = 0;
       // Versions may have been written while we were not listening.
       void this.syncNow();
