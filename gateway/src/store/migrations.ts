@@ -40,7 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     id: 3,
-    name: 'config_writes_and_restored_at',
+    name: 'config_writes',
     sql: `
       -- One row per committed admin write, in the same transaction as its version: the answer to
       -- "did my write commit?" and to a retried Idempotency-Key survives any control-plane restart.
@@ -50,8 +50,12 @@ export const MIGRATIONS: readonly Migration[] = [
         version          integer NOT NULL,
         author           text NOT NULL,
         created_at       timestamptz NOT NULL DEFAULT now()
-      );
-      ALTER TABLE gatehouse_config_versions ADD COLUMN restored_at timestamptz;`,
+      );`,
+  },
+  {
+    id: 4,
+    name: 'restored_at',
+    sql: `ALTER TABLE gatehouse_config_versions ADD COLUMN restored_at timestamptz;`,
   },
 ];
 
