@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { GatehouseError } from '../errors';
 import type { ConfigService } from './config-service';
+import { actualChecksum } from '../config/checksum';
 import { verifyVersion } from '../store';
 import { changeRequest, etag, positiveInt, sendOutcome } from './http';
 import { namingIntactVersion } from './intact-version';
@@ -31,7 +32,8 @@ export function registerVersionRoutes(app: FastifyInstance, service: ConfigServi
     const n = positiveInt((req.params as { version: string }).version, 'version');
     const v = await store.get(n);
     if (!v) throw new GatehouseError('GW_ERR_RESOURCE_NOT_FOUND', `Version ${n} does not exist (or was removed by retention).`);
-    return reply.send(v);
+    // Served even when tampered (to investigate), but never unmarked: `intact` false means do not reuse it.
+    return reply.send({ ...v, intact: actualChecksum(v) === v.checksum });
   });
 
   app.post(

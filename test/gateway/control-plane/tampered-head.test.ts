@@ -62,6 +62,21 @@ describe('a tampered head version', () => {
     expect(await registry.metrics()).toMatch(/^gatehouse_config_store_corrupt_version 2$/m);
   });
 
+  it('marks the tampered version as not intact when it is read by number', async () => {
+    const app = adminServer(store);
+    const [bad, good] = await Promise.all([2, 1].map((n) => app.inject({ url: `/admin/v1/versions/${n}`, headers: asAdmin })));
+    await app.close();
+    expect([bad!.json().intact, good!.json().intact]).toEqual([false, true]);
+  });
+
+  it('never serves the tampered document for re-writing: GET /config refuses it, so "read and write back" cannot spread it', async () => {
+    const app = adminServer(store);
+    const res = await app.inject({ url: '/admin/v1/config', headers: { ...asAdmin, accept: 'application/yaml' } });
+    await app.close();
+    expect(res.statusCode).toBe(503);
+    expect(res.body).not.toContain('/evil');
+  });
+
   it('refuses a rollback to the tampered version itself', async () => {
     const app = adminServer(store);
     const res = await app.inject({ method: 'POST', url: '/admin/v1/versions/2/rollback', headers: asAdmin });
