@@ -83,6 +83,9 @@ describe('control-plane and data-plane roles', () => {
     expect(ready.json()).toEqual({ status: 'not-ready', reason: 'no config loaded yet' });
 
     cp = await startControlPlane({ settings: settingsFor('control-plane', { adminTokens: `admin:${hashToken(token)}` }), log });
+    // Its readiness is its store's: checked at start, so it is ready as soon as it is built.
+    expect((await cp.status.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready' });
+    expect((await cp.status.inject({ url: '/metrics' })).body).toMatch(/^gatehouse_config_store_up 1$/m);
     const port = (upstream.address() as { port: number }).port;
     const res = await cp.admin.inject({
       method: 'PUT',
