@@ -15,8 +15,8 @@ import { waitFor } from '../../helpers/control-plane/wait';
 import { adminServer, asAdmin } from './admin-helpers';
 
 const DEADLINE_MS = 1_000;
-/** How long COMMIT is held by the server in the slow-commit cases: past the deadline, with a margin. */
-const COMMIT_HOLD_S = 2;
+/** An advisory lock the test holds; a deferred trigger makes COMMIT of a new version wait for it. */
+const COMMIT_GATE = 4242;
 
 /** The answer, or 'no answer' when none came well after the deadline (the freeze then ends). */
 async function answerOrNothing<T>(p: Promise<T>): Promise<T | 'no answer'> {
@@ -35,14 +35,24 @@ describe('admin writes past the config store deadline', () => {
   let admin: FastifyInstance;
   let sql: Client;
 
-  /** Makes COMMIT of a new version take COMMIT_HOLD_S seconds (a deferred trigger), and then fail when asked. */
+  /** Makes COMMIT of a new version wait for the gate (a deferred trigger), and then fail when asked. */
   const holdCommits = async (thenFail: boolean) => {
+    await sql.query('SELECT pg_advisory_lock($1)', [COMMIT_GATE]);
     await sql.query(`CREATE OR REPLACE FUNCTION gh_hold_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN PERFORM pg_sleep(${COMMIT_HOLD_S}); ${thenFail ? "RAISE EXCEPTION 'refused at commit';" : ''} RETURN NULL; END $$`);
+      BEGIN PERFORM pg_advisory_xact_lock(${COMMIT_GATE}); ${thenFail ? "RAISE EXCEPTION 'refused at commit';" : ''} RETURN NULL; END $$`);
     await sql.query(`CREATE CONSTRAINT TRIGGER gh_hold_commit AFTER INSERT ON gatehouse_config_versions
       DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gh_hold_commit()`);
   };
-  const releaseCommits = () => sql.query('DROP TRIGGER IF EXISTS gh_hold_commit ON gatehouse_config_versions');
+  /** Resolves once a COMMIT waits at the gate. */
+  const commitWaiting = () =>
+    waitFor(async () => {
+      const r = await sql.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'COMMIT' AND wait_event_type = 'Lock'`);
+      return r.rows[0].n === 1;
+    }, 'a COMMIT waiting at the gate');
+  const releaseCommits = async () => {
+    await sql.query('SELECT pg_advisory_unlock_all()');
+    await sql.query('DROP TRIGGER IF EXISTS gh_hold_commit ON gatehouse_config_versions');
+  };
   const put = (app: FastifyInstance, id: string, headers: Record<string, string> = {}) =>
     app.inject({ method: 'PUT', url: `/admin/v1/routes/${id}`, headers: { ...asAdmin, ...headers }, payload: { paths: [`/${id}`], upstream: 'u' } });
   const head = async () => (await store.head())?.version;
@@ -79,10 +89,15 @@ describe('admin writes past the config store deadline', () => {
     expect(await head()).toBe(before);
   });
 
-  it('answers GW_ERR_STORE_TIMEOUT with the write id when COMMIT got no answer in time; the write record says it committed, also after a restart, and the same Idempotency-Key applies it once', async () => {
+  it('answers GW_ERR_STORE_TIMEOUT with the write id when Postgres hangs after COMMIT was sent; the write record says it committed, also after a restart, and the same Idempotency-Key applies it once', async () => {
     const before = (await head())!;
     await holdCommits(false);
-    const res = await put(admin, 'slow', { 'idempotency-key': 'key-slow' });
+    const answer = put(admin, 'slow', { 'idempotency-key': 'key-slow' });
+    await commitWaiting();
+    // Hung with the COMMIT in hand: the client cannot know whether it will commit.
+    const res = await whileFrozen(pg, () => answerOrNothing(answer));
+    expect(res).not.toBe('no answer');
+    if (res === 'no answer') return;
     expect(res.statusCode).toBe(503);
     const { code, writeId } = res.json().error;
     expect(code).toBe('GW_ERR_STORE_TIMEOUT');
@@ -107,7 +122,9 @@ describe('admin writes past the config store deadline', () => {
   it('reports a write that timed out at COMMIT and then failed as not committed, and a retry with its key applies it once', async () => {
     const before = (await head())!;
     await holdCommits(true);
-    const res = await put(admin, 'doomed', { 'idempotency-key': 'key-doomed' });
+    const answer = put(admin, 'doomed', { 'idempotency-key': 'key-doomed' });
+    await commitWaiting();
+    const res = await answer;
     expect(res.json().error.code).toBe('GW_ERR_STORE_TIMEOUT');
     await releaseCommits();
     const record = await admin.inject({ url: `/admin/v1/writes/${res.json().error.writeId}`, headers: asAdmin });
