@@ -9,9 +9,9 @@ import { dropRefusal } from '../config/sources/drop-guard';
 import { GatehouseError } from '../errors';
 import type { ConfigStore, ConfigVersion, ConfigVersionHead } from '../store/types';
 import { emptyDocument } from '../store/types';
-import { verifyVersion } from '../store';
+import { actualChecksum } from '../config/checksum';
 import { diffConfigs, type ConfigDiff } from './diff';
-import { namingIntactVersion } from './intact-version';
+import { corruptionOf, namingIntactVersion } from './intact-version';
 
 export interface ChangeRequest {
   author: string;
@@ -57,7 +57,7 @@ export class ConfigService {
     const v = await this.store.get(head.version);
     if (!v) return this.current(); // pruned between the two reads: read again
     // Loaded a head this process did not write (start, a foreign write): verify it before serving or building on it.
-    await namingIntactVersion(this.store, () => verifyVersion(v));
+    if (actualChecksum(v) !== v.checksum) throw await corruptionOf(this.store, v.version);
     this.cached = { version: v.version, checksum: v.checksum, document: v.document };
     return this.cached;
   }
@@ -77,21 +77,19 @@ export class ConfigService {
       return { dryRun: true, baseVersion: cur.version, diff, document };
     }
     let diff: ConfigDiff | undefined;
-    const version = await namingIntactVersion(this.store, () =>
-      this.store.commit({
-        author: req.author,
-        message: req.message,
-        expectedVersion: req.expectedVersion,
-        cached: this.cached,
-        write: { id: randomUUID(), idempotencyKey: req.idempotencyKey },
-        overCorruptHead: req.overCorruptHead,
-        build: (current, head) => {
-          const out = this.next(current, head, req, build);
-          diff = out.diff;
-          return { document: out.document, intendedDrop: req.allowDrop };
-        },
-      }),
-    );
+    const version = await this.store.commit({
+      author: req.author,
+      message: req.message,
+      expectedVersion: req.expectedVersion,
+      cached: this.cached,
+      write: { id: randomUUID(), idempotencyKey: req.idempotencyKey },
+      overCorruptHead: req.overCorruptHead,
+      build: (current, head) => {
+        const out = this.next(current, head, req, build);
+        diff = out.diff;
+        return { document: out.document, intendedDrop: req.allowDrop };
+      },
+    }).catch((err: unknown) => namingIntactVersion(this.store, err));
     if (version.write?.replayed) return { dryRun: false, version, diff: undefined };
     this.cached = { version: version.version, checksum: version.checksum, document: version.document };
     this.options.onCommit?.(version);

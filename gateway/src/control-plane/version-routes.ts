@@ -4,9 +4,8 @@ import { Type } from '@sinclair/typebox';
 import { GatehouseError } from '../errors';
 import type { ConfigService } from './config-service';
 import { actualChecksum } from '../config/checksum';
-import { verifyVersion } from '../store';
 import { changeRequest, etag, positiveInt, sendOutcome } from './http';
-import { namingIntactVersion } from './intact-version';
+import { corruptionOf } from './intact-version';
 
 const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 1000;
@@ -43,7 +42,7 @@ export function registerVersionRoutes(app: FastifyInstance, service: ConfigServi
       const n = positiveInt((req.params as { version: string }).version, 'version');
       const old = await store.get(n);
       if (!old) throw new GatehouseError('GW_ERR_RESOURCE_NOT_FOUND', `Version ${n} does not exist (or was removed by retention); list versions with GET /admin/v1/versions.`);
-      await namingIntactVersion(store, () => verifyVersion(old));
+      if (actualChecksum(old) !== old.checksum) throw await corruptionOf(store, n);
       // The rollback replaces the head wholesale, so it is also the repair of a head that fails its checksum.
       const outcome = await service.change({ ...changeRequest(req, `rollback to version ${n}`), overCorruptHead: true }, () => old.document);
       return sendOutcome(reply, outcome, 201, { rolledBackTo: n });
