@@ -132,7 +132,7 @@ export const Settings = Type.Object(
     ),
     storeDeadlineMs: env(
       'GATEHOUSE_STORE_DEADLINE_MS',
-      Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000, description: 'Longest wait for any PostgreSQL config store call, kept by Gatehouse itself (a hung server cannot enforce statement_timeout); past it an admin write answers 503, with its write id when it may have committed.' }),
+      Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000, description: 'Longest wait for any PostgreSQL config store call, kept by Gatehouse itself (a hung server cannot enforce statement_timeout); past it an admin write answers 503, with its write id when it may have committed.' }),
     ),
     storeCheckIntervalMs: env(
       'GATEHOUSE_STORE_CHECK_INTERVAL_MS',

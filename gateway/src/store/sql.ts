@@ -21,8 +21,8 @@ export interface SqlClient extends SqlSession {
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
 /** Longest statement, enforced by the server (which cannot enforce it while it is hung: see the deadline). */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
-/** Longest store call as seen by the client, connection and every statement included. */
-export const DEFAULT_STORE_DEADLINE_MS = 5_000;
+/** Longest store call as seen by the client, connection and every statement included; a 22 MiB commit takes about 4 s. */
+export const DEFAULT_STORE_DEADLINE_MS = 15_000;
 const DEFAULT_POOL_SIZE = 4;
 
 /**
