@@ -50,6 +50,10 @@ export const Errors = {
   GW_ERR_SECRETS_PLAINTEXT_FORBIDDEN: define('GW_ERR_SECRETS_PLAINTEXT_FORBIDDEN', 403, 'Secrets in plaintext are shown to admin tokens only; read without ?secrets=plaintext to see "(secret)" placeholders.'),
   GW_ERR_SECRETS_KEY_MISSING: define('GW_ERR_SECRETS_KEY_MISSING', 409, 'This control plane has no secrets key; set GATEHOUSE_SECRETS_KEYS (docs/RUNBOOK.md, "Secrets keys") and restart it.'),
   GW_ERR_SECRET_UNREADABLE: define('GW_ERR_SECRET_UNREADABLE', 500, "A stored secret cannot be decrypted with this control plane's keys; add its key id to GATEHOUSE_SECRETS_KEYS (docs/RUNBOOK.md, \"Secrets keys\")."),
+  // Config store faults.
+  GW_ERR_STORE_TIMEOUT: define('GW_ERR_STORE_TIMEOUT', 503, 'The config store did not answer in time after this write was sent, so it may have committed. Ask GET /admin/v1/writes/<writeId> (writeId is in this answer) before writing again, or retry with the same Idempotency-Key.'),
+  GW_ERR_STORE_CORRUPT: define('GW_ERR_STORE_CORRUPT', 503, 'The current config version does not match its checksum (its row was changed in the database); writes are blocked so that nothing is built on it. Roll back to the newest intact version.'),
+  GW_ERR_WRITE_NOT_FOUND: define('GW_ERR_WRITE_NOT_FOUND', 404, 'No write with this id committed (no write still in progress can commit it later); it is safe to send it again.'),
 } as const;
 
 export type ErrorCode = keyof typeof Errors;

@@ -1,11 +1,13 @@
 /**
  * Backs every config version up to S3 (`<prefix>/versions/<n>.json`, then the `latest` pointer), in
  * order, retrying failures with backoff, and exports how far behind the backup is. S3 being down never
- * affects writes: the backup catches up when it is back.
+ * affects writes: the backup catches up when it is back. What is already in S3 is known from S3's
+ * `latest` and from a store marker written after each upload, so the lag is true across restarts
+ * even while S3 is down.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Registry } from 'prom-client';
-import type { ConfigStore } from '../store/types';
+import type { ConfigStore, ConfigVersionHead } from '../store/types';
 import { backupMetrics, type BackupMetrics } from '../config/sources/metrics';
 import { backoffDelay, silentLogger, type SourceLogger } from '../config/sources/logger';
 import { putLatest, putVersion, readLatestPointer, type S3Location } from '../config/sources/s3';
@@ -15,8 +17,11 @@ export const DEFAULT_BACKUP_CHECK_INTERVAL_MS = 10_000;
 export const DEFAULT_BACKUP_RETRY_BASE_MS = 500;
 export const DEFAULT_BACKUP_RETRY_MAX_MS = 60_000;
 
+/** Retained versions looked at when counting the lag. */
+const MAX_PENDING_COUNTED = 1000;
+
 export interface ConfigBackupOptions {
-  store: Pick<ConfigStore, 'head' | 'get'>;
+  store: Pick<ConfigStore, 'head' | 'get' | 'list' | 'getMarker' | 'setMarker'>;
   client: S3Client;
   location: S3Location;
   checkIntervalMs?: number;
@@ -29,8 +34,10 @@ export interface ConfigBackupOptions {
 export class ConfigBackup {
   private readonly metrics: BackupMetrics;
   private readonly log: SourceLogger;
-  /** Highest version known to be in S3 (undefined until the `latest` pointer was read). */
+  /** Highest version known to be in S3 (undefined until the store marker or the `latest` pointer was read). */
   private backedUp: number | undefined;
+  /** The `latest` pointer was read since start (the marker alone may lag behind another instance's uploads). */
+  private latestRead = false;
   private inflight: Promise<void> | undefined;
   private again = false;
   private failures = 0;
@@ -85,10 +92,16 @@ export class ConfigBackup {
   private schedule(): void {
     clearTimeout(this.timer);
     if (this.stopped) return;
+    const interval = this.options.checkIntervalMs ?? DEFAULT_BACKUP_CHECK_INTERVAL_MS;
+    // Never wait longer than the check interval, so S3's return is noticed within one interval.
     const delay = this.failures
-      ? backoffDelay(this.failures, this.options.retryBaseMs ?? DEFAULT_BACKUP_RETRY_BASE_MS, this.options.retryMaxMs ?? DEFAULT_BACKUP_RETRY_MAX_MS)
-      : (this.options.checkIntervalMs ?? DEFAULT_BACKUP_CHECK_INTERVAL_MS);
+      ? Math.min(interval, backoffDelay(this.failures, this.options.retryBaseMs ?? DEFAULT_BACKUP_RETRY_BASE_MS, this.options.retryMaxMs ?? DEFAULT_BACKUP_RETRY_MAX_MS))
+      : interval;
     this.timer = setTimeout(() => this.trigger(), delay);
+  }
+
+  private get markerKey(): string {
+    return `backup:s3://${this.options.location.bucket}/${this.options.location.prefix}`;
   }
 
   private async runOnce(): Promise<void> {
@@ -96,36 +109,46 @@ export class ConfigBackup {
     let head;
     try {
       head = await store.head();
+      if (this.backedUp === undefined) this.backedUp = Number((await store.getMarker(this.markerKey)) ?? 0);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'backup: config store unavailable; will retry');
       return;
     }
-    if (!head) return this.setLag(0, undefined);
-    let pendingSince: string | undefined;
+    if (!head) return this.setLag([]);
+    const marked = this.backedUp;
     try {
-      if (this.backedUp === undefined) this.backedUp = (await readLatestPointer(client, location))?.version ?? 0;
+      if (!this.latestRead) {
+        this.backedUp = Math.max(this.backedUp, (await readLatestPointer(client, location))?.version ?? 0);
+        this.latestRead = true;
+      }
       for (let n = this.backedUp + 1; n <= head.version && !this.stopped; n++) {
         const v = await store.get(n);
         if (!v) continue; // pruned by retention before it could be backed up
-        pendingSince = v.createdAt;
         await putVersion(client, location, v);
         await putLatest(client, location, v);
         this.backedUp = n;
-        pendingSince = undefined;
       }
       this.failures = 0;
-      this.setLag(0, undefined);
+      this.setLag([]);
     } catch (err) {
       this.failures++;
       this.metrics.failures.inc();
-      this.setLag(head.version - (this.backedUp ?? 0), pendingSince ?? head.createdAt);
+      await this.measurePending();
       this.log.warn({ err: (err as Error).message, backedUp: this.backedUp, head: head.version }, 'backup: S3 upload failed; retrying with backoff');
     }
+    if (this.backedUp !== marked) await store.setMarker(this.markerKey, String(this.backedUp)).catch(() => undefined); // best effort: S3's latest is the truth
   }
 
-  private setLag(versions: number, oldestPendingCreatedAt: string | undefined): void {
-    this.metrics.lagVersions.set(versions);
-    const created = oldestPendingCreatedAt ? Date.parse(oldestPendingCreatedAt) : NaN;
-    this.metrics.lagSeconds.set(Number.isFinite(created) ? Math.max(0, (Date.now() - created) / 1000) : 0);
+  /** Sets the lag from the retained versions above the last one known to be in S3. */
+  private async measurePending(): Promise<void> {
+    const backedUp = this.backedUp ?? 0;
+    const heads = await this.options.store.list({ limit: MAX_PENDING_COUNTED }).catch(() => undefined);
+    if (heads) this.setLag(heads.filter((h) => h.version > backedUp));
+  }
+
+  private setLag(pending: readonly ConfigVersionHead[]): void {
+    this.metrics.lagVersions.set(pending.length);
+    const oldest = pending.length ? Date.parse(pending[pending.length - 1]!.createdAt) : NaN;
+    this.metrics.oldestPending.at = Number.isFinite(oldest) ? oldest : undefined;
   }
 }

@@ -23,7 +23,8 @@ export function registerConfigRoutes(app: FastifyInstance, service: ConfigServic
     '/admin/v1/config',
     { config: { access: 'write' }, schema: { tags, summary: 'Replace the whole config (?dryRun=true returns the diff only)', body: ConfigDocument } },
     async (req, reply) => {
-      const outcome = await service.change(changeRequest(req, 'replace the whole config'), () => req.body);
+      // The whole document comes from the body, so nothing is built on the head: this may replace a tampered one.
+      const outcome = await service.change({ ...changeRequest(req, 'replace the whole config'), overCorruptHead: true }, () => req.body);
       return sendOutcome(reply, outcome, 200);
     },
   );

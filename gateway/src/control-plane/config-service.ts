@@ -2,6 +2,7 @@
  * Every admin write goes through here: build the whole new document from the current one, validate
  * it, apply the drop guard, and commit it as one new version (or, for a dry run, only report the diff).
  */
+import { randomUUID } from 'node:crypto';
 import { validateConfig, type PluginConfigChecker } from '../config/validate';
 import type { GatewayConfig } from '../config/schema';
 import type { Keyring } from '../config/secrets';
@@ -10,7 +11,9 @@ import { GatehouseError } from '../errors';
 import type { ConfigStore, ConfigVersion, ConfigVersionHead } from '../store/types';
 import { emptyDocument } from '../store/types';
 import { createPluginRegistry } from '../plugins';
+import { actualChecksum } from '../config/checksum';
 import { diffConfigs, type ConfigDiff } from './diff';
+import { corruptionOf, namingIntactVersion } from './intact-version';
 import { presentSecrets, reencryptSecrets, sealSecrets, type SealOptions, type SecretContext, type SecretsView } from './secrets';
 
 export interface ChangeRequest {
@@ -20,11 +23,16 @@ export interface ChangeRequest {
   expectedVersion?: number;
   allowDrop: boolean;
   dryRun: boolean;
+  /** From Idempotency-Key: a retry with the same key returns the first write's version instead of writing again. */
+  idempotencyKey?: string;
+  /** Rollback only: the repair of a head that does not match its checksum. */
+  overCorruptHead?: boolean;
 }
 
 export type ChangeOutcome =
   | { dryRun: true; baseVersion: number; diff: ConfigDiff; document: GatewayConfig }
-  | { dryRun: false; version: ConfigVersion; diff: ConfigDiff };
+  /** `diff` is undefined for a replayed write (`version.write.replayed`): it changed nothing now. */
+  | { dryRun: false; version: ConfigVersion; diff: ConfigDiff | undefined };
 
 /** Builds the next document from the current one, which it must not mutate (copy what it changes); may throw a GatehouseError. */
 export type Build = (current: GatewayConfig) => unknown;
@@ -97,6 +105,8 @@ export class ConfigService {
     if (this.cached?.version === head.version) return this.cached;
     const v = await this.store.get(head.version);
     if (!v) return this.current(); // pruned between the two reads: read again
+    // Loaded a head this process did not write (start, a foreign write): verify it before serving or building on it.
+    if (actualChecksum(v) !== v.checksum) throw await corruptionOf(this.store, v.version);
     this.cached = { version: v.version, checksum: v.checksum, document: v.document };
     return this.cached;
   }
@@ -121,15 +131,18 @@ export class ConfigService {
       message: req.message,
       expectedVersion: req.expectedVersion,
       cached: this.cached,
+      write: { id: randomUUID(), idempotencyKey: req.idempotencyKey },
+      overCorruptHead: req.overCorruptHead,
       build: (current, head) => {
         const out = this.next(current, head, req, build);
         diff = out.diff;
         return { document: out.document, intendedDrop: req.allowDrop };
       },
-    });
+    }).catch((err: unknown) => namingIntactVersion(this.store, err));
+    if (version.write?.replayed) return { dryRun: false, version, diff: undefined };
     this.cached = { version: version.version, checksum: version.checksum, document: version.document };
     this.options.onCommit?.(version);
-    return { dryRun: false, version, diff: diff! };
+    return { dryRun: false, version, diff };
   }
 
   private next(current: GatewayConfig, head: Pick<ConfigVersionHead, 'routeCount'> | undefined, req: ChangeRequest, build: Build) {

@@ -55,7 +55,20 @@ export function changeRequest(req: FastifyRequest, defaultMessage: string): Chan
     expectedVersion: ifMatch(req),
     allowDrop: flag(req, 'allowDrop'),
     dryRun: flag(req, 'dryRun'),
+    idempotencyKey: idempotencyKey(req),
   };
+}
+
+/** Longest Idempotency-Key accepted (a UUID is 36 characters). */
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** The Idempotency-Key header, or undefined when absent. */
+function idempotencyKey(req: FastifyRequest): string | undefined {
+  const raw = req.headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.length < 1 || raw.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(raw))
+    throw new GatehouseError('GW_ERR_BAD_REQUEST', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters, sent once; a UUID is a good key.`);
+  return raw;
 }
 
 /** The largest config version (and list bound) the store can hold: PostgreSQL's `integer`. */
@@ -77,6 +90,8 @@ export function etag(reply: FastifyReply, version: number): FastifyReply {
 /** Answers a write (or dry run) with the new version, its diff and `extra`. */
 export function sendOutcome(reply: FastifyReply, outcome: ChangeOutcome, status: number, extra: object = {}): FastifyReply {
   if (outcome.dryRun) return etag(reply, outcome.baseVersion).code(200).send({ dryRun: true, baseVersion: outcome.baseVersion, diff: outcome.diff, ...extra });
-  const { version, checksum, createdAt, author, message, intendedDrop } = outcome.version;
-  return etag(reply, version).code(status).send({ version, checksum, createdAt, author, message, intendedDrop, diff: outcome.diff, ...extra });
+  const { version, checksum, createdAt, author, message, intendedDrop, write } = outcome.version;
+  // A replay answers 200 with the first write's version: nothing was written now.
+  if (write?.replayed) return etag(reply, version).code(200).send({ version, checksum, createdAt, author, message, intendedDrop, writeId: write.id, replayed: true });
+  return etag(reply, version).code(status).send({ version, checksum, createdAt, author, message, intendedDrop, writeId: write?.id, diff: outcome.diff, ...extra });
 }

@@ -8,6 +8,7 @@ import type { PluginConfigChecker } from '../config/validate';
 import type { Keyring } from '../config/secrets';
 import { GatehouseError, type ErrorCode } from '../errors';
 import type { ConfigStore, ConfigVersion } from '../store/types';
+import { CorruptVersionError, WriteOutcomeUnknownError } from '../store';
 import { TokenVerifier, type TokenEntry } from './auth/tokens';
 import { ConfigService } from './config-service';
 import { registerConfigRoutes } from './config-routes';
@@ -17,6 +18,7 @@ import { registerOpenApi } from './openapi';
 import { consumers, plugins, routes, upstreams } from './resources';
 import { registerSecretRoutes } from './secret-routes';
 import { registerVersionRoutes } from './version-routes';
+import { registerWriteRoutes } from './write-routes';
 
 export interface AdminServerOptions {
   store: ConfigStore;
@@ -30,14 +32,23 @@ export interface AdminServerOptions {
   secretsKeyring?: Keyring;
   /** Called after each committed version (the S3 backup hooks in here). */
   onCommit?: (version: ConfigVersion) => void;
+  /** The config service to write through (shared with the readiness check); built over `store` when absent. */
+  service?: ConfigService;
   /** A pino logger; none means no request logging. */
   logger?: FastifyBaseLogger;
 }
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
-function send(reply: import('fastify').FastifyReply, code: ErrorCode | string, status: number, message: string, problems?: readonly unknown[]) {
-  return reply.code(status).send({ error: { code, message }, ...(problems?.length ? { problems } : {}) });
+function send(reply: import('fastify').FastifyReply, code: ErrorCode | string, status: number, message: string, problems?: readonly unknown[], facts: object = {}) {
+  return reply.code(status).send({ error: { code, message, ...facts }, ...(problems?.length ? { problems } : {}) });
+}
+
+/** The machine-readable facts a store fault carries: the write to ask about, the versions to repair with. */
+function storeFacts(err: GatehouseError): object {
+  if (err instanceof WriteOutcomeUnknownError) return { writeId: err.writeId };
+  if (err instanceof CorruptVersionError) return { corruptVersion: err.version, intactVersion: err.intactVersion };
+  return {};
 }
 
 const tooDeepError = () =>
@@ -48,12 +59,14 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
   const app = options.logger
     ? Fastify({ loggerInstance: options.logger, bodyLimit: options.bodyLimitBytes })
     : Fastify({ logger: false, bodyLimit: options.bodyLimitBytes });
-  const service = new ConfigService(options.store, {
-    plugins: options.plugins,
-    keyring: options.secretsKeyring,
-    dropGuardPercent: options.dropGuardPercent,
-    onCommit: options.onCommit,
-  });
+  const service =
+    options.service ??
+    new ConfigService(options.store, {
+      plugins: options.plugins,
+      keyring: options.secretsKeyring,
+      dropGuardPercent: options.dropGuardPercent,
+      onCommit: options.onCommit,
+    });
   const verifier = new TokenVerifier(options.tokens);
 
   // Schemas document the API (OpenAPI); bodies are validated as whole documents by validateConfig,
@@ -96,7 +109,7 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
     if (err instanceof GatehouseError) {
       // The log gets the whole story (a database error's text); the client only the defined message.
       if (err.status >= 500) req.log.warn({ err: err.message }, 'admin API: store unavailable');
-      return send(reply, err.code, err.status, err.publicMessage, err.problems);
+      return send(reply, err.code, err.status, err.publicMessage, err.problems, storeFacts(err));
     }
     const fe = err as FastifyError;
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
@@ -115,6 +128,7 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
   registerConfigRoutes(app, service);
   registerVersionRoutes(app, service);
   registerSecretRoutes(app, service);
+  registerWriteRoutes(app, options.store);
   for (const kind of [routes, upstreams, consumers, plugins]) registerResource(app, kind, service);
   return app;
 }

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { GatehouseError } from '../errors';
 import type { ConfigService } from './config-service';
+import { actualChecksum } from '../config/checksum';
 import { changeRequest, etag, positiveInt, secretsView, sendOutcome } from './http';
+import { corruptionOf } from './intact-version';
 
 const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 1000;
@@ -30,7 +32,9 @@ export function registerVersionRoutes(app: FastifyInstance, service: ConfigServi
     const view = secretsView(req);
     const v = await store.get(n);
     if (!v) throw new GatehouseError('GW_ERR_RESOURCE_NOT_FOUND', `Version ${n} does not exist (or was removed by retention).`);
-    return reply.send({ ...v, document: service.present(v.document, view) });
+    // Served even when tampered (to investigate), but never unmarked: `intact` false means do not reuse it.
+    // The checksum is over the stored (sealed) document; the answer shows secrets as placeholders.
+    return reply.send({ ...v, document: service.present(v.document, view), intact: actualChecksum(v) === v.checksum });
   });
 
   app.post(
@@ -40,7 +44,9 @@ export function registerVersionRoutes(app: FastifyInstance, service: ConfigServi
       const n = positiveInt((req.params as { version: string }).version, 'version');
       const old = await store.get(n);
       if (!old) throw new GatehouseError('GW_ERR_RESOURCE_NOT_FOUND', `Version ${n} does not exist (or was removed by retention); list versions with GET /admin/v1/versions.`);
-      const outcome = await service.change(changeRequest(req, `rollback to version ${n}`), () => old.document);
+      if (actualChecksum(old) !== old.checksum) throw await corruptionOf(store, n);
+      // The rollback replaces the head wholesale, so it is also the repair of a head that fails its checksum.
+      const outcome = await service.change({ ...changeRequest(req, `rollback to version ${n}`), overCorruptHead: true }, () => old.document);
       return sendOutcome(reply, outcome, 201, { rolledBackTo: n });
     },
   );

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Keyring } from '../config/secrets';
 import { s3Client } from '../config/sources';
-import { buildAdminServer, ConfigBackup, ensureAdminTokenFile, parseTokenEntries, type TokenEntry } from '../control-plane';
+import { buildAdminServer, ConfigBackup, ConfigService, ensureAdminTokenFile, parseTokenEntries, type TokenEntry } from '../control-plane';
 import type { PluginRegistry } from '../data-plane';
 import { GatehouseError } from '../errors';
 import { envName, type GatehouseSettings } from '../settings';
@@ -29,6 +29,8 @@ export interface AdminPartOptions {
 
 export interface AdminPart {
   admin: FastifyInstance;
+  /** What the admin API writes through; the control plane's readiness check reads the head with it. */
+  service: ConfigService;
   backup: ConfigBackup | undefined;
   parts: Closable[];
 }
@@ -53,14 +55,18 @@ export async function buildAdminPart(options: AdminPartOptions): Promise<AdminPa
   const location = s3LocationFrom(settings);
   const client = location && s3Client(location);
   const backup = client && location ? new ConfigBackup({ store: options.store, client, location, logger: log.child({ part: 'backup' }), registry: options.registry }) : undefined;
+  const service = new ConfigService(options.store, {
+    plugins: options.plugins?.checker,
+    keyring: options.secretsKeyring,
+    dropGuardPercent: settings.dropGuardPercent,
+    onCommit: () => backup?.trigger(),
+  });
   const admin = buildAdminServer({
+    service,
     store: options.store,
     tokens,
     bodyLimitBytes: settings.adminBodyLimitBytes,
     dropGuardPercent: settings.dropGuardPercent,
-    plugins: options.plugins?.checker,
-    secretsKeyring: options.secretsKeyring,
-    onCommit: () => backup?.trigger(),
     logger: log.child({ part: 'admin' }),
   });
   backup?.start();
@@ -72,5 +78,5 @@ export async function buildAdminPart(options: AdminPartOptions): Promise<AdminPa
       },
     },
   ];
-  return { admin, backup, parts };
+  return { admin, service, backup, parts };
 }

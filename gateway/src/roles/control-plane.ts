@@ -12,6 +12,7 @@ import { buildStatusServer, type PluginRegistry } from '../data-plane';
 import { GatehouseError } from '../errors';
 import { envName, type GatehouseSettings } from '../settings';
 import { openConfigStore } from '../store';
+import { StoreHealth } from '../control-plane';
 import { buildAdminPart } from './admin-api';
 import type { Closable } from './node';
 import { importInitialConfig } from './initial-config';
@@ -35,7 +36,7 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
     ]);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
-  const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: true, retention: settings.configRetention });
+  const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: true, retention: settings.configRetention, deadlineMs: settings.storeDeadlineMs });
   const location = s3LocationFrom(settings);
   const initialFile = settings.initialConfigFile;
   let keyring: Awaited<ReturnType<typeof secretsKeyring>>;
@@ -51,9 +52,11 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
     await store.close();
     throw err;
   });
+  const health = new StoreHealth({ check: () => part.service.current(), intervalMs: settings.storeCheckIntervalMs, registry, logger: log.child({ part: 'store-health' }) });
+  await health.start();
   const status = buildStatusServer({
-    readiness: () => ({ ready: true }),
+    readiness: () => health.readiness,
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   });
-  return { admin: part.admin, status, parts: [{ close: () => store.close() }, ...part.parts, { close: () => part.admin.close() }] };
+  return { admin: part.admin, status, parts: [{ close: () => store.close() }, ...part.parts, { close: () => health.stop() }, { close: () => part.admin.close() }] };
 }

@@ -18,7 +18,7 @@ export async function startDataPlane(options: NodeOptions): Promise<DataPlaneNod
   if (settings.databaseUrl) {
     const node = buildDataPlaneNode(nodeOptions);
     // No migrations: data planes connect with a read-only role; the control plane owns the schema.
-    const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: false });
+    const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: false, deadlineMs: settings.storeDeadlineMs });
     node.parts.push({ close: () => store.close() });
     try {
       await attachStoreSync(node, store, { settings, log, registry: node.metrics.registry });

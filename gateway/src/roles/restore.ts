@@ -24,6 +24,8 @@ export async function restoreEmptyStoreFromS3(store: ConfigStore, location: S3Lo
       author: 'restore',
       message: `restored from s3://${location.bucket}/${location.prefix} version ${backup.version} (${backup.author}: ${backup.message})`.slice(0, 1024),
       version: backup.version,
+      // The version keeps the time it was first committed; the store records the restore time as restoredAt.
+      createdAt: Number.isFinite(Date.parse(backup.createdAt)) ? backup.createdAt : undefined,
       expectedVersion: 0,
       build: () => ({ document: backup.document, intendedDrop: backup.intendedDrop }),
     });

@@ -27,7 +27,7 @@ export async function startStandalone(options: NodeOptions): Promise<DataPlaneNo
   const keyring = await secretsKeyring(settings, log, true);
   const node = buildDataPlaneNode({ ...options, secretsKeyring: keyring });
   const registry = node.metrics.registry;
-  const store = await openConfigStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate: true, retention: settings.configRetention });
+  const store = await openConfigStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate: true, retention: settings.configRetention, deadlineMs: settings.storeDeadlineMs });
   node.parts.push({ close: () => store.close() });
   try {
     if (settings.configFile) node.parts.push(await attachFileImport(store, settings.configFile, settings, plugins, log, keyring));

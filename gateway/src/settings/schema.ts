@@ -140,6 +140,14 @@ export const Settings = Type.Object(
       'GATEHOUSE_UNDERSCORES_IN_HEADERS',
       Type.Boolean({ default: false, description: 'Forward request headers whose names contain `_` (nginx\'s `underscores_in_headers`); off, they are dropped, because CGI-style upstreams read `x_consumer_id` as `X-Consumer-Id`.' }),
     ),
+    storeDeadlineMs: env(
+      'GATEHOUSE_STORE_DEADLINE_MS',
+      Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000, description: 'Longest wait for any PostgreSQL config store call, kept by Gatehouse itself (a hung server cannot enforce statement_timeout); past it an admin write answers 503, with its write id when it may have committed.' }),
+    ),
+    storeCheckIntervalMs: env(
+      'GATEHOUSE_STORE_CHECK_INTERVAL_MS',
+      Type.Integer({ minimum: 100, maximum: 3_600_000, default: 2_000, description: 'Control plane: how often the config store is checked (reachable, head intact) for `/readyz`.' }),
+    ),
     configPush: env(
       'GATEHOUSE_CONFIG_PUSH',
       Type.Boolean({ default: true, description: 'Data plane: LISTEN for new config versions (push) on top of the poll; turn off where notifications cannot arrive (a read replica) to save a connection.' }),

@@ -15,13 +15,15 @@ export interface StoreOptions {
   retention?: number;
   /** Connections in the pool (pg only). */
   poolSize?: number;
+  /** Client-side deadline of every store call (pg only; PGlite runs in-process and cannot hang on a network). */
+  deadlineMs?: number;
 }
 
 /** Opens the store, applying migrations first when asked. */
 export async function openConfigStore(options: StoreOptions): Promise<ConfigStore> {
   let db: SqlClient;
   if (options.databaseUrl) {
-    db = pgClient(options.databaseUrl, { poolSize: options.poolSize });
+    db = pgClient(options.databaseUrl, { poolSize: options.poolSize, deadlineMs: options.deadlineMs });
   } else {
     if (!options.dataDir) throw new Error('openConfigStore: give databaseUrl or dataDir.');
     const dir = join(options.dataDir, 'store');

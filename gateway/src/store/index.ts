@@ -1,6 +1,6 @@
 /** The config store: numbered, immutable config versions in PostgreSQL or the embedded PGlite. */
 export * from './types';
 export { openConfigStore, type StoreOptions } from './factory';
-export { SqlConfigStore, CONFIG_CHANNEL, DEFAULT_RETENTION_VERSIONS } from './sql-config-store';
+export { SqlConfigStore, CONFIG_CHANNEL, DEFAULT_RETENTION_VERSIONS, CorruptVersionError, WriteOutcomeUnknownError } from './sql-config-store';
 export { migrate, MIGRATIONS, type Migration } from './migrations';
-export { pgClient, pgliteClient, type SqlClient } from './sql';
+export { pgClient, pgliteClient, DEFAULT_STORE_DEADLINE_MS, type SqlClient } from './sql';

@@ -38,6 +38,25 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at  timestamptz NOT NULL DEFAULT now()
       );`,
   },
+  {
+    id: 3,
+    name: 'config_writes',
+    sql: `
+      -- One row per committed admin write, in the same transaction as its version: the answer to
+      -- "did my write commit?" and to a retried Idempotency-Key survives any control-plane restart.
+      CREATE TABLE gatehouse_config_writes (
+        id               text PRIMARY KEY,
+        idempotency_key  text UNIQUE,
+        version          integer NOT NULL,
+        author           text NOT NULL,
+        created_at       timestamptz NOT NULL DEFAULT now()
+      );`,
+  },
+  {
+    id: 4,
+    name: 'restored_at',
+    sql: `ALTER TABLE gatehouse_config_versions ADD COLUMN restored_at timestamptz;`,
+  },
 ];
 
 /** Advisory lock key shared by every Gatehouse migrator ("gatehous" in ASCII). */

@@ -1,10 +1,9 @@
 /** The config store over SQL: the same queries for PostgreSQL (`pg`) and PGlite. */
-import { createHash } from 'node:crypto';
-import { canonicalJson } from '../config/checksum';
+import { actualChecksum, canonicalJson, textChecksum } from '../config/checksum';
 import type { GatewayConfig } from '../config/schema';
 import { GatehouseError } from '../errors';
-import type { SqlClient, SqlSession } from './sql';
-import { emptyDocument, withCanonicalText, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch } from './types';
+import { StoreDeadlineError, type SqlClient, type SqlSession } from './sql';
+import { emptyDocument, withCanonicalText, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch, type WriteRecord } from './types';
 
 /** The channel new version numbers are announced on. */
 export const CONFIG_CHANNEL = 'gatehouse_config';
@@ -13,8 +12,8 @@ export const DEFAULT_RETENTION_VERSIONS = 100;
 /** Advisory lock that serialises config writes across control-plane instances. */
 const WRITE_LOCK_KEY = '7454591101394253362';
 
-const HEAD_COLUMNS = `version, checksum, author, message, intended_drop, route_count,
-  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at`;
+const isoTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const HEAD_COLUMNS = `version, checksum, author, message, intended_drop, route_count, ${isoTime('created_at')} AS created_at, ${isoTime('restored_at')} AS restored_at`;
 
 interface HeadRow {
   version: number;
@@ -24,6 +23,7 @@ interface HeadRow {
   intended_drop: boolean;
   route_count: number;
   created_at: string;
+  restored_at: string | null;
 }
 
 const toHead = (r: HeadRow): ConfigVersionHead => ({
@@ -34,6 +34,7 @@ const toHead = (r: HeadRow): ConfigVersionHead => ({
   intendedDrop: r.intended_drop,
   routeCount: Number(r.route_count),
   createdAt: r.created_at,
+  ...(r.restored_at ? { restoredAt: r.restored_at } : {}),
 });
 
 /**
@@ -43,6 +44,37 @@ const toHead = (r: HeadRow): ConfigVersionHead => ({
 function unavailable(err: unknown): never {
   if (err instanceof GatehouseError) throw err;
   throw new GatehouseError('GW_ERR_STORE_UNAVAILABLE', undefined, [], err);
+}
+
+/** A write whose outcome is unknown: COMMIT was sent and no answer came before the deadline. */
+export class WriteOutcomeUnknownError extends GatehouseError {
+  constructor(readonly writeId: string, deadlineMs: number) {
+    super('GW_ERR_STORE_TIMEOUT', `(write ${writeId}, no answer within ${deadlineMs} ms)`);
+  }
+}
+
+/** A stored version whose document does not match its checksum. */
+export class CorruptVersionError extends GatehouseError {
+  /** @param intactVersion the newest version that matches its checksum (0: none), once looked up. */
+  constructor(
+    readonly version: number,
+    readonly intactVersion?: number,
+  ) {
+    super(
+      'GW_ERR_STORE_CORRUPT',
+      intactVersion === undefined
+        ? `Version ${version} is the one that does not match.`
+        : intactVersion
+          ? `Version ${version} is the one that does not match; the newest intact version is ${intactVersion}: POST /admin/v1/versions/${intactVersion}/rollback repairs it.`
+          : `Version ${version} is the one that does not match and no older version is intact: restore one from the S3 backup (see docs/RUNBOOK.md).`,
+    );
+  }
+}
+
+/** Throws when the version's content does not match its checksum. */
+export function verifyVersion(v: ConfigVersion): ConfigVersion {
+  if (actualChecksum(v) !== v.checksum) throw new CorruptVersionError(v.version);
+  return v;
 }
 
 export interface SqlConfigStoreOptions {
@@ -88,7 +120,13 @@ export class SqlConfigStore implements ConfigStore {
         const headRows = await tx.query<{ version: number }>('SELECT max(version) AS version FROM gatehouse_config_versions');
         const headVersion = headRows[0]?.version == null ? undefined : Number(headRows[0].version);
         const cached = change.cached && change.cached.version === headVersion ? change.cached : undefined;
+        if (change.write?.idempotencyKey !== undefined) {
+          const earlier = await this.replay(tx, change.write.idempotencyKey);
+          if (earlier) return earlier;
+        }
         const current = headVersion === undefined ? undefined : cached ? await this.readHead(tx, headVersion) : await this.readVersion(tx, headVersion);
+        // A head this writer did not write itself is verified before anything is built on it.
+        if (current && !cached && !change.overCorruptHead) verifyVersion(current as ConfigVersion);
         if (change.expectedVersion !== undefined && change.expectedVersion !== (headVersion ?? 0))
           throw new GatehouseError(
             'GW_ERR_VERSION_CONFLICT',
@@ -100,15 +138,44 @@ export class SqlConfigStore implements ConfigStore {
           throw new GatehouseError('GW_ERR_VERSION_CONFLICT', `Version ${version} is not above the current version ${headVersion ?? 0}.`);
         // Same value as configChecksum(document), computed once over the text that is stored.
         const text = canonicalJson(document);
-        const checksum = 'sha256:' + createHash('sha256').update(text).digest('hex');
+        const checksum = textChecksum(text);
         const rows = await tx.query<HeadRow>(
-          `INSERT INTO gatehouse_config_versions (version, document, checksum, author, message, intended_drop, route_count)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${HEAD_COLUMNS}`,
-          [version, text, checksum, change.author, change.message ?? '', intendedDrop, document.routes.length],
+          `INSERT INTO gatehouse_config_versions (version, document, checksum, author, message, intended_drop, route_count, created_at, restored_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now()), CASE WHEN $8::timestamptz IS NULL THEN NULL ELSE now() END)
+           RETURNING ${HEAD_COLUMNS}`,
+          [version, text, checksum, change.author, change.message ?? '', intendedDrop, document.routes.length, change.createdAt ?? null],
         );
+        if (change.write)
+          await tx.query('INSERT INTO gatehouse_config_writes (id, idempotency_key, version, author) VALUES ($1, $2, $3, $4)', [
+            change.write.id,
+            change.write.idempotencyKey ?? null,
+            version,
+            change.author,
+          ]);
         await tx.query('DELETE FROM gatehouse_config_versions WHERE version <= $1', [version - this.retention]);
+        await tx.query('DELETE FROM gatehouse_config_writes WHERE version <= $1', [version - this.retention]);
         await tx.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, String(version)]);
-        return withCanonicalText({ ...toHead(rows[0]!), document }, text);
+        const committed = withCanonicalText({ ...toHead(rows[0]!), document }, text);
+        return change.write ? { ...committed, write: { id: change.write.id, replayed: false } } : committed;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof StoreDeadlineError && err.commitSent && change.write) throw new WriteOutcomeUnknownError(change.write.id, err.deadlineMs);
+        return unavailable(err);
+      });
+  }
+
+  async findWrite(id: string): Promise<WriteRecord | undefined> {
+    return this.db
+      .transaction(async (tx) => {
+        // Every write holds this lock from before it inserts its record until it commits or aborts,
+        // so once we hold it, a missing record means the write never committed and never will.
+        await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [WRITE_LOCK_KEY]);
+        const rows = await tx.query<{ id: string; version: number; author: string; created_at: string }>(
+          `SELECT id, version, author, ${isoTime('created_at')} AS created_at FROM gatehouse_config_writes WHERE id = $1`,
+          [id],
+        );
+        const r = rows[0];
+        return r && { id: r.id, version: Number(r.version), author: r.author, createdAt: r.created_at };
       })
       .catch(unavailable);
   }
@@ -143,6 +210,13 @@ export class SqlConfigStore implements ConfigStore {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  /** The version an earlier write with this idempotency key produced, marked as a replay. */
+  private async replay(s: SqlSession, idempotencyKey: string): Promise<ConfigVersion | undefined> {
+    const rows = await s.query<{ id: string; version: number }>('SELECT id, version FROM gatehouse_config_writes WHERE idempotency_key = $1', [idempotencyKey]);
+    const earlier = rows[0] && (await this.readVersion(s, Number(rows[0].version)));
+    return earlier && withCanonicalText({ ...earlier, write: { id: rows[0]!.id, replayed: true } }, earlier.canonicalText!);
   }
 
   private async readHead(s: SqlSession, version: number): Promise<ConfigVersionHead | undefined> {

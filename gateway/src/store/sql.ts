@@ -2,7 +2,7 @@
  * The few SQL operations the store needs, over either `pg` (a real PostgreSQL) or PGlite (the
  * embedded one), so that both run the same migrations and the same queries.
  */
-import { Client, Pool, type PoolConfig } from 'pg';
+import { Client, Pool, type PoolClient, type PoolConfig } from 'pg';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 
 export interface SqlSession {
@@ -19,12 +19,64 @@ export interface SqlClient extends SqlSession {
 
 /** How long a store connection attempt may take before the operation fails (and a write answers 503). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
-/** Longest statement; a stuck database must not hold an admin request forever. */
+/** Longest statement, enforced by the server (which cannot enforce it while it is hung: see the deadline). */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+/** Longest store call as seen by the client, connection and every statement included; a 22 MiB commit takes about 4 s. */
+export const DEFAULT_STORE_DEADLINE_MS = 15_000;
 const DEFAULT_POOL_SIZE = 4;
 
+/**
+ * A store call passed its client-side deadline. `commitSent` tells whether COMMIT had been sent: when
+ * it had not, the transaction certainly did not commit (its connection is destroyed, so the server rolls
+ * it back whenever it gets to it); when it had, the outcome is unknown until the write lock is free.
+ */
+export class StoreDeadlineError extends Error {
+  constructor(
+    readonly deadlineMs: number,
+    readonly commitSent: boolean,
+  ) {
+    super(`the config store gave no answer within ${deadlineMs} ms`);
+    this.name = 'StoreDeadlineError';
+  }
+}
+
+/** Runs `fn` on a pooled connection under one deadline; past it the connection is destroyed, never reused. */
+async function withConnection<T>(pool: Pool, deadlineMs: number, fn: (conn: PoolClient, phase: { commitSent: boolean; broken: boolean }) => Promise<T>): Promise<T> {
+  const phase = { commitSent: false, broken: false };
+  let timedOut = false;
+  let conn: PoolClient | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      conn?.release(true);
+      reject(new StoreDeadlineError(deadlineMs, phase.commitSent));
+    }, deadlineMs);
+  });
+  const work = (async () => {
+    const c = await pool.connect();
+    if (timedOut) {
+      c.release(true);
+      throw new StoreDeadlineError(deadlineMs, false);
+    }
+    conn = c;
+    try {
+      return await fn(c, phase);
+    } finally {
+      if (!timedOut) c.release(phase.broken);
+    }
+  })();
+  work.catch(() => undefined); // after the deadline its rejection is nobody's business
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A `pg` pool plus one dedicated connection per LISTEN. */
-export function pgClient(url: string, options: { poolSize?: number; connectTimeoutMs?: number } = {}): SqlClient {
+export function pgClient(url: string, options: { poolSize?: number; connectTimeoutMs?: number; deadlineMs?: number } = {}): SqlClient {
+  const deadlineMs = options.deadlineMs ?? DEFAULT_STORE_DEADLINE_MS;
   const config: PoolConfig = {
     connectionString: url,
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
@@ -39,24 +91,27 @@ export function pgClient(url: string, options: { poolSize?: number; connectTimeo
   const listeners = new Set<Client>();
   return {
     async query<T>(text: string, params?: unknown[]) {
-      return (await pool.query(text, params)).rows as T[];
+      return withConnection(pool, deadlineMs, async (conn) => (await conn.query(text, params)).rows as T[]);
     },
     async transaction<T>(fn: (tx: SqlSession) => Promise<T>) {
-      const conn = await pool.connect();
-      let broken = false;
-      try {
+      return withConnection(pool, deadlineMs, async (conn, phase) => {
         await conn.query('BEGIN');
-        const result = await fn({ query: async <R>(t: string, p?: unknown[]) => (await conn.query(t, p)).rows as R[] });
-        await conn.query('COMMIT');
-        return result;
-      } catch (err) {
-        await conn.query('ROLLBACK').catch(() => {
-          broken = true;
+        let result: T;
+        try {
+          result = await fn({ query: async <R>(t: string, p?: unknown[]) => (await conn.query(t, p)).rows as R[] });
+        } catch (err) {
+          await conn.query('ROLLBACK').catch(() => {
+            phase.broken = true;
+          });
+          throw err;
+        }
+        phase.commitSent = true;
+        await conn.query('COMMIT').catch((err: unknown) => {
+          phase.broken = true;
+          throw err;
         });
-        throw err;
-      } finally {
-        conn.release(broken);
-      }
+        return result;
+      });
     },
     async listen(channel, onPayload, onError) {
       const conn = new Client({ connectionString: url, connectionTimeoutMillis: config.connectionTimeoutMillis, application_name: 'gatehouse-listen' });

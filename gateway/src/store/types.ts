@@ -15,7 +15,17 @@ export interface ConfigVersionHead {
   /** The writer explicitly allowed this version to drop most (or all) routes. */
   readonly intendedDrop: boolean;
   readonly routeCount: number;
-  /** ISO 8601 time the version was committed. */
+  /** ISO 8601 time the version was committed (for a restored version, when it was first committed). */
+  readonly createdAt: string;
+  /** ISO 8601 time the version was restored from a backup into this store; absent when it was written here. */
+  readonly restoredAt?: string;
+}
+
+/** A committed admin write: which version it produced. */
+export interface WriteRecord {
+  readonly id: string;
+  readonly version: number;
+  readonly author: string;
   readonly createdAt: string;
 }
 
@@ -27,6 +37,8 @@ export interface ConfigVersion extends ConfigVersionHead {
    * leaks into JSON answers): lets readers verify the checksum and write copies without re-serialising.
    */
   readonly canonicalText?: string;
+  /** Set on a commit's result: the write that produced it, and whether it is a replay of an earlier write with the same Idempotency-Key. */
+  readonly write?: { readonly id: string; readonly replayed: boolean };
 }
 
 /** Attaches the canonical text to a version without making it enumerable. */
@@ -53,6 +65,12 @@ export interface ConfigChange {
   readonly version?: number;
   /** A copy of the current version the writer already holds; used instead of re-reading it when it is still the head. */
   readonly cached?: { readonly version: number; readonly document: GatewayConfig };
+  /** Admin writes: recorded with the version; a second write with the same idempotency key returns the first one's version. */
+  readonly write?: { readonly id: string; readonly idempotencyKey?: string };
+  /** Restore only: the backup's own commit time, kept as `createdAt` (the restore time becomes `restoredAt`). */
+  readonly createdAt?: string;
+  /** Rollback only: build even when the current version does not match its checksum (the repair of a tampered head). */
+  readonly overCorruptHead?: boolean;
 }
 
 /** Stops a watch. */
@@ -72,6 +90,8 @@ export interface ConfigStore {
    * connection is lost; the caller decides when to watch again.
    */
   watch(onVersion: (version: number) => void, onError: (err: Error) => void): Promise<Unwatch>;
+  /** The committed write with this id, or undefined when none committed; waits for a write still in progress. */
+  findWrite(id: string): Promise<WriteRecord | undefined>;
   /** A small key/value record (for example the checksum of the last imported config file). */
   getMarker(key: string): Promise<string | undefined>;
   setMarker(key: string, value: string): Promise<void>;

@@ -58,4 +58,31 @@ describe('S3 backup of config versions', () => {
     const read = await readLatestVersion(s3.client, s3.location);
     expect(read.ok && read.version).toMatchObject({ version: 4, routeCount: 4 });
   });
+
+  it('tells the true lag across a control-plane restart while S3 is down, keeps the age growing, and catches up within one check interval of S3 returning', async () => {
+    // The first instance backs up what there is, then stops (a control-plane restart).
+    const first = new ConfigBackup({ store, client: s3.client, location: s3.location, checkIntervalMs: 60_000, registry: new Registry() });
+    first.start();
+    const head = (await store.head())!.version;
+    await waitFor(() => first.backedUpVersion === head, 'the first instance to back up the head');
+    await first.stop();
+    await backup?.stop();
+
+    await s3.stop();
+    await commit(7);
+    const registry = new Registry();
+    // A backoff far above the check interval: catching up must not wait it out.
+    backup = new ConfigBackup({ store, client: s3.client, location: s3.location, checkIntervalMs: 200, retryBaseMs: 60_000, retryMaxMs: 60_000, registry });
+    backup.start();
+    await waitFor(async () => ((await registry.getSingleMetric('gatehouse_config_backup_failures_total')!.get()).values[0]?.value ?? 0) >= 1, 'a failed attempt');
+    expect(await metric(registry, 'gatehouse_config_backup_lag_versions')).toBe(1);
+    const age = (await metric(registry, 'gatehouse_config_backup_lag_seconds'))!;
+    expect(age).toBeGreaterThan(0);
+    await waitFor(async () => (await metric(registry, 'gatehouse_config_backup_lag_seconds'))! > age, 'the lag age to keep growing while S3 is down');
+
+    await s3.start();
+    await waitFor(async () => (await metric(registry, 'gatehouse_config_backup_lag_versions')) === 0, 'the backup to catch up after S3 is back');
+    expect(backup.backedUpVersion).toBe(head + 1);
+    expect(await metric(registry, 'gatehouse_config_backup_lag_seconds')).toBe(0);
+  });
 });

@@ -60,6 +60,8 @@ describe('data plane through config store failures', () => {
   let proxyUrl: string;
   let dir: string;
   const registry = new Registry();
+  const logLines: string[] = [];
+  const record = (_obj: object, msg: string) => void logLines.push(msg);
   const agent = new Agent({ connections: 4 });
 
   const doc = (extra: string[]) => {
@@ -104,6 +106,7 @@ describe('data plane through config store failures', () => {
       startWithoutConfig: false,
       dropGuardPercent: 50,
       registry,
+      logger: { info: record, warn: record, error: record },
     });
     await sync.start();
     expect(await status('/r0')).toBe(200);
@@ -138,6 +141,7 @@ describe('data plane through config store failures', () => {
     await c.end();
     expect(killed.rowCount).toBeGreaterThanOrEqual(1);
     await waitFor(async () => (await syncErrors('listen')) > listenErrors, 'the sync to notice the lost LISTEN connection');
+    await waitFor(() => logLines.includes('LISTEN reconnected: config versions are pushed again'), 'a log line saying LISTEN reconnected');
     const v = await commitEventually(['fresh']);
     await waitFor(async () => (await status('/fresh')) === 200, 'the version written while cut off to be served');
     expect(sync.current?.version).toBe(v.version);

@@ -168,7 +168,7 @@ describe('admin API', () => {
     expect(res.json().versions.map((v: { version: number }) => v.version)).toEqual([before, before - 1]);
     res = await call('GET', `/admin/v1/versions/${before - 1}`);
     expect(res.json().document.routes).toHaveLength(4);
-    expect(Object.keys(res.json()).sort()).toEqual(['author', 'checksum', 'createdAt', 'document', 'intendedDrop', 'message', 'routeCount', 'version']);
+    expect(Object.keys(res.json()).sort()).toEqual(['author', 'checksum', 'createdAt', 'document', 'intact', 'intendedDrop', 'message', 'routeCount', 'version']);
     res = await call('POST', `/admin/v1/versions/${before - 1}/rollback`);
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ version: before + 1, rolledBackTo: before - 1, message: `rollback to version ${before - 1}`, diff: { routes: { added: ['y0', 'y1', 'y2', 'orders'] } } });

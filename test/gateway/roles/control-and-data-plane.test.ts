@@ -83,6 +83,9 @@ describe('control-plane and data-plane roles', () => {
     expect(ready.json()).toEqual({ status: 'not-ready', reason: 'no config loaded yet' });
 
     cp = await startControlPlane({ settings: settingsFor('control-plane', { adminTokens: `admin:${hashToken(token)}` }), log });
+    // Its readiness is its store's: checked at start, so it is ready as soon as it is built.
+    expect((await cp.status.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready' });
+    expect((await cp.status.inject({ url: '/metrics' })).body).toMatch(/^gatehouse_config_store_up 1$/m);
     const port = (upstream.address() as { port: number }).port;
     const res = await cp.admin.inject({
       method: 'PUT',
@@ -128,7 +131,14 @@ describe('control-plane and data-plane roles', () => {
       const backup = await readLatestVersion(s3.client, s3.location);
       expect(backup.ok).toBe(true);
       expect(res.json().versions).toEqual([
-        expect.objectContaining({ version: 2, author: 'restore', checksum: backup.ok ? backup.version.checksum : '' }),
+        expect.objectContaining({
+          version: 2,
+          author: 'restore',
+          checksum: backup.ok ? backup.version.checksum : '',
+          // It keeps the time it was first committed, and says when it was restored.
+          createdAt: backup.ok ? backup.version.createdAt : '',
+          restoredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        }),
       ]);
       res = await restored.admin.inject({ method: 'PUT', url: '/admin/v1/routes/third', headers: auth, payload: { paths: ['/third'], upstream: 'backend' } });
       expect(res.json().version).toBe(3);

@@ -26,6 +26,8 @@ export async function binDir(): Promise<string> {
 export interface PostgresServer {
   url: string;
   port: number;
+  /** Its data directory (`postmaster.pid` names the postmaster). */
+  dataDir: string;
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
@@ -63,6 +65,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    dataDir: data,
     async stop() {
       await stop();
       running = false;

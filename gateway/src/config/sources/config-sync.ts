@@ -15,7 +15,7 @@ import { readLastKnownGood, writeLastKnownGood } from './last-known-good';
 import { backoffDelay, silentLogger, type SourceLogger } from './logger';
 import { setRunningSource, syncMetrics, type SyncMetrics } from './metrics';
 import { readLatestVersion, type S3Location } from './s3';
-import { actualChecksum } from './version-file';
+import { actualChecksum } from '../checksum';
 
 export const DEFAULT_RECONNECT_BASE_MS = 200;
 export const DEFAULT_RECONNECT_MAX_MS = 10_000;
@@ -234,6 +234,7 @@ export class ConfigSync {
           this.scheduleReconnect();
         },
       );
+      if (this.reconnectAttempt > 0) this.log.info({ attempts: this.reconnectAttempt }, 'LISTEN reconnected: config versions are pushed again');
       this.reconnectAttempt = 0;
       // Versions may have been written while we were not listening.
       void this.syncNow();

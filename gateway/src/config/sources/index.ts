@@ -2,7 +2,8 @@
 export { ConfigSync, type ConfigSyncOptions, type StartResult } from './config-sync';
 export { dropRefusal } from './drop-guard';
 export { readLastKnownGood, writeLastKnownGood } from './last-known-good';
-export { parseVersionFile, formatVersionFile, actualChecksum } from './version-file';
+export { parseVersionFile, formatVersionFile } from './version-file';
+export { actualChecksum } from '../checksum';
 export * from './s3';
 export { syncMetrics, backupMetrics } from './metrics';
 export { silentLogger, backoffDelay, type SourceLogger } from './logger';

@@ -12,8 +12,11 @@ export interface SyncMetrics {
 
 export interface BackupMetrics {
   lagVersions: Gauge;
+  /** Computed at each scrape from `oldestPending`, so it keeps growing while the backup is stuck. */
   lagSeconds: Gauge;
   failures: Counter;
+  /** Commit time (Unix ms) of the oldest version not yet in S3; undefined when none is pending. */
+  oldestPending: { at: number | undefined };
 }
 
 const syncCache = new WeakMap<Registry, SyncMetrics>();
@@ -41,9 +44,18 @@ export function backupMetrics(registry: Registry = defaultRegistry): BackupMetri
   let m = backupCache.get(registry);
   if (!m) {
     const registers = [registry];
+    const oldestPending: BackupMetrics['oldestPending'] = { at: undefined };
     m = {
+      oldestPending,
       lagVersions: new Gauge({ name: 'gatehouse_config_backup_lag_versions', help: 'Config versions committed but not yet backed up to S3.', registers }),
-      lagSeconds: new Gauge({ name: 'gatehouse_config_backup_lag_seconds', help: 'Age of the oldest config version not yet backed up to S3 (0 when up to date).', registers }),
+      lagSeconds: new Gauge({
+        name: 'gatehouse_config_backup_lag_seconds',
+        help: 'Age of the oldest config version not yet backed up to S3 (0 when up to date).',
+        registers,
+        collect() {
+          this.set(oldestPending.at === undefined ? 0 : Math.max(0, (Date.now() - oldestPending.at) / 1000));
+        },
+      }),
       failures: new Counter({ name: 'gatehouse_config_backup_failures_total', help: 'Failed S3 backup attempts (retried).', registers }),
     };
     backupCache.set(registry, m);

@@ -2,7 +2,6 @@
  * The on-disk and S3 form of a config version: the version's head and document in one JSON object,
  * checked against its checksum whenever it is read back.
  */
-import { createHash } from 'node:crypto';
 import { configChecksum } from '../checksum';
 import type { ConfigVersion } from '../../store/types';
 
@@ -32,16 +31,6 @@ export function parseVersionFile(text: string): { ok: true; version: ConfigVersi
       document: v.document,
     },
   };
-}
-
-/** The checksum the version's content actually has (one sha256 pass when the canonical text was kept). */
-export function actualChecksum(version: ConfigVersion): string {
-  if (version.canonicalText !== undefined) {
-    const fast = 'sha256:' + createHash('sha256').update(version.canonicalText).digest('hex');
-    // A store whose column re-serialises documents (jsonb) returns other text: check the content instead.
-    if (fast === version.checksum) return fast;
-  }
-  return configChecksum(version.document);
 }
 
 /** Serialises a version for a file or an S3 object (splicing in the canonical text when it was kept). */
