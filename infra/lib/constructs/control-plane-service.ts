@@ -166,7 +166,11 @@ export class ControlPlaneService extends Construct {
       protocol: elbv2.ApplicationProtocol.HTTP,
       targets: [this.service.loadBalancerTarget({ containerName: 'control-plane', containerPort: GATEWAY_ADMIN_PORT })],
       deregistrationDelay: Duration.seconds(10),
-      healthCheck: { path: '/readyz', port: String(GATEWAY_STATUS_PORT), healthyHttpCodes: '200', interval: Duration.seconds(10) },
+      // Liveness, not readiness: the control plane is unready while its database is down or its head is
+      // tampered, and ECS replaces tasks that fail load balancer health checks (ECS developer guide,
+      // "Health checks for Application Load Balancer target groups"); a replacement would be just as
+      // unready. A live control plane gives the true answer (503 naming the fault) itself.
+      healthCheck: { path: '/healthz', port: String(GATEWAY_STATUS_PORT), healthyHttpCodes: '200', interval: Duration.seconds(10) },
     });
     this.securityGroup.connections.allowFrom(albSecurityGroup, ec2.Port.tcp(GATEWAY_STATUS_PORT), 'Load balancer health checks');
 

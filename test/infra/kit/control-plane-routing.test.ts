@@ -73,7 +73,12 @@ describe('ControlPlaneService, GlobalRouting and RegionDashboard', () => {
         GroupDescription: 'Gatehouse admin API load balancer',
         SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.0.0.0/16', FromPort: 80 })],
       });
-      t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9180, HealthCheckPath: '/readyz', HealthCheckPort: '9190' });
+    });
+
+    // ECS replaces tasks that fail their load balancer health check (ECS developer guide, "Health checks for
+    // Application Load Balancer target groups"): a control plane unready because its database is down must stay.
+    test('the admin target group checks liveness (/healthz), not readiness, so a database outage replaces no task', () => {
+      t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9180, HealthCheckPath: '/healthz', HealthCheckPort: '9190' });
     });
 
     /** A control plane in a fresh stack, with `extra` props. */
