@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent, Logger } from 'pino';
 import { readConfigFile, type ConfigFile } from './config/file-source';
 import { drain, type PluginRegistry } from './data-plane';
-import { formatProblems, GatehouseError } from './errors';
+import { formatProblems, GatehouseError } from './core/errors';
 import { createLogger } from './log';
 import { createPluginRegistry, createPluginServices } from './plugins';
 import { startControlPlane, startDataPlane, startStandalone, superviseWorkers, WORKER_READY_MESSAGE, type DataPlaneNode, type NodeOptions } from './roles';

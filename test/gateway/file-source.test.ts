@@ -2,7 +2,7 @@ import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileConfigSource, parseConfigText, readConfigFile } from '../../gateway/src/config/file-source';
-import { GatehouseError } from '../../gateway/src/errors';
+import { GatehouseError } from '../../gateway/src/core/errors';
 import { send, startGateway, startUpstream, until, type Gateway, type Upstream } from './proxy/harness';
 
 const yamlConfig = (port: number, path: string) =>

@@ -10,9 +10,9 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Logger } from 'pino';
-import { GatehouseError, formatProblems, type Problem } from '../errors';
+import { GatehouseError, formatProblems, type Problem } from '../core/errors';
 import type { ApplyResult, ConfigSink } from '../data-plane/types';
-import { canonicalJson, configChecksum } from './checksum';
+import { canonicalJson, configChecksum } from '../core/checksum';
 
 /** Quiet time after the last file event before the file is read (editors write in several steps). */
 export const DEFAULT_RELOAD_DEBOUNCE_MS = 150;

@@ -1,5 +1,4 @@
 export * from './schema';
 export * from './validate';
-export * from './checksum';
 export * from './regex';
 export * from './http-fields';

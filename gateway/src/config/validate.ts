@@ -6,7 +6,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { Consumer, ConfigDocument, Route, Upstream, type GatewayConfig, type PluginScope } from './schema';
-import type { Problem } from '../errors';
+import type { Problem } from '../core/errors';
 import { regexProblem } from './regex';
 import { FIELD_VALUE_PATTERN, TOKEN_PATTERN } from './http-fields';
 import { routeProblems } from '../data-plane/snapshot/route-plan';

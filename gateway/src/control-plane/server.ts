@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { parse as parseYaml } from 'yaml';
 import type { PluginConfigChecker } from '../config/validate';
 import type { Keyring } from '../config/secrets';
-import { GatehouseError, type ErrorCode } from '../errors';
+import { GatehouseError, type ErrorCode } from '../core/errors';
 import type { ConfigStore, ConfigVersion } from '../store/types';
 import { CorruptVersionError, WriteOutcomeUnknownError } from '../store';
 import { TokenVerifier, type TokenEntry } from './auth/tokens';

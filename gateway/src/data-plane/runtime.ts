@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { validateConfig, type PluginConfigChecker } from '../config/validate';
 import type { GatewayConfig } from '../config/schema';
-import { formatProblems, GatehouseError, type Problem } from '../errors';
+import { formatProblems, GatehouseError, type Problem } from '../core/errors';
 import { createSecretResolver, type SecretResolver } from './secrets';
 import type { ApplyResult, ConfigMeta, ConfigSink, PluginChainFactory, Snapshot } from './types';
 

@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayConfig, RouteConfig, TargetConfig, UpstreamConfig } from '../config/schema';
 import type { PluginAnswer, RequestContext } from '../plugins/plugin';
-import type { Problem } from '../errors';
+import type { Problem } from '../core/errors';
 
 /** Timeouts with every value resolved (route overrides upstream overrides defaults). */
 export interface ResolvedTimeouts {

@@ -7,7 +7,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ConsumerConfig, GatewayConfig, RouteConfig } from '../config/schema';
-import type { ErrorCode, Problem } from '../errors';
+import type { ErrorCode, Problem } from '../core/errors';
 import type { RateLimitStore } from './rate-limit/store';
 
 /** What a plugin may read and change about one request. Created once per request by the data plane. */

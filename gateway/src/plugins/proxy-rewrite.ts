@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { regexProblem, validatedRegex, type ConfigRegex } from '../config/regex';
-import type { Problem } from '../errors';
+import type { Problem } from '../core/errors';
 import type { GatewayPlugin } from './plugin';
 
 export const ProxyRewriteSchema = Type.Object(

@@ -7,7 +7,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { GatewayConfig, PluginScope, RouteConfig } from '../config/schema';
 import { validateAgainst, type PluginConfigChecker, type ValidationResult } from '../config/validate';
 import type { PluginChain, PluginChainFactory } from '../data-plane/types';
-import { GatehouseError, type Problem } from '../errors';
+import { GatehouseError, type Problem } from '../core/errors';
 import { buildChain, type ConfiguredPlugin } from './chain';
 import type { GatewayPlugin, PluginServices } from './plugin';
 

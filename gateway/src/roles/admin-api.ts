@@ -9,7 +9,7 @@ import type { Keyring } from '../config/secrets';
 import { s3Client } from '../config/sources';
 import { buildAdminServer, ConfigBackup, ConfigService, ensureAdminTokenFile, parseTokenEntries, type TokenEntry } from '../control-plane';
 import type { PluginRegistry } from '../data-plane';
-import { GatehouseError } from '../errors';
+import { GatehouseError } from '../core/errors';
 import { envName, type GatehouseSettings } from '../settings';
 import type { ConfigStore } from '../store';
 import type { Closable } from './node';

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildStatusServer, type PluginRegistry } from '../data-plane';
-import { GatehouseError } from '../errors';
+import { GatehouseError } from '../core/errors';
 import { envName, type GatehouseSettings } from '../settings';
 import { openConfigStore } from '../store';
 import { StoreHealth } from '../control-plane';

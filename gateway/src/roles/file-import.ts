@@ -11,7 +11,7 @@ import { FileConfigSource } from '../config/file-source';
 import type { Keyring } from '../config/secrets';
 import { ConfigService } from '../control-plane';
 import type { ApplyResult, ConfigMeta, ConfigSink, PluginRegistry } from '../data-plane';
-import { GatehouseError } from '../errors';
+import { GatehouseError } from '../core/errors';
 import type { GatehouseSettings } from '../settings';
 import type { ConfigStore } from '../store';
 

@@ -10,7 +10,7 @@ import type { Keyring } from '../config/secrets';
 import { readLatestPointer, s3Client, type S3Location } from '../config/sources';
 import { ConfigService } from '../control-plane';
 import type { PluginRegistry } from '../data-plane';
-import { GatehouseError } from '../errors';
+import { GatehouseError } from '../core/errors';
 import type { GatehouseSettings } from '../settings';
 import type { ConfigStore, ConfigVersion } from '../store';
 

@@ -22,7 +22,7 @@ import {
 } from '../data-plane';
 import { createSecretResolver } from '../data-plane/secrets';
 import { SnapshotCompiler } from '../data-plane/snapshot';
-import { parseTrustedProxies } from '../data-plane/proxy';
+import { parseTrustedProxies } from '../core/client-address';
 
 /** Something a role started that must stop at shutdown (file watcher, sync loop, admin API). */
 export interface Closable {

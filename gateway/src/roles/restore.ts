@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { readLatestVersion, s3Client, type S3Location } from '../config/sources';
-import { GatehouseError } from '../errors';
+import { GatehouseError } from '../core/errors';
 import type { ConfigStore, ConfigVersion } from '../store';
 
 /** Restores the S3 latest into an empty store; returns the restored version, or undefined when nothing was done. */

@@ -5,7 +5,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Settings, type GatehouseSettings } from './schema';
 import { validateAgainst } from '../config/validate';
-import { GatehouseError, type Problem } from '../errors';
+import { GatehouseError, type Problem } from '../core/errors';
 
 function kindOf(schema: TSchema): string {
   if (schema.type === 'integer' || schema.type === 'number') return 'number';

@@ -5,7 +5,7 @@ import { deployedRegions, type DeploymentConfig } from '../config';
 import type { InitialImage } from '../constructs';
 import { readConfigFile } from '../../../gateway/src/config/file-source';
 import { validateConfig } from '../../../gateway/src/config/validate';
-import { formatProblems } from '../../../gateway/src/errors';
+import { formatProblems } from '../../../gateway/src/core/errors';
 import { createPluginRegistry } from '../../../gateway/src/plugins';
 import { baseStackName, regionalStackName, repositoryUri } from '../names';
 import { RegionBaseStack } from './region-base-stack';

@@ -1,4 +1,4 @@
-import { configChecksum } from '../../../gateway/src/config';
+import { configChecksum } from '../../../gateway/src/core/checksum';
 import type { PluginRegistry } from '../../../gateway/src/data-plane';
 import type { PluginChain } from '../../../gateway/src/data-plane/types';
 import type { PluginAnswer, RequestContext } from '../../../gateway/src/plugins/plugin';

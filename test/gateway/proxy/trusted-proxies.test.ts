@@ -1,5 +1,5 @@
-import { parseTrustedProxies } from '../../../gateway/src/data-plane/proxy';
-import { GatehouseError } from '../../../gateway/src/errors';
+import { parseTrustedProxies } from '../../../gateway/src/core/client-address';
+import { GatehouseError } from '../../../gateway/src/core/errors';
 
 describe('trustedProxies setting', () => {
   it('trusts nobody when empty', () => {

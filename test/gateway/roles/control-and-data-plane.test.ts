@@ -10,7 +10,7 @@ import pino from 'pino';
 import { request } from 'undici';
 import { hashToken, newToken } from '../../../gateway/src/control-plane';
 import { readLatestVersion } from '../../../gateway/src/config/sources';
-import { GatehouseError } from '../../../gateway/src/errors';
+import { GatehouseError } from '../../../gateway/src/core/errors';
 import { startControlPlane, startDataPlane, type ControlPlaneNode, type DataPlaneNode } from '../../../gateway/src/roles';
 import { loadSettings } from '../../../gateway/src/settings';
 import { createTestDatabase, type TestDatabase } from '../../helpers/control-plane/databases';

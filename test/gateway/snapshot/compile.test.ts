@@ -1,4 +1,4 @@
-import { GatehouseError } from '../../../gateway/src/errors';
+import { GatehouseError } from '../../../gateway/src/core/errors';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../../gateway/src/config';
 import { compileSnapshot, EMPTY_PLUGIN_CHAIN, salvagePath } from '../../../gateway/src/data-plane/snapshot';
 import type { PluginChain, PluginChainFactory, Snapshot } from '../../../gateway/src/data-plane/types';

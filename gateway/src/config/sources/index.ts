@@ -3,7 +3,5 @@ export { ConfigSync, type ConfigSyncOptions, type StartResult } from './config-s
 export { dropRefusal } from './drop-guard';
 export { readLastKnownGood, writeLastKnownGood } from './last-known-good';
 export { parseVersionFile, formatVersionFile } from './version-file';
-export { actualChecksum } from '../checksum';
 export * from './s3';
 export { syncMetrics, backupMetrics } from './metrics';
-export { silentLogger, backoffDelay, type SourceLogger } from './logger';

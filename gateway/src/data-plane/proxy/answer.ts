@@ -1,6 +1,6 @@
 /** Answers the gateway writes itself: the standard error JSON, and plugin answers. */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { Errors, errorBody, type ErrorCode } from '../../errors';
+import { Errors, errorBody, type ErrorCode } from '../../core/errors';
 import type { PluginAnswer } from '../../plugins/plugin';
 
 const JSON_TYPE = 'application/json; charset=utf-8';

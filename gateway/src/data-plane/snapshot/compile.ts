@@ -6,7 +6,7 @@
  * one GW_ERR_CONFIG_INVALID error before any upstream pool is touched.
  */
 import type { GatewayConfig } from '../../config/schema';
-import { GatehouseError, type Problem } from '../../errors';
+import { GatehouseError, type Problem } from '../../core/errors';
 import type { CompiledRoute, PluginChainFactory, Snapshot, UpstreamPool } from '../types';
 import type { TargetLease, TargetRegistry } from '../upstream/target-registry';
 import { resolveTimeouts } from '../upstream/timeouts';

@@ -3,7 +3,7 @@
  * reading backs config validation (`routeProblems`), so a config that validates always compiles.
  */
 import type { RouteConfig } from '../../config/schema';
-import type { Problem } from '../../errors';
+import type { Problem } from '../../core/errors';
 import { buildForwardPath, type ForwardPath } from './forward-path';
 import { parsePattern, type PathPattern } from './pattern';
 

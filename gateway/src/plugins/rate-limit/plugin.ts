@@ -6,8 +6,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { HeaderName } from '../../config/http-fields';
-import type { Problem } from '../../errors';
-import { CidrSet, cidrProblems, clientAddress } from '../client-address';
+import type { Problem } from '../../core/errors';
+import { CidrSet, cidrProblems, clientAddress } from '../../core/client-address';
 import type { GatewayPlugin, PluginAnswer, RequestContext } from '../plugin';
 import { recordDecision } from './metrics';
 import { limitSpec, type FailureMode, type LimitSpec, type RateLimitDecision, type RateLimitStore } from './store';

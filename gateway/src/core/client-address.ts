@@ -1,10 +1,11 @@
 /**
- * IP address sets (CIDR lists) and the client address a request comes from. `X-Forwarded-For` is
- * believed only hop by hop from the socket peer through proxies the config trusts.
+ * IP address sets (CIDR lists) and the client address a request comes from: the one CIDR matcher, used
+ * by the process-wide `trustedProxies` setting and by the plugins' lists. `X-Forwarded-For` is believed
+ * only hop by hop from the socket peer through trusted proxies.
  */
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import type { Problem } from '../errors';
+import { GatehouseError, type Problem } from './errors';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 type Range = [Address, number];
@@ -93,4 +94,37 @@ export function clientAddress(remote: string, forwardedFor: string | string[] | 
     if (!trusts(trusted, hop)) return hop;
   }
   return client;
+}
+
+/** True when the peer at `address` is a trusted proxy (the process-wide `trustedProxies` setting). */
+export type TrustedProxies = (address: string) => boolean;
+
+export const TRUST_NO_PROXY: TrustedProxies = () => false;
+
+/** Peers remembered per process; behind a load balancer there are only a handful. */
+const MAX_CACHED_PEERS = 1024;
+
+/** Parses a comma-separated list of CIDRs or addresses; every bad entry is reported with the fix. */
+export function parseTrustedProxies(list: string): TrustedProxies {
+  const entries = list.split(',').map((e) => e.trim()).filter(Boolean);
+  if (entries.length === 0) return TRUST_NO_PROXY;
+  const problems: Problem[] = entries
+    .filter((entry) => !parseRange(entry))
+    .map((entry) => ({
+      path: '/settings/trustedProxies',
+      message: `"${entry}" is not an IP address or CIDR range (setting trustedProxies, env GATEHOUSE_TRUSTED_PROXIES).`,
+      fix: 'give comma-separated addresses or CIDR ranges, e.g. "10.0.0.0/16, fd00::/8".',
+    }));
+  if (problems.length) throw new GatehouseError('GW_ERR_SETTINGS_INVALID', undefined, problems);
+  const ranges = new CidrSet(entries);
+  const cache = new Map<string, boolean>();
+  return (address) => {
+    let trusted = cache.get(address);
+    if (trusted === undefined) {
+      trusted = ranges.contains(address);
+      if (cache.size >= MAX_CACHED_PEERS) cache.clear();
+      cache.set(address, trusted);
+    }
+    return trusted;
+  };
 }
