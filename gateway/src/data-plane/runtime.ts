@@ -9,13 +9,8 @@ import { validateConfig, type PluginConfigChecker } from '../config/validate';
 import type { GatewayConfig } from '../config/schema';
 import { formatProblems, GatehouseError, type Problem } from '../core/errors';
 import { createSecretResolver, type SecretResolver } from './secrets';
-import type { ApplyResult, ConfigMeta, ConfigSink, PluginChainFactory, Snapshot } from './types';
-
-/** The plugin registry as the data plane sees it; absent means no plugin is known. */
-export interface PluginRegistry {
-  readonly checker: PluginConfigChecker;
-  readonly factory: PluginChainFactory;
-}
+import type { PluginChainFactory, PluginRegistry } from '../plugins/contract';
+import type { ApplyResult, ConfigMeta, ConfigSink, Snapshot } from './types';
 
 /** Compiles configs into snapshots and owns what snapshots share (upstream targets and their pools). */
 export interface SnapshotCompilation {

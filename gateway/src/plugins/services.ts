@@ -3,7 +3,7 @@
  * memory otherwise) and the logger. `main.ts` creates it once and closes it on shutdown.
  */
 import type { GatehouseSettings } from '../settings/schema';
-import type { PluginLogger, PluginServices } from './plugin';
+import type { PluginLogger, PluginServices } from './contract';
 import { createRateLimitStore } from './rate-limit/factory';
 import type { RateLimitStore } from './rate-limit/store';
 

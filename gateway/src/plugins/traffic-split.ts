@@ -10,7 +10,7 @@ import { HeaderName } from '../config/http-fields';
 import { regexProblem, validatedRegex, type ConfigRegex } from '../config/regex';
 import type { Problem } from '../core/errors';
 import { cookieValue } from './cookies';
-import type { GatewayPlugin, RequestContext } from './plugin';
+import type { GatewayPlugin, RequestContext } from './contract';
 
 const Match = Type.Object(
   {

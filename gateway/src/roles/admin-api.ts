@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import type { Keyring } from '../config/secrets';
 import { s3Client } from '../config/sources';
 import { buildAdminServer, ConfigBackup, ConfigService, ensureAdminTokenFile, parseTokenEntries, type TokenEntry } from '../control-plane';
-import type { PluginRegistry } from '../data-plane';
+import { type PluginRegistry } from '../plugins/contract';
 import { GatehouseError } from '../core/errors';
 import { envName, type GatehouseSettings } from '../settings';
 import type { ConfigStore } from '../store';

@@ -8,7 +8,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { buildStatusServer, type PluginRegistry } from '../data-plane';
+import { buildStatusServer } from '../data-plane';
+import { type PluginRegistry } from '../plugins/contract';
 import { GatehouseError } from '../core/errors';
 import { envName, type GatehouseSettings } from '../settings';
 import { openConfigStore } from '../store';

@@ -9,7 +9,7 @@ import { readConfigFile } from '../config/file-source';
 import type { Keyring } from '../config/secrets';
 import { readLatestPointer, s3Client, type S3Location } from '../config/sources';
 import { ConfigService } from '../control-plane';
-import type { PluginRegistry } from '../data-plane';
+import { type PluginRegistry } from '../plugins/contract';
 import { GatehouseError } from '../core/errors';
 import type { GatehouseSettings } from '../settings';
 import type { ConfigStore, ConfigVersion } from '../store';

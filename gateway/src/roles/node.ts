@@ -18,8 +18,8 @@ import {
   Tunnels,
   type ClientLimits,
   type ConfigObserver,
-  type PluginRegistry,
 } from '../data-plane';
+import type { PluginRegistry } from '../plugins/contract';
 import { createSecretResolver } from '../data-plane/secrets';
 import { SnapshotCompiler } from '../data-plane/snapshot';
 import { parseTrustedProxies } from '../core/client-address';

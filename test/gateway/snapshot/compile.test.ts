@@ -1,7 +1,9 @@
 import { GatehouseError } from '../../../gateway/src/core/errors';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../../gateway/src/config';
-import { compileSnapshot, EMPTY_PLUGIN_CHAIN, salvagePath } from '../../../gateway/src/data-plane/snapshot';
-import type { PluginChain, PluginChainFactory, Snapshot } from '../../../gateway/src/data-plane/types';
+import { compileSnapshot, salvagePath } from '../../../gateway/src/data-plane/snapshot';
+import { EMPTY_CHAIN } from '../../../gateway/src/plugins/contract';
+import type { PluginChain, PluginChainFactory } from '../../../gateway/src/plugins/contract';
+import type { Snapshot } from '../../../gateway/src/data-plane/types';
 import { TargetRegistry } from '../../../gateway/src/data-plane/upstream';
 import { validateConfig } from '../../../gateway/src/config';
 import { UPSTREAMS, compileRoutes, validConfig } from './config';
@@ -207,8 +209,8 @@ describe('snapshot', () => {
   });
 
   test('routes get the empty chain without a factory, and the factory chain with one', () => {
-    expect(compileRoutes(registry, [{ id: 'a', paths: ['/a'] }]).match('GET', undefined, '/a', {})!.route.plugins).toBe(EMPTY_PLUGIN_CHAIN);
-    expect(EMPTY_PLUGIN_CHAIN.empty).toBe(true);
+    expect(compileRoutes(registry, [{ id: 'a', paths: ['/a'] }]).match('GET', undefined, '/a', {})!.route.plugins).toBe(EMPTY_CHAIN);
+    expect(EMPTY_CHAIN.empty).toBe(true);
     const seen: string[] = [];
     const chain: PluginChain = { empty: false, rewrite: () => undefined, access: () => undefined, responseHeaders: () => undefined, log: () => undefined };
     const factory: PluginChainFactory = {

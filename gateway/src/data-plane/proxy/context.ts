@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteConfig, ConsumerConfig } from '../../config/schema';
 import { clientAddress, type TrustedProxies } from '../../core/client-address';
-import type { RequestContext } from '../../plugins/plugin';
+import type { RequestContext } from '../../plugins/contract';
 
 export class ProxyRequestContext implements RequestContext {
   upstreamHost?: string;

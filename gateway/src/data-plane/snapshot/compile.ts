@@ -7,11 +7,11 @@
  */
 import type { GatewayConfig } from '../../config/schema';
 import { GatehouseError, type Problem } from '../../core/errors';
-import type { CompiledRoute, PluginChainFactory, Snapshot, UpstreamPool } from '../types';
+import { EMPTY_CHAIN, type PluginChainFactory } from '../../plugins/contract';
+import type { CompiledRoute, Snapshot, UpstreamPool } from '../types';
 import type { TargetLease, TargetRegistry } from '../upstream/target-registry';
 import { resolveTimeouts } from '../upstream/timeouts';
 import { routeCandidate } from './candidate';
-import { EMPTY_PLUGIN_CHAIN } from './empty-chain';
 import { planRoute, type RoutePlan } from './route-plan';
 import { Router } from './router';
 
@@ -66,7 +66,7 @@ function build(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, pl
       config: route,
       upstream: upstreams.get(route.upstream)!,
       timeouts: resolveTimeouts(route.timeouts, upstreamConfigs.get(route.upstream)?.timeouts),
-      plugins: deps.plugins ? deps.plugins.forRoute(route, config) : EMPTY_PLUGIN_CHAIN,
+      plugins: deps.plugins ? deps.plugins.forRoute(route, config) : EMPTY_CHAIN,
       forwardPath: plan.forwardPath,
     });
     const candidate = routeCandidate(compiled, order);

@@ -5,7 +5,8 @@
  */
 import type { GatewayConfig } from '../../config/schema';
 import type { SnapshotCompilation } from '../runtime';
-import type { PluginChainFactory, Snapshot } from '../types';
+import type { PluginChainFactory } from '../../plugins/contract';
+import type { Snapshot } from '../types';
 import { TargetRegistry, type TargetRegistryOptions } from '../upstream/target-registry';
 import { compileSnapshot, type SnapshotMeta } from './compile';
 

@@ -1,6 +1,6 @@
 /** The one place that chooses the rate-limit store: Redis when a URL is configured, memory otherwise. */
 import { DEFAULT_RATE_LIMIT_BUDGET_MS } from '../../settings/schema';
-import type { PluginLogger } from '../plugin';
+import type { PluginLogger } from '../contract';
 import { MemoryRateLimitStore } from './local';
 import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, RedisRateLimitStore } from './redis';
 import type { RateLimitStore } from './store';

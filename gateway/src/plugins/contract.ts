@@ -1,5 +1,7 @@
 /**
- * The plugin contract. One plugin per file in this folder; each declares its name, priority, schema
+ * The plugin contract, shared by the plugins and the data plane (which imports nothing else of the
+ * plugins folder): the request context, a plugin's answer, the plugin shape, and the chain and
+ * registry interfaces. One plugin per file in this folder; each declares its name, priority, schema
  * (with defaults, `additionalProperties: false`) and phase handlers. Configs are validated and
  * prepared (`prepare`) when a config is loaded, never per request. Plugins never see which store
  * holds the config.
@@ -7,8 +9,8 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ConsumerConfig, GatewayConfig, RouteConfig } from '../config/schema';
+import type { PluginConfigChecker } from '../config/validate';
 import type { ErrorCode, Problem } from '../core/errors';
-import type { RateLimitStore } from './rate-limit/store';
 
 /** What a plugin may read and change about one request. Created once per request by the data plane. */
 export interface RequestContext {
@@ -78,10 +80,11 @@ export interface PluginLogger {
   error(obj: object, msg?: string): void;
 }
 
-/** Services a plugin may use; chosen in one factory (`createPluginServices`) so plugins stay store-agnostic. */
+/**
+ * Services a plugin may use; chosen in one factory (`createPluginServices`) so plugins stay
+ * store-agnostic. A plugin's own service (rate-limit's counter store) is typed by that plugin.
+ */
 export interface PluginServices {
-  /** Shared counter store (Redis or memory) for rate limiting; see plugins/rate-limit. */
-  readonly rateLimit?: RateLimitStore;
   /** Where plugins log failure details; silent when absent. */
   readonly logger?: PluginLogger;
   readonly [name: string]: unknown;
@@ -118,3 +121,49 @@ export interface GatewayPlugin<C = unknown, P = C, K = unknown> extends PluginPh
    */
   prepare?(conf: C, scope: { route?: RouteConfig; consumers: readonly ConsumerConfig[]; services: PluginServices }): P;
 }
+
+/** The plugins that apply to one route, merged (route over global) and prepared at compile time. */
+export interface PluginChain {
+  /** True when no plugin is configured: the hot path skips every phase call. */
+  readonly empty: boolean;
+  rewrite(ctx: RequestContext): Promise<PluginAnswer | void> | PluginAnswer | void;
+  access(ctx: RequestContext): Promise<PluginAnswer | void> | PluginAnswer | void;
+  responseHeaders(ctx: RequestContext, status: number, headers: Record<string, string | string[] | undefined>): void;
+  log(ctx: RequestContext, status: number): void;
+}
+
+const nothing = (): void => undefined;
+
+/** The chain of a route with no plugins (or of every route when no plugin factory is given): every phase is a no-op. */
+export const EMPTY_CHAIN: PluginChain = Object.freeze({
+  empty: true,
+  rewrite: nothing,
+  access: nothing,
+  responseHeaders: nothing,
+  log: nothing,
+});
+
+/** Builds plugin chains while compiling a snapshot; the plugin registry provides it. */
+export interface PluginChainFactory {
+  forRoute(route: RouteConfig, config: GatewayConfig): PluginChain;
+  /** Releases resources of chains built for a snapshot that is no longer used. */
+  dispose?(): void;
+}
+
+/** The known plugins, from both sides: `checker` goes to `validateConfig`, `factory` to the snapshot compiler. */
+export interface PluginRegistry {
+  readonly checker: PluginConfigChecker;
+  readonly factory: PluginChainFactory;
+  /** Names of the known plugins, sorted. */
+  readonly names?: readonly string[];
+}
+
+/*
+ * Headers the gateway sets for upstreams once a consumer is authenticated. The data plane strips
+ * them from every incoming request, whatever plugins a route has, so a client can never forge them.
+ */
+export const CONSUMER_ID_HEADER = 'x-consumer-id';
+export const CONSUMER_USERNAME_HEADER = 'x-consumer-username';
+export const CREDENTIAL_HEADER = 'x-credential-identifier';
+
+export const IDENTITY_HEADERS: readonly string[] = [CONSUMER_ID_HEADER, CONSUMER_USERNAME_HEADER, CREDENTIAL_HEADER];
