@@ -13,7 +13,7 @@ import { readConfigFile, type ConfigFile } from './config/file-source';
 import { drain } from './data-plane';
 import { type PluginRegistry } from './plugins/contract';
 import { formatProblems, GatehouseError } from './core/errors';
-import { createLogger } from './log';
+import { createLogger } from './core/logger';
 import { createPluginRegistry, createPluginServices } from './plugins';
 import { startControlPlane, startDataPlane, startStandalone, superviseWorkers, WORKER_READY_MESSAGE, type DataPlaneNode, type NodeOptions } from './roles';
 import { envName, loadSettings, type GatehouseSettings } from './settings';
