@@ -44,8 +44,6 @@ const KNOWN_VIOLATIONS: readonly string[] = [
   'config/sources/metrics.ts -> ../../data-plane/types (config may not import data-plane)',
   'config/sources/s3.ts -> ../../store/types (config may not import store)',
   'config/sources/version-file.ts -> ../../store/types (config may not import store)',
-  // Route-pattern planning lives in the data plane although validation needs it.
-  'config/validate.ts -> ../data-plane/snapshot/route-plan (config may not import data-plane)',
 ];
 
 describe('import rules (docs/DESIGN.md, layers table)', () => {

@@ -9,7 +9,7 @@ import { Consumer, ConfigDocument, Route, Upstream, type GatewayConfig, type Plu
 import type { Problem } from '../core/errors';
 import { regexProblem } from './regex';
 import { FIELD_VALUE_PATTERN, TOKEN_PATTERN } from './http-fields';
-import { routeProblems } from '../data-plane/snapshot/route-plan';
+import { routeProblems } from './routes/route-plan';
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
 

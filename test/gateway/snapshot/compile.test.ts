@@ -1,6 +1,7 @@
 import { GatehouseError } from '../../../gateway/src/core/errors';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../../gateway/src/config';
-import { compileSnapshot, salvagePath } from '../../../gateway/src/data-plane/snapshot';
+import { compileSnapshot } from '../../../gateway/src/data-plane/snapshot';
+import { salvagePath } from '../../../gateway/src/config/routes';
 import { EMPTY_CHAIN } from '../../../gateway/src/plugins/contract';
 import type { PluginChain, PluginChainFactory } from '../../../gateway/src/plugins/contract';
 import type { Snapshot } from '../../../gateway/src/data-plane/types';

@@ -10,7 +10,7 @@ import type { Duplex, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { Errors, type ErrorCode } from '../../core/errors';
-import { normalisePath } from '../path';
+import { normalisePath } from '../../config/routes/path';
 import type { DataPlane, Generation } from '../runtime';
 import type { AttemptOutcome, CompiledRoute, PickInput, TargetHandle, UpstreamPool } from '../types';
 import { answerError, answerPlugin } from './answer';

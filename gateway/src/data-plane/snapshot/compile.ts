@@ -12,7 +12,7 @@ import type { CompiledRoute, Snapshot, UpstreamPool } from '../types';
 import type { TargetLease, TargetRegistry } from '../upstream/target-registry';
 import { resolveTimeouts } from '../upstream/timeouts';
 import { routeCandidate } from './candidate';
-import { planRoute, type RoutePlan } from './route-plan';
+import { planRoute, type RoutePlan } from '../../config/routes/route-plan';
 import { Router } from './router';
 
 export interface SnapshotMeta {

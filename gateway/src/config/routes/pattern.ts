@@ -8,8 +8,8 @@
  *   the normalised path; named groups become parameters. Regular expressions are tried after every radix-tree pattern.
  * Static segments are normalised like request paths, so `/caf%c3%a9` matches a request for `/caf%C3%A9`.
  */
-import { compileRegex, type ConfigRegex } from '../../config/regex';
-import { normalisePath } from '../path';
+import { compileRegex, type ConfigRegex } from '../regex';
+import { normalisePath } from './path';
 
 /** One segment of a tree pattern: a literal or a named parameter. */
 export type PatternSegment = { readonly literal: string } | { readonly param: string };

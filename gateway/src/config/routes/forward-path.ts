@@ -13,8 +13,8 @@
  * does) and segments that cannot be made valid are left out, so the result always stays inside the
  * route's own upstream and never throws on the hot path.
  */
-import type { RouteConfig } from '../../config/schema';
-import { normalisePath } from '../path';
+import type { RouteConfig } from '../schema';
+import { normalisePath } from './path';
 import { REST_PARAM, type PathPattern } from './pattern';
 
 export type ForwardPath = (normalisedPath: string, params: Readonly<Record<string, string>>) => string;

@@ -2,7 +2,7 @@
  * A route as the compiler reads it: parsed path patterns and its forward-path function. The same
  * reading backs config validation (`routeProblems`), so a config that validates always compiles.
  */
-import type { RouteConfig } from '../../config/schema';
+import type { RouteConfig } from '../schema';
 import type { Problem } from '../../core/errors';
 import { buildForwardPath, type ForwardPath } from './forward-path';
 import { parsePattern, type PathPattern } from './pattern';
