@@ -9,7 +9,7 @@
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent, Logger } from 'pino';
-import { readConfigFile, type ConfigFile } from './config/file-source';
+import { readConfigFile, type ConfigFile } from './sync/file-source';
 import { drain } from './data-plane';
 import { type PluginRegistry } from './plugins/contract';
 import { formatProblems, GatehouseError } from './core/errors';

@@ -31,21 +31,6 @@ function allowList(): Map<string, readonly string[] | 'anything'> {
 const files = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 
-/**
- * Imports that still break the table, each to be removed here by the change that fixes it. The test
- * fails when a new violation appears and when one of these is fixed without removing it.
- */
-const KNOWN_VIOLATIONS: readonly string[] = [
-  // config/sources and the file source feed the data plane from the store: they belong in sync/.
-  'config/file-source.ts -> ../data-plane/types (config may not import data-plane)',
-  'config/sources/config-sync.ts -> ../../data-plane/types (config may not import data-plane)',
-  'config/sources/config-sync.ts -> ../../store/types (config may not import store)',
-  'config/sources/last-known-good.ts -> ../../store/types (config may not import store)',
-  'config/sources/metrics.ts -> ../../data-plane/types (config may not import data-plane)',
-  'config/sources/s3.ts -> ../../store/types (config may not import store)',
-  'config/sources/version-file.ts -> ../../store/types (config may not import store)',
-];
-
 describe('import rules (docs/DESIGN.md, layers table)', () => {
   it('reads a rule for every layer', () => {
     expect([...allowList().keys()].sort()).toEqual(['config', 'contract', 'control-plane', 'core', 'data-plane', 'main.ts', 'plugins', 'roles', 'settings', 'store', 'sync']);
@@ -63,6 +48,6 @@ describe('import rules (docs/DESIGN.md, layers table)', () => {
         violations.push(`${relative(SRC, file).split('\\').join('/')} -> ${spec} (${from} may not import ${to})`);
       }
     }
-    expect(violations.sort()).toEqual([...KNOWN_VIOLATIONS].sort());
+    expect(violations.sort()).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { validateConfig, type PluginConfigChecker } from '../config/validate';
 import type { GatewayConfig } from '../config/schema';
 import type { Keyring } from '../config/secrets';
-import { dropRefusal } from '../config/sources/drop-guard';
+import { dropRefusal } from '../sync/drop-guard';
 import { GatehouseError } from '../core/errors';
 import type { ConfigStore, ConfigVersion, ConfigVersionHead } from '../store/types';
 import { emptyDocument } from '../store/types';

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Keyring } from '../config/secrets';
-import { s3Client } from '../config/sources';
+import { s3Client } from '../sync';
 import { buildAdminServer, ConfigBackup, ConfigService, ensureAdminTokenFile, parseTokenEntries, type TokenEntry } from '../control-plane';
 import { type PluginRegistry } from '../plugins/contract';
 import { GatehouseError } from '../core/errors';

@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { FileConfigSource } from '../config/file-source';
+import { FileConfigSource } from '../sync/file-source';
 import type { Keyring } from '../config/secrets';
 import { ConfigService } from '../control-plane';
 import type { ApplyResult, ConfigMeta, ConfigSink } from '../data-plane';

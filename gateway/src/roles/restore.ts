@@ -5,7 +5,7 @@
  * write continues the numbering above it, so no data plane ever has to go backwards.
  */
 import type { Logger } from 'pino';
-import { readLatestVersion, s3Client, type S3Location } from '../config/sources';
+import { readLatestVersion, s3Client, type S3Location } from '../sync';
 import { GatehouseError } from '../core/errors';
 import type { ConfigStore, ConfigVersion } from '../store';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { request } from 'undici';
 import { hashToken, newToken } from '../../../gateway/src/control-plane';
-import { readLatestVersion } from '../../../gateway/src/config/sources';
+import { readLatestVersion } from '../../../gateway/src/sync';
 import { GatehouseError } from '../../../gateway/src/core/errors';
 import { startControlPlane, startDataPlane, type ControlPlaneNode, type DataPlaneNode } from '../../../gateway/src/roles';
 import { loadSettings } from '../../../gateway/src/settings';

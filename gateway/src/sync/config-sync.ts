@@ -7,16 +7,16 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Registry } from 'prom-client';
-import { GatehouseError, formatProblems } from '../../core/errors';
-import type { ConfigSink, ConfigSource } from '../../data-plane/types';
-import type { ConfigStore, ConfigVersion, Unwatch } from '../../store/types';
+import { GatehouseError, formatProblems } from '../core/errors';
+import type { ConfigSink, ConfigSource } from '../data-plane/types';
+import type { ConfigStore, ConfigVersion, Unwatch } from '../store/types';
 import { dropRefusal } from './drop-guard';
 import { readLastKnownGood, writeLastKnownGood } from './last-known-good';
-import { backoffDelay } from '../../core/backoff';
-import { silentLogger, type SourceLogger } from '../../core/logger';
+import { backoffDelay } from '../core/backoff';
+import { silentLogger, type SourceLogger } from '../core/logger';
 import { setRunningSource, syncMetrics, type SyncMetrics } from './metrics';
 import { readLatestVersion, type S3Location } from './s3';
-import { actualChecksum } from '../../core/checksum';
+import { actualChecksum } from '../core/checksum';
 
 export const DEFAULT_RECONNECT_BASE_MS = 200;
 export const DEFAULT_RECONNECT_MAX_MS = 10_000;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Registry } from 'prom-client';
-import { ConfigSync, readLastKnownGood } from '../../../gateway/src/config/sources';
+import { ConfigSync, readLastKnownGood } from '../../../gateway/src/sync';
 import { type SourceLogger } from '../../../gateway/src/core/logger';
 import { openConfigStore, type ConfigStore } from '../../../gateway/src/store';
 import { createTestDatabase, type TestDatabase } from '../../helpers/control-plane/databases';

@@ -3,7 +3,7 @@
  * start): `<prefix>/versions/<n>.json` holds each version, `<prefix>/latest` names the newest.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { ConfigVersion } from '../../store/types';
+import type { ConfigVersion } from '../store/types';
 import { formatVersionFile, parseVersionFile } from './version-file';
 
 export interface S3Location {

@@ -1,6 +1,6 @@
 /** Config sync and backup metrics (prom-client, `gatehouse_` prefix), created once per registry. */
 import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
-import type { ConfigSource } from '../../data-plane/types';
+import type { ConfigSource } from '../data-plane/types';
 
 export interface SyncMetrics {
   version: Gauge;

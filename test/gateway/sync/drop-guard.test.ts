@@ -1,4 +1,4 @@
-import { dropRefusal } from '../../../gateway/src/config/sources';
+import { dropRefusal } from '../../../gateway/src/sync';
 
 describe('intended-drop guard', () => {
   it('accepts anything when nothing runs yet or nothing was running', () => {

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink, mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { ConfigVersion } from '../../store/types';
+import type { ConfigVersion } from '../store/types';
 import { formatVersionFile, parseVersionFile } from './version-file';
 
 /** Writes `version` to `path`: temp file in the same directory, fsync, rename over, fsync the directory. */

@@ -13,7 +13,7 @@ import { Client } from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { Agent, request } from 'undici';
-import { ConfigSync } from '../../../gateway/src/config/sources';
+import { ConfigSync } from '../../../gateway/src/sync';
 import { buildDataPlaneNode, type DataPlaneNode } from '../../../gateway/src/roles';
 import { loadSettings } from '../../../gateway/src/settings';
 import { openConfigStore, type ConfigStore } from '../../../gateway/src/store';

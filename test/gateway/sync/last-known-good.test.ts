@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson, configChecksum } from '../../../gateway/src/core/checksum';
-import { formatVersionFile, parseVersionFile, readLastKnownGood, writeLastKnownGood } from '../../../gateway/src/config/sources';
+import { formatVersionFile, parseVersionFile, readLastKnownGood, writeLastKnownGood } from '../../../gateway/src/sync';
 import { withCanonicalText, type ConfigVersion } from '../../../gateway/src/store';
 import { documentWithRoutes } from '../../helpers/control-plane/documents';
 

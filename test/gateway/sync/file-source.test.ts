@@ -1,9 +1,9 @@
 import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileConfigSource, parseConfigText, readConfigFile } from '../../gateway/src/config/file-source';
-import { GatehouseError } from '../../gateway/src/core/errors';
-import { send, startGateway, startUpstream, until, type Gateway, type Upstream } from './proxy/harness';
+import { FileConfigSource, parseConfigText, readConfigFile } from '../../../gateway/src/sync/file-source';
+import { GatehouseError } from '../../../gateway/src/core/errors';
+import { send, startGateway, startUpstream, until, type Gateway, type Upstream } from '../proxy/harness';
 
 const yamlConfig = (port: number, path: string) =>
   ['settings:', '  logLevel: debug', 'upstreams:', '  - id: u', `    targets: [{ host: 127.0.0.1, port: ${port} }]`, 'routes:', '  - id: r', `    paths: ["${path}"]`, '    upstream: u', ''].join('\n');

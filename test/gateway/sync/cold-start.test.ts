@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { configChecksum } from '../../../gateway/src/core/checksum';
-import { ConfigSync, putLatest, putVersion, writeLastKnownGood } from '../../../gateway/src/config/sources';
+import { ConfigSync, putLatest, putVersion, writeLastKnownGood } from '../../../gateway/src/sync';
 import { type SourceLogger } from '../../../gateway/src/core/logger';
 import { GatehouseError } from '../../../gateway/src/core/errors';
 import { openConfigStore, type ConfigStore, type ConfigVersion } from '../../../gateway/src/store';

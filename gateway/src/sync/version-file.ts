@@ -2,8 +2,8 @@
  * The on-disk and S3 form of a config version: the version's head and document in one JSON object,
  * checked against its checksum whenever it is read back.
  */
-import { configChecksum } from '../../core/checksum';
-import type { ConfigVersion } from '../../store/types';
+import { configChecksum } from '../core/checksum';
+import type { ConfigVersion } from '../store/types';
 
 /** Parses a stored version and verifies its checksum; returns a reason instead of throwing. */
 export function parseVersionFile(text: string): { ok: true; version: ConfigVersion } | { ok: false; reason: string } {

@@ -1,6 +1,6 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Registry } from 'prom-client';
-import { readLatestVersion } from '../../../gateway/src/config/sources';
+import { readLatestVersion } from '../../../gateway/src/sync';
 import { ConfigBackup } from '../../../gateway/src/control-plane';
 import { openConfigStore, type ConfigStore } from '../../../gateway/src/store';
 import { createTestDatabase, type TestDatabase } from '../../helpers/control-plane/databases';
