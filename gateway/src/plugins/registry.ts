@@ -5,7 +5,8 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import type { GatewayConfig, PluginScope, RouteConfig } from '../config/schema';
-import { validateAgainst, type PluginConfigChecker, type ValidationResult } from '../config/validate';
+import type { PluginConfigChecker } from '../config/validate';
+import { validateAgainst, type ValidationResult } from '../config/schema-check';
 import { GatehouseError, type Problem } from '../core/errors';
 import { buildChain, type ConfiguredPlugin } from './chain';
 import type { GatewayPlugin, PluginChain, PluginChainFactory, PluginServices } from './contract';

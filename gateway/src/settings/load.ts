@@ -4,7 +4,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import { Settings, type GatehouseSettings } from './schema';
-import { validateAgainst } from '../config/validate';
+import { validateAgainst } from '../config/schema-check';
 import { GatehouseError, type Problem } from '../core/errors';
 
 function kindOf(schema: TSchema): string {

@@ -3,7 +3,7 @@ import { Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { deployedRegions, type DeploymentConfig } from '../config';
 import type { InitialImage } from '../constructs';
-import { readConfigFile } from '../../../gateway/src/config/file-source';
+import { readConfigFile } from '../../../gateway/src/sync/file-source';
 import { validateConfig } from '../../../gateway/src/config/validate';
 import { formatProblems } from '../../../gateway/src/core/errors';
 import { createPluginRegistry } from '../../../gateway/src/plugins';
