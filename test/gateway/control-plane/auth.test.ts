@@ -32,7 +32,7 @@ describe('admin API authentication', () => {
     for (const op of app.adminOperations) {
       const none = await app.inject({ method: op.method.toUpperCase() as 'GET', url: concrete(op.url) });
       expect([op.method, op.url, none.statusCode]).toEqual([op.method, op.url, 401]);
-      expect(none.json()).toEqual({ error: { code: 'GW_ERR_UNAUTHORIZED', message: 'Authentication required: send Authorization: Bearer <admin token>.' } });
+      expect(none.json()).toEqual({ error: { code: 'GW_ERR_UNAUTHORIZED', message: 'Authentication required. Send Authorization: Bearer <admin token>.' } });
       expect(none.headers['www-authenticate']).toBe('Bearer realm="gatehouse-admin"');
       const wrong = await app.inject({ method: op.method.toUpperCase() as 'GET', url: concrete(op.url), headers: { authorization: 'Bearer gh_not-a-token' } });
       expect([op.method, op.url, wrong.statusCode]).toEqual([op.method, op.url, 401]);
