@@ -8,7 +8,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Consumer, ConfigDocument, Route, Upstream, type GatewayConfig, type PluginScope } from './schema';
 import type { Problem } from '../core/errors';
 import { regexProblem } from './regex';
-import { routeProblems } from './routes/route-plan';
+import { planRoute, type RoutePlan } from './routes/route-plan';
 import { validateAgainst, type ValidationResult } from './schema-check';
 
 /** Checks plugin configs; the plugin registry implements it so that this module stays store- and plugin-agnostic. */
@@ -72,7 +72,7 @@ function checkSlots(
 }
 
 /** The checks the schema cannot express. */
-function semanticProblems(config: GatewayConfig, plugins: PluginConfigChecker | undefined, at: Positions): Problem[] {
+function semanticProblems(config: GatewayConfig, plugins: PluginConfigChecker | undefined, at: Positions, plans: RoutePlan[] = []): Problem[] {
   const problems: Problem[] = [
     ...duplicateIds(config.routes, 'routes', at.routes),
     ...duplicateIds(config.upstreams, 'upstreams', at.upstreams),
@@ -106,8 +106,11 @@ function semanticProblems(config: GatewayConfig, plugins: PluginConfigChecker | 
         });
       }
     });
-    // Parameter names, dot segments in patterns and rewritePath placeholders, read as the compiler reads them.
-    if (problems.length === beforePaths) problems.push(...routeProblems(route, i));
+    // Parameter names, dot segments in patterns and rewritePath placeholders: the plan the compiler consumes.
+    if (problems.length === beforePaths) {
+      const plan = planRoute(route, i, problems);
+      if (plan) plans.push(plan);
+    }
     if (route.stripPrefix && !route.paths.every((p) => p.endsWith('/*')))
       problems.push({
         path: `/routes/${i}/stripPrefix`,
@@ -209,12 +212,15 @@ function byItem(a: Problem, b: Problem): number {
   return (Number(ia) || 0) - (Number(ib) || 0);
 }
 
+/** A validated config: the defaults-filled document and its routes' plans, in route order, for the compiler. */
+export type ConfigValidation = { ok: true; value: GatewayConfig; routePlans: readonly RoutePlan[] } | { ok: false; problems: Problem[] };
+
 /**
- * Validates a config document. On success returns a defaults-filled copy; on failure, every
+ * Validates a config document. On success returns a defaults-filled copy and the route plans; on failure, every
  * problem of every stage at once (schema, ids and references, routes, plugins), in document order:
  * items that fail the schema are reported and left out of the later stages, the rest are checked.
  */
-export function validateConfig(input: unknown, plugins?: PluginConfigChecker): ValidationResult<GatewayConfig> {
+export function validateConfig(input: unknown, plugins?: PluginConfigChecker): ConfigValidation {
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     return {
       ok: false,
@@ -223,8 +229,9 @@ export function validateConfig(input: unknown, plugins?: PluginConfigChecker): V
   const schema = validateAgainst<GatewayConfig>(ConfigDocument, input);
   if (schema.ok) {
     const c = schema.value;
-    const problems = semanticProblems(c, plugins, { routes: identity(c.routes.length), upstreams: identity(c.upstreams.length), consumers: identity(c.consumers.length), brokenUpstreamIds: new Set() });
-    return problems.length ? { ok: false, problems: problems.sort(byItem) } : schema;
+    const routePlans: RoutePlan[] = [];
+    const problems = semanticProblems(c, plugins, { routes: identity(c.routes.length), upstreams: identity(c.upstreams.length), consumers: identity(c.consumers.length), brokenUpstreamIds: new Set() }, routePlans);
+    return problems.length ? { ok: false, problems: problems.sort(byItem) } : { ok: true, value: c, routePlans };
   }
   const part = schemaValidPart(input as Record<string, unknown>);
   const later = part ? semanticProblems(part.document, plugins, part.at) : [];

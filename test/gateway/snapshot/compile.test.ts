@@ -225,3 +225,22 @@ describe('snapshot', () => {
     expect(s.match('GET', undefined, '/b', {})!.route.plugins).toBe(chain);
   });
 });
+
+describe('route plans', () => {
+  const planned = (paths: string[]) => {
+    const result = validateConfig({ upstreams: UPSTREAMS, routes: [{ id: 'a', paths, upstream: 'u' }] });
+    if (!result.ok) throw new Error('test config is invalid');
+    return result;
+  };
+
+  it('validation returns one plan per route, in route order', () => {
+    expect(planned(['/a/:id']).routePlans.map((p) => p.patterns.length)).toEqual([1]);
+  });
+
+  it('the compiler routes by the plans it is given instead of parsing the patterns again', () => {
+    const other = planned(['/b/:id']).routePlans;
+    const s = compileSnapshot(planned(['/a/:id']).value, { version: 1, checksum: 'test' }, { targets: registry, routePlans: other });
+    expect(s.match('GET', undefined, '/b/1', {})?.route.id).toBe('a');
+    expect(s.match('GET', undefined, '/a/1', {})).toBeUndefined();
+  });
+});

@@ -5,4 +5,4 @@
 export { normalisePath, MAX_PATH_LENGTH, type NormalisedPath } from './path';
 export { parsePattern, REST_PARAM, type PathPattern } from './pattern';
 export { buildForwardPath, salvagePath, type ForwardPath } from './forward-path';
-export { routeProblems, planRoute, type RoutePlan } from './route-plan';
+export { planRoute, type RoutePlan } from './route-plan';

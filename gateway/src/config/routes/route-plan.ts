@@ -1,6 +1,7 @@
 /**
- * A route as the compiler reads it: parsed path patterns and its forward-path function. The same
- * reading backs config validation (`routeProblems`), so a config that validates always compiles.
+ * A route as the compiler reads it: parsed path patterns and its forward-path function. Config
+ * validation makes the plans (`validateConfig` returns them) and the compiler consumes them, so a
+ * config that validates always compiles and patterns are parsed once.
  */
 import type { RouteConfig } from '../schema';
 import type { Problem } from '../../core/errors';
@@ -28,11 +29,4 @@ export function planRoute(route: RouteConfig, index: number, problems: Problem[]
     return undefined;
   }
   return { config: route, patterns, forwardPath: forward.forwardPath };
-}
-
-/** What keeps the route at `/routes/<index>` from compiling: bad patterns or an unusable rewritePath. */
-export function routeProblems(route: RouteConfig, index: number): Problem[] {
-  const problems: Problem[] = [];
-  planRoute(route, index, problems);
-  return problems;
 }
