@@ -41,7 +41,7 @@ describe('import rules (docs/DESIGN.md, layers table)', () => {
     const violations: string[] = [];
     for (const file of files(SRC)) {
       const from = layerOf(file);
-      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:from|import\(|require\()\s*'(\.[^']+)'/g)) {
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:from|import\(|require\()\s*['"](\.[^'"]+)['"]/g)) {
         const to = layerOf(resolve(dirname(file), spec!));
         const may = allowed.get(from);
         if (to === from || may === 'anything' || may?.includes(to)) continue;
