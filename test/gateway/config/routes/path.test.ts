@@ -1,4 +1,4 @@
-import { MAX_PATH_LENGTH, normalisePath } from '../../gateway/src/config/routes/path';
+import { MAX_PATH_LENGTH, normalisePath } from '../../../../gateway/src/config/routes/path';
 
 const ok = (raw: string): string => {
   const r = normalisePath(raw);
