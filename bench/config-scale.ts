@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { configChecksum, validateConfig, type GatewayConfig } from '../gateway/src/config';
-import { actualChecksum } from '../gateway/src/config/sources';
+import { validateConfig, type GatewayConfig } from '../gateway/src/config';
+import { actualChecksum, configChecksum } from '../gateway/src/core/checksum';
 import { openConfigStore, pgClient } from '../gateway/src/store';
 import { createBenchDatabase, timeMs } from './control-plane/database';
 

@@ -9,10 +9,11 @@
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent, Logger } from 'pino';
-import { readConfigFile, type ConfigFile } from './config/file-source';
-import { drain, type PluginRegistry } from './data-plane';
-import { formatProblems, GatehouseError } from './errors';
-import { createLogger } from './log';
+import { readConfigFile, type ConfigFile } from './sync/file-source';
+import { drain } from './data-plane';
+import { type PluginRegistry } from './plugins/contract';
+import { formatProblems, GatehouseError } from './core/errors';
+import { createLogger } from './core/logger';
 import { createPluginRegistry, createPluginServices } from './plugins';
 import { startControlPlane, startDataPlane, startStandalone, superviseWorkers, WORKER_READY_MESSAGE, type DataPlaneNode, type NodeOptions } from './roles';
 import { envName, loadSettings, type GatehouseSettings } from './settings';

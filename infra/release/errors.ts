@@ -1,6 +1,6 @@
 /**
  * Exit codes and errors of the release command. They live here rather than in
- * `gateway/src/errors.ts` because they are process exit codes of an operator tool, not HTTP answers.
+ * `gateway/src/core/errors.ts` because they are process exit codes of an operator tool, not HTTP answers.
  */
 
 /** What the process exit code tells a CI job or an operator. */

@@ -1,5 +1,5 @@
 export * from './schema';
+export * from './schema-check';
 export * from './validate';
-export * from './checksum';
 export * from './regex';
 export * from './http-fields';

@@ -7,7 +7,7 @@
  * look-around) is refused when the config is validated, with a problem that says why.
  */
 import { RE2JS } from 're2js';
-import type { Problem } from '../errors';
+import type { Problem } from '../core/errors';
 
 /** A compiled config regex. Stateless: one instance may serve every request. */
 export interface ConfigRegex {

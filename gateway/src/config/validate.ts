@@ -1,17 +1,15 @@
 /**
- * Validation of config documents: schema (Ajv over the TypeBox schema, filling defaults) and then
- * the checks a schema cannot express (unique ids, references, regular expressions, plugin configs).
- * Every problem names its JSON path and how to fix it. The input is never mutated.
+ * Validation of config documents: schema (Ajv over the TypeBox schema, filling defaults; see
+ * schema-check.ts) and then the checks a schema cannot express (unique ids, references, regular
+ * expressions, route patterns, plugin configs). Every problem names its JSON path and how to fix it.
+ * The input is never mutated.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { Consumer, ConfigDocument, Route, Upstream, type GatewayConfig, type PluginScope } from './schema';
-import type { Problem } from '../errors';
+import type { Problem } from '../core/errors';
 import { regexProblem } from './regex';
-import { FIELD_VALUE_PATTERN, TOKEN_PATTERN } from './http-fields';
-import { routeProblems } from '../data-plane/snapshot/route-plan';
-
-export type ValidationResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
+import { planRoute, type RoutePlan } from './routes/route-plan';
+import { validateAgainst, type ValidationResult } from './schema-check';
 
 /** Checks plugin configs; the plugin registry implements it so that this module stays store- and plugin-agnostic. */
 export interface PluginConfigChecker {
@@ -23,114 +21,6 @@ export interface PluginConfigChecker {
   check(scope: PluginScope, name: string, config: unknown, path: string, document?: GatewayConfig): ValidationResult<unknown>;
   /** The schema of a slot (consumer scope: the per-consumer schema), or undefined for an unknown plugin; secret fields are found through it. */
   slotSchema?(scope: PluginScope, name: string): TSchema | undefined;
-}
-
-// verbose: union errors need the parent schema to list the allowed values.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true });
-const compiled = new WeakMap<TSchema, ValidateFunction>();
-
-/** A compiled validator for any TypeBox schema (cached per schema object). */
-export function validatorFor(schema: TSchema): ValidateFunction {
-  let fn = compiled.get(schema);
-  if (!fn) {
-    fn = ajv.compile(schema);
-    compiled.set(schema, fn);
-  }
-  return fn;
-}
-
-/** Patterns whose plain meaning says more than the pattern itself. */
-const PATTERN_MEANINGS: Record<string, { message: string; fix: string }> = {
-  [TOKEN_PATTERN]: {
-    message: 'must be an RFC 9110 token (a header name)',
-    fix: "use only letters, digits and !#$%&'*+-.^_`|~ (no spaces, colons, CR or LF).",
-  },
-  [FIELD_VALUE_PATTERN]: {
-    message: 'must be a header value without CR, LF, NUL or other control characters',
-    fix: 'use visible ASCII characters, spaces and tabs only.',
-  },
-};
-
-function fixFor(e: ErrorObject): string {
-  const p = e.params as Record<string, unknown>;
-  switch (e.keyword) {
-    case 'required':
-      return `add the property "${String(p.missingProperty)}".`;
-    case 'additionalProperties':
-      return `remove "${String(p.additionalProperty)}" or check its spelling.`;
-    case 'type':
-      return `use a value of type ${String(p.type)}.`;
-    case 'enum':
-    case 'const':
-      return `use one of: ${JSON.stringify(p.allowedValues ?? p.allowedValue)}.`;
-    case 'anyOf':
-      return 'use one of the allowed values listed in the schema.';
-    case 'pattern':
-      return PATTERN_MEANINGS[String(p.pattern)]?.fix ?? `use a value matching ${String(p.pattern)}.`;
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
-      return `use a number ${String(p.comparison)} ${String(p.limit)}.`;
-    case 'minItems':
-      return `give at least ${String(p.limit)} item(s).`;
-    case 'maxItems':
-      return `give at most ${String(p.limit)} item(s).`;
-    case 'minLength':
-      return `use at least ${String(p.limit)} character(s).`;
-    case 'maxLength':
-      return `use at most ${String(p.limit)} character(s).`;
-    case 'uniqueItems':
-      return 'remove the duplicate items.';
-    default:
-      return 'correct the value to match the schema.';
-  }
-}
-
-function messageFor(e: ErrorObject): string {
-  return (e.keyword === 'pattern' && PATTERN_MEANINGS[String((e.params as { pattern?: unknown }).pattern)]?.message) || (e.message ?? 'is invalid');
-}
-
-/** Turns Ajv errors into problems, dropping the noise Ajv emits for each branch of a union. */
-export function ajvProblems(errors: readonly ErrorObject[] | null | undefined, base = ''): Problem[] {
-  if (!errors) return [];
-  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
-  const out: Problem[] = [];
-  const seen = new Set<string>();
-  for (const e of errors) {
-    // Literal-union branches each report a `const` error; the single `anyOf` error says it better.
-    if ((e.keyword === 'const' || e.keyword === 'type') && anyOfPaths.has(e.instancePath)) continue;
-    // A bad key (header names in a name → value map): its own error, below, names it.
-    if (e.keyword === 'propertyNames') continue;
-    if (e.propertyName !== undefined) {
-      const where = `${base}${e.instancePath}/${e.propertyName.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      out.push({ path: where, message: `the name ${JSON.stringify(e.propertyName)} ${messageFor(e)}.`, fix: fixFor(e) });
-      continue;
-    }
-    // `if`/`else` (secret fields) repeats the branch's own error as "must match else schema".
-    if (e.keyword === 'if') continue;
-    const path = base + e.instancePath;
-    const where = path;
-    const allowed =
-      e.keyword === 'anyOf'
-        ? ((e.parentSchema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf ?? []).map((b) => b.const).filter((v) => v !== undefined)
-        : [];
-    const message = allowed.length ? `must be one of ${JSON.stringify(allowed)}` : messageFor(e);
-    const fix = allowed.length ? `use one of ${JSON.stringify(allowed)}.` : fixFor(e);
-    const key = `${where}|${message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push({ path: where, message: `${message}.`.replace(/\.\.$/, '.'), fix });
-  }
-  return out;
-}
-
-/** Validates any value against a TypeBox schema; returns a defaults-filled deep copy. */
-export function validateAgainst<T>(schema: TSchema, input: unknown, base = ''): ValidationResult<T> {
-  const copy = input === undefined ? undefined : structuredClone(input);
-  const fn = validatorFor(schema);
-  if (fn(copy)) return { ok: true, value: copy as T };
-  return { ok: false, problems: ajvProblems(fn.errors, base) };
 }
 
 /**
@@ -182,7 +72,7 @@ function checkSlots(
 }
 
 /** The checks the schema cannot express. */
-function semanticProblems(config: GatewayConfig, plugins: PluginConfigChecker | undefined, at: Positions): Problem[] {
+function semanticProblems(config: GatewayConfig, plugins: PluginConfigChecker | undefined, at: Positions, plans: RoutePlan[] = []): Problem[] {
   const problems: Problem[] = [
     ...duplicateIds(config.routes, 'routes', at.routes),
     ...duplicateIds(config.upstreams, 'upstreams', at.upstreams),
@@ -216,8 +106,11 @@ function semanticProblems(config: GatewayConfig, plugins: PluginConfigChecker | 
         });
       }
     });
-    // Parameter names, dot segments in patterns and rewritePath placeholders, read as the compiler reads them.
-    if (problems.length === beforePaths) problems.push(...routeProblems(route, i));
+    // Parameter names, dot segments in patterns and rewritePath placeholders: the plan the compiler consumes.
+    if (problems.length === beforePaths) {
+      const plan = planRoute(route, i, problems);
+      if (plan) plans.push(plan);
+    }
     if (route.stripPrefix && !route.paths.every((p) => p.endsWith('/*')))
       problems.push({
         path: `/routes/${i}/stripPrefix`,
@@ -319,12 +212,15 @@ function byItem(a: Problem, b: Problem): number {
   return (Number(ia) || 0) - (Number(ib) || 0);
 }
 
+/** A validated config: the defaults-filled document and its routes' plans, in route order, for the compiler. */
+export type ConfigValidation = { ok: true; value: GatewayConfig; routePlans: readonly RoutePlan[] } | { ok: false; problems: Problem[] };
+
 /**
- * Validates a config document. On success returns a defaults-filled copy; on failure, every
+ * Validates a config document. On success returns a defaults-filled copy and the route plans; on failure, every
  * problem of every stage at once (schema, ids and references, routes, plugins), in document order:
  * items that fail the schema are reported and left out of the later stages, the rest are checked.
  */
-export function validateConfig(input: unknown, plugins?: PluginConfigChecker): ValidationResult<GatewayConfig> {
+export function validateConfig(input: unknown, plugins?: PluginConfigChecker): ConfigValidation {
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     return {
       ok: false,
@@ -333,8 +229,9 @@ export function validateConfig(input: unknown, plugins?: PluginConfigChecker): V
   const schema = validateAgainst<GatewayConfig>(ConfigDocument, input);
   if (schema.ok) {
     const c = schema.value;
-    const problems = semanticProblems(c, plugins, { routes: identity(c.routes.length), upstreams: identity(c.upstreams.length), consumers: identity(c.consumers.length), brokenUpstreamIds: new Set() });
-    return problems.length ? { ok: false, problems: problems.sort(byItem) } : schema;
+    const routePlans: RoutePlan[] = [];
+    const problems = semanticProblems(c, plugins, { routes: identity(c.routes.length), upstreams: identity(c.upstreams.length), consumers: identity(c.consumers.length), brokenUpstreamIds: new Set() }, routePlans);
+    return problems.length ? { ok: false, problems: problems.sort(byItem) } : { ok: true, value: c, routePlans };
   }
   const part = schemaValidPart(input as Record<string, unknown>);
   const later = part ? semanticProblems(part.document, plugins, part.at) : [];

@@ -8,9 +8,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Registry } from 'prom-client';
 import type { ConfigStore, ConfigVersionHead } from '../store/types';
-import { backupMetrics, type BackupMetrics } from '../config/sources/metrics';
-import { backoffDelay, silentLogger, type SourceLogger } from '../config/sources/logger';
-import { putLatest, putVersion, readLatestPointer, type S3Location } from '../config/sources/s3';
+import { backupMetrics, type BackupMetrics } from '../sync/metrics';
+import { backoffDelay } from '../core/backoff';
+import { silentLogger, type SourceLogger } from '../core/logger';
+import { putLatest, putVersion, readLatestPointer, type S3Location } from '../sync/s3';
 
 /** How often the backup checks the store even without a local commit (other control-plane instances write too). */
 export const DEFAULT_BACKUP_CHECK_INTERVAL_MS = 10_000;

@@ -1,7 +1,7 @@
 /** The one CRUD implementation every admin resource shares. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { GatehouseError } from '../errors';
+import { GatehouseError } from '../core/errors';
 import type { ConfigService } from './config-service';
 import { changeRequest, etag, secretsView, sendOutcome } from './http';
 import type { ResourceKind } from './resources/resource';

@@ -1,5 +1,5 @@
 /** What a change does to a config: added, removed and changed ids per kind. */
-import { canonicalJson } from '../config/checksum';
+import { canonicalJson } from '../core/checksum';
 import type { GatewayConfig } from '../config/schema';
 
 export interface KindDiff {

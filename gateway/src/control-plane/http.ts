@@ -1,6 +1,6 @@
 /** Request parsing and answers shared by the admin routes. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatehouseError } from '../errors';
+import { GatehouseError } from '../core/errors';
 import type { ChangeOutcome, ChangeRequest } from './config-service';
 import type { SecretsView } from './secrets';
 

@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { parse as parseYaml } from 'yaml';
 import type { PluginConfigChecker } from '../config/validate';
 import type { Keyring } from '../config/secrets';
-import { GatehouseError, type ErrorCode } from '../errors';
+import { GatehouseError } from '../core/errors';
 import type { ConfigStore, ConfigVersion } from '../store/types';
 import { CorruptVersionError, WriteOutcomeUnknownError } from '../store';
 import { TokenVerifier, type TokenEntry } from './auth/tokens';
@@ -40,8 +40,13 @@ export interface AdminServerOptions {
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
-function send(reply: import('fastify').FastifyReply, code: ErrorCode | string, status: number, message: string, problems?: readonly unknown[], facts: object = {}) {
-  return reply.code(status).send({ error: { code, message, ...facts }, ...(problems?.length ? { problems } : {}) });
+/**
+ * Answers with a defined error: code, status and message from the error list (core/errors.ts), the
+ * request's detail after the message, the problems and any facts. `status` is only ever fastify's own
+ * status for a request it refused before routing.
+ */
+function send(reply: import('fastify').FastifyReply, err: GatehouseError, facts: object = {}, status = err.status) {
+  return reply.code(status).send({ error: { code: err.code, message: err.publicMessage, ...facts }, ...(err.problems.length ? { problems: err.problems } : {}) });
 }
 
 /** The machine-readable facts a store fault carries: the write to ask about, the versions to repair with. */
@@ -94,11 +99,11 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
     if (!who) {
       req.log.info({ url: req.url, reason: header ? 'unknown token' : 'no bearer token' }, 'admin API: unauthenticated request');
       reply.header('www-authenticate', 'Bearer realm="gatehouse-admin"');
-      return send(reply, 'GW_ERR_UNAUTHORIZED', 401, 'Authentication required: send Authorization: Bearer <admin token>.');
+      return send(reply, new GatehouseError('GW_ERR_UNAUTHORIZED', 'Send Authorization: Bearer <admin token>.'));
     }
     req.admin = who;
     const access = req.routeOptions.config?.access ?? 'write';
-    if (access === 'write' && who.role !== 'admin') return send(reply, 'GW_ERR_FORBIDDEN', 403, 'This needs an admin token; viewer tokens can only read.');
+    if (access === 'write' && who.role !== 'admin') return send(reply, new GatehouseError('GW_ERR_FORBIDDEN', 'This needs an admin token; viewer tokens can only read.'));
   });
 
   app.addHook('preValidation', async (req) => {
@@ -109,20 +114,20 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
     if (err instanceof GatehouseError) {
       // The log gets the whole story (a database error's text); the client only the defined message.
       if (err.status >= 500) req.log.warn({ err: err.message }, 'admin API: store unavailable');
-      return send(reply, err.code, err.status, err.publicMessage, err.problems, storeFacts(err));
+      return send(reply, err, storeFacts(err));
     }
     const fe = err as FastifyError;
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return send(reply, 'GW_ERR_ADMIN_BODY_TOO_LARGE', 413, `The request body is larger than ${options.bodyLimitBytes} bytes; raise adminBodyLimitBytes (GATEHOUSE_ADMIN_BODY_LIMIT_BYTES) or send a smaller document.`);
+      return send(reply, new GatehouseError('GW_ERR_ADMIN_BODY_TOO_LARGE', `The limit is ${options.bodyLimitBytes} bytes.`));
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-      return send(reply, 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', 415, `Content-Type "${req.headers['content-type'] ?? ''}" is not accepted; send application/json or application/yaml.`);
+      return send(reply, new GatehouseError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', `Content-Type "${req.headers['content-type'] ?? ''}" is not accepted.`));
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
-      return send(reply, 'GW_ERR_BAD_REQUEST', fe.statusCode, `The request is malformed: ${fe.message}`);
+      return send(reply, new GatehouseError('GW_ERR_BAD_REQUEST', fe.message), {}, fe.statusCode);
     req.log.error({ err }, 'admin API: internal error');
-    return send(reply, 'GW_ERR_INTERNAL', 500, 'Internal error; see the control plane log.');
+    return send(reply, new GatehouseError('GW_ERR_INTERNAL', 'See the control plane log.'));
   });
 
-  app.setNotFoundHandler((req, reply) => send(reply, 'GW_ERR_RESOURCE_NOT_FOUND', 404, `No admin API route ${req.method} ${req.url.split('?')[0]}; see /admin/v1/openapi.json.`));
+  app.setNotFoundHandler((req, reply) => send(reply, new GatehouseError('GW_ERR_RESOURCE_NOT_FOUND', `No admin API route ${req.method} ${req.url.split('?')[0]}; see /admin/v1/openapi.json.`)));
 
   registerOpenApi(app);
   registerConfigRoutes(app, service);

@@ -4,8 +4,8 @@
  * exported as metrics, and read by `/readyz`.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { SourceLogger } from '../config/sources/logger';
-import { silentLogger } from '../config/sources/logger';
+import type { SourceLogger } from '../core/logger';
+import { silentLogger } from '../core/logger';
 import { CorruptVersionError } from '../store';
 
 export interface StoreHealthOptions {

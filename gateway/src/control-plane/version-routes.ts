@@ -1,9 +1,9 @@
 /** Config versions: list, read one, roll back to one (a new version with the old content). */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { GatehouseError } from '../errors';
+import { GatehouseError } from '../core/errors';
 import type { ConfigService } from './config-service';
-import { actualChecksum } from '../config/checksum';
+import { actualChecksum } from '../core/checksum';
 import { changeRequest, etag, positiveInt, secretsView, sendOutcome } from './http';
 import { corruptionOf } from './intact-version';
 

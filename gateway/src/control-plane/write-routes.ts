@@ -1,7 +1,7 @@
 /** Write records: whether a write committed, and which version it produced (asked after GW_ERR_STORE_TIMEOUT). */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { GatehouseError } from '../errors';
+import { GatehouseError } from '../core/errors';
 import type { ConfigStore } from '../store/types';
 
 export function registerWriteRoutes(app: FastifyInstance, store: Pick<ConfigStore, 'findWrite'>): void {

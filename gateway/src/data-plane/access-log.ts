@@ -4,25 +4,8 @@
  * not logged; the redaction list is a second line of defence should a field ever carry them.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { REDACTED_PATHS } from '../core/logger';
 import type { AccessLog, AccessRecord } from './proxy';
-
-/** Fields that may hold credentials; pino replaces them with `[Redacted]` wherever they appear. */
-export const REDACTED_PATHS = [
-  'headers.authorization',
-  'headers.cookie',
-  'headers["set-cookie"]',
-  'headers["x-api-key"]',
-  'headers.apikey',
-  'headers["proxy-authorization"]',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'req.headers.apikey',
-  'req.headers["proxy-authorization"]',
-  'res.headers["set-cookie"]',
-  'authorization',
-  'cookie',
-];
 
 /** The pino logger access lines go to (JSON on stdout unless a destination is given). */
 export function createAccessLogger(destination?: DestinationStream): Logger {

@@ -7,19 +7,16 @@
 import type { Logger } from 'pino';
 import { validateConfig, type PluginConfigChecker } from '../config/validate';
 import type { GatewayConfig } from '../config/schema';
-import { formatProblems, GatehouseError, type Problem } from '../errors';
+import type { RoutePlan } from '../config/routes/route-plan';
+import { formatProblems, GatehouseError, type Problem } from '../core/errors';
 import { createSecretResolver, type SecretResolver } from './secrets';
-import type { ApplyResult, ConfigMeta, ConfigSink, PluginChainFactory, Snapshot } from './types';
-
-/** The plugin registry as the data plane sees it; absent means no plugin is known. */
-export interface PluginRegistry {
-  readonly checker: PluginConfigChecker;
-  readonly factory: PluginChainFactory;
-}
+import type { PluginChainFactory, PluginRegistry } from '../plugins/contract';
+import type { ApplyResult, ConfigMeta, ConfigSink, Snapshot } from './types';
 
 /** Compiles configs into snapshots and owns what snapshots share (upstream targets and their pools). */
 export interface SnapshotCompilation {
-  compile(config: GatewayConfig, meta: ConfigMeta, plugins: PluginChainFactory | undefined): Snapshot;
+  /** `routePlans`: what validation returned for `config`'s routes, so patterns are not parsed twice. */
+  compile(config: GatewayConfig, meta: ConfigMeta, plugins: PluginChainFactory | undefined, routePlans?: readonly RoutePlan[]): Snapshot;
   /** Called once `retired` serves no request any more: frees what no live snapshot uses. */
   release(retired: Snapshot, live: readonly Snapshot[]): void;
   /** Closes every upstream pool and health checker (graceful: pools finish their requests). */
@@ -86,7 +83,7 @@ export class DataPlane implements ConfigSink {
   private closed = false;
   private readonly secrets: SecretResolver;
   /** The running config as validated (secrets unresolved), compiled again when a referenced secret changes. */
-  private running: { config: GatewayConfig; meta: ConfigMeta } | undefined;
+  private running: { config: GatewayConfig; meta: ConfigMeta; routePlans: readonly RoutePlan[] } | undefined;
 
   constructor(private readonly options: DataPlaneOptions) {
     this.secrets = options.secrets ?? createSecretResolver({ checker: options.plugins?.checker, log: options.log });
@@ -135,7 +132,7 @@ export class DataPlane implements ConfigSink {
       const running = this.running;
       if (this.closed || !running) return;
       try {
-        this.swapIn(this.options.compilation.compile(await this.secrets.resolve(running.config), running.meta, this.options.plugins?.factory));
+        this.swapIn(this.options.compilation.compile(await this.secrets.resolve(running.config), running.meta, this.options.plugins?.factory, running.routePlans));
         this.options.log.info({ version: running.meta.version }, 'a referenced secret changed: the running version was compiled again');
       } catch (err) {
         this.options.log.error({ err, version: running.meta.version }, 'recompiling after a secret changed failed; keeping the running snapshot');
@@ -160,14 +157,14 @@ export class DataPlane implements ConfigSink {
     if (this.closed) return { applied: false, reason: 'the data plane is closed' };
     let snapshot: Snapshot;
     try {
-      snapshot = this.options.compilation.compile(resolved, meta, this.options.plugins?.factory);
+      snapshot = this.options.compilation.compile(resolved, meta, this.options.plugins?.factory, validated.routePlans);
     } catch (err) {
       if (err instanceof GatehouseError && err.problems.length > 0) return this.reject(meta, 'the config is invalid', err.problems);
       log.error({ err, version: meta.version, source: meta.source }, 'config could not be compiled');
       return this.reject(meta, `the config could not be compiled: ${(err as Error).message}`);
     }
     const previous = this.swapIn(snapshot);
-    this.running = { config: validated.value, meta };
+    this.running = { config: validated.value, meta, routePlans: validated.routePlans };
     this.options.observer?.applied(meta, snapshot);
     log.info(
       { version: meta.version, checksum: meta.checksum, source: meta.source, routes: snapshot.routeCount, previous: previous?.snapshot.version },

@@ -8,7 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DataPlane } from './runtime';
-import { createProxyHandlers, createUpgradeHandler, Tunnels, type AccessLog, type RequestMetrics, type TrustedProxies } from './proxy';
+import { createProxyHandlers, createUpgradeHandler, Tunnels, type AccessLog, type RequestMetrics } from './proxy';
+import { type TrustedProxies } from '../core/client-address';
 
 /** What one client connection may hold of this process; from the `client*`, `max*` and `underscoresInHeaders` settings. */
 export interface ClientLimits {

@@ -6,31 +6,14 @@
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayConfig, RouteConfig, TargetConfig, UpstreamConfig } from '../config/schema';
-import type { PluginAnswer, RequestContext } from '../plugins/plugin';
-import type { Problem } from '../errors';
+import type { PluginChain } from '../plugins/contract';
+import type { Problem } from '../core/errors';
 
 /** Timeouts with every value resolved (route overrides upstream overrides defaults). */
 export interface ResolvedTimeouts {
   readonly connectMs: number;
   readonly requestMs: number;
   readonly idleMs: number;
-}
-
-/** The plugins that apply to one route, merged (route over global) and prepared at compile time. */
-export interface PluginChain {
-  /** True when no plugin is configured: the hot path skips every phase call. */
-  readonly empty: boolean;
-  rewrite(ctx: RequestContext): Promise<PluginAnswer | void> | PluginAnswer | void;
-  access(ctx: RequestContext): Promise<PluginAnswer | void> | PluginAnswer | void;
-  responseHeaders(ctx: RequestContext, status: number, headers: Record<string, string | string[] | undefined>): void;
-  log(ctx: RequestContext, status: number): void;
-}
-
-/** Builds plugin chains while compiling a snapshot; the plugin registry provides it. */
-export interface PluginChainFactory {
-  forRoute(route: RouteConfig, config: GatewayConfig): PluginChain;
-  /** Releases resources of chains built for a snapshot that is no longer used. */
-  dispose?(): void;
 }
 
 /** One upstream target with its live state; objects survive reloads while host:port and TLS stay the same. */

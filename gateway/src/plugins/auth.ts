@@ -3,8 +3,8 @@
  * and how a failure is answered (generic 401/403 to the client, the detail to the log).
  */
 import type { ConsumerConfig } from '../config/schema';
-import { CONSUMER_ID_HEADER, CONSUMER_USERNAME_HEADER, CREDENTIAL_HEADER } from './identity';
-import type { PluginAnswer, PluginLogger, RequestContext } from './plugin';
+import { CONSUMER_ID_HEADER, CONSUMER_USERNAME_HEADER, CREDENTIAL_HEADER } from './contract';
+import type { PluginAnswer, PluginLogger, RequestContext } from './contract';
 
 /** Marks the request as made by `consumer` and tells the upstream who it is. */
 export function admitConsumer(ctx: RequestContext, consumer: ConsumerConfig, credential?: string): void {

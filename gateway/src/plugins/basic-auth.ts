@@ -12,7 +12,7 @@ import { admitConsumer, consumerIndex, duplicateCredentials, headerValue, unauth
 import { FailureBackoff, type BackoffPolicy } from './failure-backoff';
 import { VerificationQueue } from './verification-queue';
 import { hashPassword, parsePasswordHash, PASSWORD_HASH_PATTERN, verifyPassword, type ScryptHash } from './credentials';
-import type { GatewayPlugin, PluginAnswer, PluginLogger, PluginServices, RequestContext } from './plugin';
+import type { GatewayPlugin, PluginAnswer, PluginLogger, PluginServices, RequestContext } from './contract';
 
 export const DEFAULT_BASIC_AUTH_CACHE_TTL_MS = 60_000;
 const CACHE_MAX_ENTRIES = 10_000;

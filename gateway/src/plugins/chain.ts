@@ -4,8 +4,7 @@
  * array; synchronous handlers never allocate a promise. A handler that throws or rejects stops the
  * chain with a 500 (auth never fails open); the detail goes to the log.
  */
-import type { PluginChain } from '../data-plane/types';
-import type { GatewayPlugin, PluginAnswer, PluginLogger, RequestContext } from './plugin';
+import { EMPTY_CHAIN, type GatewayPlugin, type PluginAnswer, type PluginChain, type PluginLogger, type RequestContext } from './contract';
 
 type Decision = PluginAnswer | void;
 type DecisionHandler = (ctx: RequestContext, conf: unknown) => Decision | Promise<Decision>;
@@ -31,15 +30,6 @@ const INTERNAL_ERROR: PluginAnswer = { status: 500, error: 'GW_ERR_INTERNAL' };
 function isPromise<T>(value: unknown): value is Promise<T> {
   return typeof (value as Promise<T> | undefined)?.then === 'function';
 }
-
-/** The chain of a route with no plugins: every phase is a no-op. */
-export const EMPTY_CHAIN: PluginChain = Object.freeze({
-  empty: true,
-  rewrite: () => undefined,
-  access: () => undefined,
-  responseHeaders: () => undefined,
-  log: () => undefined,
-});
 
 class ConfiguredChain implements PluginChain {
   readonly empty = false;

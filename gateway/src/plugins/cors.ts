@@ -5,8 +5,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { HeaderName } from '../config/http-fields';
 import { regexProblem, validatedRegex, type ConfigRegex } from '../config/regex';
-import type { Problem } from '../errors';
-import type { GatewayPlugin, PluginAnswer, RequestContext } from './plugin';
+import type { Problem } from '../core/errors';
+import type { GatewayPlugin, PluginAnswer, RequestContext } from './contract';
 
 /** Methods and header names are both RFC 9110 tokens. */
 const Token = HeaderName();

@@ -1,7 +1,7 @@
 /** The add/set/remove transform shared by request-headers and response-headers. */
 import { Type, type Static } from '@sinclair/typebox';
 import { HeaderName, HeaderValues } from '../config/http-fields';
-import type { Problem } from '../errors';
+import type { Problem } from '../core/errors';
 
 export const HeaderTransformSchema = Type.Object(
   {

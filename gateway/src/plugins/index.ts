@@ -3,18 +3,9 @@
  * builds route chains. The data plane uses `createPluginRegistry(services)`:
  * `checker` goes to `validateConfig`, `factory` to the snapshot compiler.
  */
-import type { PluginConfigChecker } from '../config/validate';
-import type { PluginChainFactory } from '../data-plane/types';
 import { BUILTIN_PLUGINS } from './builtin';
-import type { PluginServices } from './plugin';
+import type { PluginRegistry, PluginServices } from './contract';
 import { PluginCatalogue, PluginChainBuilder, type AnyPlugin } from './registry';
-
-export interface PluginRegistry {
-  readonly checker: PluginConfigChecker;
-  readonly factory: PluginChainFactory;
-  /** Names of the known plugins, sorted. */
-  readonly names: readonly string[];
-}
 
 /** The registry of the built-in plugins (or `plugins`, for tests), sharing `services`. */
 export function createPluginRegistry(services: PluginServices = {}, plugins: readonly AnyPlugin[] = BUILTIN_PLUGINS): PluginRegistry {
@@ -24,7 +15,7 @@ export function createPluginRegistry(services: PluginServices = {}, plugins: rea
 
 export { BUILTIN_PLUGINS } from './builtin';
 export { createPluginServices, type ClosablePluginServices } from './services';
-export { EMPTY_CHAIN, buildChain } from './chain';
-export { IDENTITY_HEADERS, CONSUMER_ID_HEADER, CONSUMER_USERNAME_HEADER, CREDENTIAL_HEADER } from './identity';
-export type { GatewayPlugin, PluginAnswer, PluginLogger, PluginServices, RequestContext } from './plugin';
+export { buildChain } from './chain';
+export { EMPTY_CHAIN, IDENTITY_HEADERS, CONSUMER_ID_HEADER, CONSUMER_USERNAME_HEADER, CREDENTIAL_HEADER } from './contract';
+export type { GatewayPlugin, PluginAnswer, PluginLogger, PluginRegistry, PluginServices, RequestContext } from './contract';
 export type { AnyPlugin } from './registry';

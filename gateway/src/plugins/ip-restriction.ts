@@ -5,8 +5,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { forbidden } from './auth';
-import { CidrSet, cidrProblems, clientAddress, parseAddress } from './client-address';
-import type { GatewayPlugin, PluginLogger } from './plugin';
+import { CidrSet, cidrProblems, clientAddress, parseAddress } from '../core/client-address';
+import type { GatewayPlugin, PluginLogger } from './contract';
 
 const CidrList = (description: string) => Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 10_000, description }));
 

@@ -5,7 +5,7 @@
  */
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { request } from 'undici';
-import type { PluginLogger } from './plugin';
+import type { PluginLogger } from './contract';
 
 const MAX_JWKS_BYTES = 1_048_576;
 

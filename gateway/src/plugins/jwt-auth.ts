@@ -11,9 +11,9 @@ import type { ConsumerConfig } from '../config/schema';
 import { Secret } from '../config/secrets';
 import { admitConsumer, consumerIndex, duplicateCredentials, headerValue, queryParam, unauthorized, withoutQueryParam } from './auth';
 import { cookieValue, withoutCookie } from './cookies';
-import { CREDENTIAL_HEADER } from './identity';
+import { CREDENTIAL_HEADER } from './contract';
 import { jwksKeySet, type JwkEntry, type JwksKeySet } from './jwks';
-import type { GatewayPlugin, PluginAnswer, PluginLogger, RequestContext } from './plugin';
+import type { GatewayPlugin, PluginAnswer, PluginLogger, RequestContext } from './contract';
 
 type Alg = 'HS256' | 'RS256' | 'ES256';
 const ALGS: Alg[] = ['HS256', 'RS256', 'ES256'];

@@ -8,7 +8,7 @@ import { HeaderName } from '../config/http-fields';
 import type { ConsumerConfig } from '../config/schema';
 import { admitConsumer, consumerIndex, duplicateCredentials, headerValue, queryParam, unauthorized, withoutQueryParam } from './auth';
 import { hashKey, KEY_HASH_PATTERN } from './credentials';
-import type { GatewayPlugin, PluginLogger } from './plugin';
+import type { GatewayPlugin, PluginLogger } from './contract';
 
 export const KeyAuthSchema = Type.Object(
   {

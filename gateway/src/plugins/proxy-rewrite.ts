@@ -4,8 +4,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { regexProblem, validatedRegex, type ConfigRegex } from '../config/regex';
-import type { Problem } from '../errors';
-import type { GatewayPlugin } from './plugin';
+import type { Problem } from '../core/errors';
+import type { GatewayPlugin } from './contract';
 
 export const ProxyRewriteSchema = Type.Object(
   {

@@ -5,11 +5,11 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import type { GatewayConfig, PluginScope, RouteConfig } from '../config/schema';
-import { validateAgainst, type PluginConfigChecker, type ValidationResult } from '../config/validate';
-import type { PluginChain, PluginChainFactory } from '../data-plane/types';
-import { GatehouseError, type Problem } from '../errors';
+import type { PluginConfigChecker } from '../config/validate';
+import { validateAgainst, type ValidationResult } from '../config/schema-check';
+import { GatehouseError, type Problem } from '../core/errors';
 import { buildChain, type ConfiguredPlugin } from './chain';
-import type { GatewayPlugin, PluginServices } from './plugin';
+import type { GatewayPlugin, PluginChain, PluginChainFactory, PluginServices } from './contract';
 
 // The registry holds plugins of every config type; each plugin only ever sees its own config.
 export type AnyPlugin = GatewayPlugin<any, any, any>;

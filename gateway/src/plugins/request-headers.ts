@@ -3,7 +3,7 @@
  * rate-limit (priority 500), so it may remove credentials the auth plugins have already read.
  */
 import { applyTransform, HeaderTransformSchema, HOP_BY_HOP, prepareTransform, reservedProblems, type HeaderTransform, type HeaderTransformConfig } from './header-transform';
-import type { GatewayPlugin } from './plugin';
+import type { GatewayPlugin } from './contract';
 
 export const RequestHeadersSchema = HeaderTransformSchema;
 

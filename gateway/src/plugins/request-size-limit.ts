@@ -3,7 +3,7 @@
  * checked at once; a streamed (chunked) body is capped by the proxy through `ctx.maxBodyBytes`.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { GatewayPlugin, PluginAnswer } from './plugin';
+import type { GatewayPlugin, PluginAnswer } from './contract';
 
 export const RequestSizeLimitSchema = Type.Object(
   { maxBytes: Type.Integer({ minimum: 0, maximum: 107_374_182_400, description: 'largest request body accepted, in bytes' }) },

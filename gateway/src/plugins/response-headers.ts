@@ -1,6 +1,6 @@
 /** response-headers: adds, sets and removes headers of the upstream response sent to the client. */
 import { applyTransform, HeaderTransformSchema, HOP_BY_HOP, prepareTransform, reservedProblems, type HeaderTransform, type HeaderTransformConfig } from './header-transform';
-import type { GatewayPlugin } from './plugin';
+import type { GatewayPlugin } from './contract';
 
 export const ResponseHeadersSchema = HeaderTransformSchema;
 

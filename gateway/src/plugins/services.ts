@@ -2,8 +2,7 @@
  * The one factory for what plugins share: the rate-limit store (Redis when `REDIS_URL` is set,
  * memory otherwise) and the logger. `main.ts` creates it once and closes it on shutdown.
  */
-import type { GatehouseSettings } from '../settings/schema';
-import type { PluginLogger, PluginServices } from './plugin';
+import type { PluginLogger, PluginServices } from './contract';
 import { createRateLimitStore } from './rate-limit/factory';
 import type { RateLimitStore } from './rate-limit/store';
 
@@ -12,10 +11,17 @@ export interface ClosablePluginServices extends PluginServices {
   close(): Promise<void>;
 }
 
-type StoreSettings = Pick<GatehouseSettings, 'redisUrl' | 'redisCluster' | 'redisKeyPrefix' | 'rateLimitBudgetMs' | 'rateLimitNodeCount'>;
+/** The process settings the plugin services read (named as in the settings; the process settings object fits). */
+export interface PluginServiceSettings {
+  readonly redisUrl?: string;
+  readonly redisCluster?: boolean;
+  readonly redisKeyPrefix?: string;
+  readonly rateLimitBudgetMs?: number;
+  readonly rateLimitNodeCount?: number;
+}
 
 /** Creates the plugin services from the process settings. */
-export function createPluginServices(settings: Partial<StoreSettings>, logger?: PluginLogger): ClosablePluginServices {
+export function createPluginServices(settings: PluginServiceSettings, logger?: PluginLogger): ClosablePluginServices {
   const rateLimit = createRateLimitStore({
     redisUrl: settings.redisUrl,
     redisCluster: settings.redisCluster,

@@ -8,9 +8,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Id } from '../config/schema';
 import { HeaderName } from '../config/http-fields';
 import { regexProblem, validatedRegex, type ConfigRegex } from '../config/regex';
-import type { Problem } from '../errors';
+import type { Problem } from '../core/errors';
 import { cookieValue } from './cookies';
-import type { GatewayPlugin, RequestContext } from './plugin';
+import type { GatewayPlugin, RequestContext } from './contract';
 
 const Match = Type.Object(
   {

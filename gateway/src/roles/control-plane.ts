@@ -8,15 +8,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { buildStatusServer, type PluginRegistry } from '../data-plane';
-import { GatehouseError } from '../errors';
+import { buildStatusServer } from '../data-plane';
+import { type PluginRegistry } from '../plugins/contract';
+import { GatehouseError } from '../core/errors';
 import { envName, type GatehouseSettings } from '../settings';
 import { openConfigStore } from '../store';
-import { StoreHealth } from '../control-plane';
+import { restoreEmptyStoreFromS3, StoreHealth } from '../control-plane';
 import { buildAdminPart } from './admin-api';
 import type { Closable } from './node';
 import { importInitialConfig } from './initial-config';
-import { restoreEmptyStoreFromS3 } from './restore';
 import { secretsKeyring } from './secrets-keys';
 import { s3LocationFrom } from './store-sync';
 

@@ -3,7 +3,7 @@
  * read-only credentials suffice) with the last-known-good file and the S3 backup as cold-start
  * fallbacks; otherwise it reads a config file (`GATEHOUSE_CONFIG`).
  */
-import { GatehouseError } from '../errors';
+import { GatehouseError } from '../core/errors';
 import { envName } from '../settings';
 import { openConfigStore } from '../store';
 import { attachConfigFile } from './file-config';

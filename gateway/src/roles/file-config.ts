@@ -1,6 +1,6 @@
 /** Attaches the file config source to a node: first load (must succeed), then hot reload. */
-import { FileConfigSource } from '../config/file-source';
-import { GatehouseError } from '../errors';
+import { FileConfigSource } from '../sync/file-source';
+import { GatehouseError } from '../core/errors';
 import type { DataPlaneNode } from './node';
 
 /**

@@ -7,11 +7,12 @@
  */
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { FileConfigSource } from '../config/file-source';
+import { FileConfigSource } from '../sync/file-source';
 import type { Keyring } from '../config/secrets';
 import { ConfigService } from '../control-plane';
-import type { ApplyResult, ConfigMeta, ConfigSink, PluginRegistry } from '../data-plane';
-import { GatehouseError } from '../errors';
+import type { ApplyResult, ConfigMeta, ConfigSink } from '../data-plane';
+import { type PluginRegistry } from '../plugins/contract';
+import { GatehouseError } from '../core/errors';
 import type { GatehouseSettings } from '../settings';
 import type { ConfigStore } from '../store';
 

@@ -5,12 +5,12 @@
  * the file is never read again (unlike the standalone file import, it never makes the API read-only).
  */
 import type { Logger } from 'pino';
-import { readConfigFile } from '../config/file-source';
+import { readConfigFile } from '../sync/file-source';
 import type { Keyring } from '../config/secrets';
-import { readLatestPointer, s3Client, type S3Location } from '../config/sources';
+import { readLatestPointer, s3Client, type S3Location } from '../sync';
 import { ConfigService } from '../control-plane';
-import type { PluginRegistry } from '../data-plane';
-import { GatehouseError } from '../errors';
+import { type PluginRegistry } from '../plugins/contract';
+import { GatehouseError } from '../core/errors';
 import type { GatehouseSettings } from '../settings';
 import type { ConfigStore, ConfigVersion } from '../store';
 

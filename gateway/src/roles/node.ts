@@ -18,11 +18,11 @@ import {
   Tunnels,
   type ClientLimits,
   type ConfigObserver,
-  type PluginRegistry,
 } from '../data-plane';
+import type { PluginRegistry } from '../plugins/contract';
 import { createSecretResolver } from '../data-plane/secrets';
 import { SnapshotCompiler } from '../data-plane/snapshot';
-import { parseTrustedProxies } from '../data-plane/proxy';
+import { parseTrustedProxies } from '../core/client-address';
 
 /** Something a role started that must stop at shutdown (file watcher, sync loop, admin API). */
 export interface Closable {

@@ -4,7 +4,7 @@
  * data plane (push + poll, last-known-good file). With a config file (`GATEHOUSE_CONFIG`), each
  * changed file content is imported as a new version, so admin API changes survive restarts.
  */
-import { GatehouseError } from '../errors';
+import { GatehouseError } from '../core/errors';
 import { envName } from '../settings';
 import { openConfigStore } from '../store';
 import { buildAdminPart } from './admin-api';

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { ConfigSync, s3Client, type S3Location, type StartResult } from '../config/sources';
+import { ConfigSync, s3Client, type S3Location, type StartResult } from '../sync';
 import type { GatehouseSettings } from '../settings';
 import type { ConfigStore } from '../store';
 import type { DataPlaneNode } from './node';

@@ -4,8 +4,8 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import { Settings, type GatehouseSettings } from './schema';
-import { validateAgainst } from '../config/validate';
-import { GatehouseError, type Problem } from '../errors';
+import { validateAgainst } from '../config/schema-check';
+import { GatehouseError, type Problem } from '../core/errors';
 
 function kindOf(schema: TSchema): string {
   if (schema.type === 'integer' || schema.type === 'number') return 'number';

@@ -1,7 +1,7 @@
 /** The config store over SQL: the same queries for PostgreSQL (`pg`) and PGlite. */
-import { actualChecksum, canonicalJson, textChecksum } from '../config/checksum';
+import { actualChecksum, canonicalJson, textChecksum } from '../core/checksum';
 import type { GatewayConfig } from '../config/schema';
-import { GatehouseError } from '../errors';
+import { GatehouseError } from '../core/errors';
 import { StoreDeadlineError, type SqlClient, type SqlSession } from './sql';
 import { emptyDocument, withCanonicalText, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch, type WriteRecord } from './types';
 

@@ -3,8 +3,8 @@
  * `DeploymentConfig`: schema first (Ajv over the TypeBox schema, shared with the gateway), then the
  * checks a schema cannot express, then profile defaults. Any problem stops synth with its path and fix.
  */
-import { validateAgainst } from '../../../gateway/src/config/validate';
-import { formatProblems, type Problem } from '../../../gateway/src/errors';
+import { validateAgainst } from '../../../gateway/src/config/schema-check';
+import { formatProblems, type Problem } from '../../../gateway/src/core/errors';
 import { FARGATE_MEMORY_MIB, PROFILE_DEFAULTS } from './profiles';
 import { DeploymentConfigSchema, type DeploymentConfigInput, type ProfileName, type TrafficShiftingName } from './schema';
 

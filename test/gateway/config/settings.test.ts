@@ -1,5 +1,5 @@
 import { loadSettings } from '../../../gateway/src/settings';
-import { GatehouseError } from '../../../gateway/src/errors';
+import { GatehouseError } from '../../../gateway/src/core/errors';
 
 describe('loadSettings', () => {
   it('fills every default when nothing is set', () => {

@@ -186,7 +186,7 @@ describe('admin API', () => {
     expect(res.statusCode).toBe(413);
     expect(res.json().error).toEqual({
       code: 'GW_ERR_ADMIN_BODY_TOO_LARGE',
-      message: 'The request body is larger than 65536 bytes; raise adminBodyLimitBytes (GATEHOUSE_ADMIN_BODY_LIMIT_BYTES) or send a smaller document.',
+      message: 'The request body is larger than the admin API accepts; raise adminBodyLimitBytes (GATEHOUSE_ADMIN_BODY_LIMIT_BYTES) or send a smaller document. The limit is 65536 bytes.',
     });
     res = await call('PUT', '/admin/v1/config', 'routes=1', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(res.statusCode).toBe(415);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { ensureAdminTokenFile, hashToken, parseTokenEntries, TokenVerifier } from '../../../gateway/src/control-plane';
-import { GatehouseError } from '../../../gateway/src/errors';
+import { GatehouseError } from '../../../gateway/src/core/errors';
 import { openConfigStore, type ConfigStore } from '../../../gateway/src/store';
 import { createTestDatabase, type TestDatabase } from '../../helpers/control-plane/databases';
 import { adminServer, asAdmin, asViewer } from './admin-helpers';
@@ -32,7 +32,7 @@ describe('admin API authentication', () => {
     for (const op of app.adminOperations) {
       const none = await app.inject({ method: op.method.toUpperCase() as 'GET', url: concrete(op.url) });
       expect([op.method, op.url, none.statusCode]).toEqual([op.method, op.url, 401]);
-      expect(none.json()).toEqual({ error: { code: 'GW_ERR_UNAUTHORIZED', message: 'Authentication required: send Authorization: Bearer <admin token>.' } });
+      expect(none.json()).toEqual({ error: { code: 'GW_ERR_UNAUTHORIZED', message: 'Authentication required. Send Authorization: Bearer <admin token>.' } });
       expect(none.headers['www-authenticate']).toBe('Bearer realm="gatehouse-admin"');
       const wrong = await app.inject({ method: op.method.toUpperCase() as 'GET', url: concrete(op.url), headers: { authorization: 'Bearer gh_not-a-token' } });
       expect([op.method, op.url, wrong.statusCode]).toEqual([op.method, op.url, 401]);

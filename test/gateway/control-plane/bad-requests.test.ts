@@ -80,7 +80,7 @@ describe('admin API against hostile requests', () => {
     const res = await call('PUT', '/admin/v1/config', 'routes: []', { 'content-type': type });
     expect(res.statusCode).toBe(415);
     expect(res.json()).toEqual({
-      error: { code: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', message: `Content-Type "${type}" is not accepted; send application/json or application/yaml.` },
+      error: { code: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', message: `Send the body as application/json or application/yaml. Content-Type "${type}" is not accepted.` },
     });
   });
 

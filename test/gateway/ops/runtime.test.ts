@@ -1,4 +1,4 @@
-import { configChecksum } from '../../../gateway/src/config';
+import { configChecksum } from '../../../gateway/src/core/checksum';
 import { oneRoute, send, startGateway, startUpstream, type Gateway, type Upstream } from '../proxy/harness';
 
 const meta = (version: number, doc: object) => ({ version, checksum: configChecksum(doc), source: 'store' as const });

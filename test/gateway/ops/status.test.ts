@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { configChecksum } from '../../../gateway/src/config';
+import { configChecksum } from '../../../gateway/src/core/checksum';
 import { drain } from '../../../gateway/src/data-plane';
 import { buildDataPlaneNode, type DataPlaneNode } from '../../../gateway/src/roles';
 import { loadSettings } from '../../../gateway/src/settings';

@@ -1,10 +1,10 @@
 /** Test harness for plugins: validated configs, chains built by the real registry, fake request contexts. */
 import type { IncomingHttpHeaders } from 'node:http';
 import { validateConfig, type GatewayConfig } from '../../../gateway/src/config';
-import type { Problem } from '../../../gateway/src/errors';
-import type { PluginChain } from '../../../gateway/src/data-plane/types';
+import type { Problem } from '../../../gateway/src/core/errors';
+import { type PluginChain } from '../../../gateway/src/plugins/contract';
 import { createPluginRegistry, type PluginServices, type PluginAnswer, type RequestContext } from '../../../gateway/src/plugins';
-import type { PluginLogger } from '../../../gateway/src/plugins/plugin';
+import type { PluginLogger } from '../../../gateway/src/plugins/contract';
 
 export const UPSTREAMS = [
   { id: 'main', targets: [{ host: '127.0.0.1', port: 9 }] },

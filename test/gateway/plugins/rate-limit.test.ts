@@ -1,4 +1,5 @@
-import { createRateLimitStore, RedisRateLimitStore, type RateLimitStore } from '../../../gateway/src/plugins/rate-limit';
+import { createRateLimitStore, DEFAULT_RATE_LIMIT_BUDGET_MS, RedisRateLimitStore, type RateLimitStore } from '../../../gateway/src/plugins/rate-limit';
+import { DEFAULT_RATE_LIMIT_BUDGET_MS as SETTINGS_BUDGET_MS } from '../../../gateway/src/settings/schema';
 import type { PluginAnswer } from '../../../gateway/src/plugins';
 import { chainFor, check, decide, documentWith, fakeContext, filled } from './harness';
 import { dropPrefix, freePort, requireSharedRedis, SHARED_REDIS_URL, uniquePrefix } from './redis';
@@ -168,5 +169,11 @@ describe('rate-limit on Redis', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('rate-limit store defaults', () => {
+  it('waits for Redis as long as the rateLimitBudgetMs setting does by default', () => {
+    expect(DEFAULT_RATE_LIMIT_BUDGET_MS).toBe(SETTINGS_BUDGET_MS);
   });
 });

@@ -7,12 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { configChecksum } from '../../../gateway/src/config';
-import { buildProxyServer, createAccessLogger, DataPlane, GatewayMetrics, PinoAccessLog, Tunnels, type ClientLimits, type PluginRegistry } from '../../../gateway/src/data-plane';
+import { configChecksum } from '../../../gateway/src/core/checksum';
+import { buildProxyServer, createAccessLogger, DataPlane, GatewayMetrics, PinoAccessLog, Tunnels, type ClientLimits } from '../../../gateway/src/data-plane';
+import { type PluginRegistry } from '../../../gateway/src/plugins/contract';
 import { clientLimits } from '../../../gateway/src/roles/node';
 import { loadSettings } from '../../../gateway/src/settings';
 import { SnapshotCompiler } from '../../../gateway/src/data-plane/snapshot';
-import { parseTrustedProxies } from '../../../gateway/src/data-plane/proxy';
+import { parseTrustedProxies } from '../../../gateway/src/core/client-address';
 
 /** Collects JSON log lines written by pino. */
 export class LogLines extends Writable {

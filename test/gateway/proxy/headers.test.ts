@@ -1,4 +1,4 @@
-import { IDENTITY_HEADERS } from '../../../gateway/src/plugins/identity';
+import { IDENTITY_HEADERS } from '../../../gateway/src/plugins/contract';
 import { MAX_REQUEST_ID_LENGTH } from '../../../gateway/src/data-plane/proxy';
 import { oneRoute, send, startGateway, startUpstream, type Gateway, type Upstream } from './harness';
 

@@ -1,7 +1,7 @@
-import { configChecksum } from '../../../gateway/src/config';
-import type { PluginRegistry } from '../../../gateway/src/data-plane';
-import type { PluginChain } from '../../../gateway/src/data-plane/types';
-import type { PluginAnswer, RequestContext } from '../../../gateway/src/plugins/plugin';
+import { configChecksum } from '../../../gateway/src/core/checksum';
+import { type PluginRegistry } from '../../../gateway/src/plugins/contract';
+import { type PluginChain } from '../../../gateway/src/plugins/contract';
+import type { PluginAnswer, RequestContext } from '../../../gateway/src/plugins/contract';
 import { send, startGateway, startUpstream, until, type Gateway, type Upstream } from './harness';
 
 /** A registry with one test plugin, `probe`, whose config says what each phase does. */

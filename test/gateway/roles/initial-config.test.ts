@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { hashToken, newToken } from '../../../gateway/src/control-plane';
-import { readLatestVersion } from '../../../gateway/src/config/sources';
+import { readLatestVersion } from '../../../gateway/src/sync';
 import { startControlPlane, type ControlPlaneNode } from '../../../gateway/src/roles';
 import { loadSettings } from '../../../gateway/src/settings';
 import { openConfigStore } from '../../../gateway/src/store';

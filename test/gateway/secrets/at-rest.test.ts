@@ -12,7 +12,7 @@ import { Client } from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { newKeyEntry, parseKeyring } from '../../../gateway/src/config/secrets';
-import { ConfigSync } from '../../../gateway/src/config/sources';
+import { ConfigSync } from '../../../gateway/src/sync';
 import { ConfigBackup } from '../../../gateway/src/control-plane';
 import { DataPlane } from '../../../gateway/src/data-plane';
 import { createSecretResolver } from '../../../gateway/src/data-plane/secrets';

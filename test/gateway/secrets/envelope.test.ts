@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Keyring, newKeyEntry, parseKeyring } from '../../../gateway/src/config/secrets';
 import { derivedKid } from '../../../gateway/src/config/secrets/keyring';
-import { GatehouseError } from '../../../gateway/src/errors';
+import { GatehouseError } from '../../../gateway/src/core/errors';
 
 const SECRET = 'a-very-long-hs256-secret-0123456789';
 

@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import pino from 'pino';
-import { configChecksum } from '../../../gateway/src/config';
+import { configChecksum } from '../../../gateway/src/core/checksum';
 import { newKeyEntry, parseKeyring } from '../../../gateway/src/config/secrets';
 import { DataPlane } from '../../../gateway/src/data-plane';
 import { createSecretResolver } from '../../../gateway/src/data-plane/secrets';

@@ -1,7 +1,10 @@
-import { GatehouseError } from '../../../gateway/src/errors';
+import { GatehouseError } from '../../../gateway/src/core/errors';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../../gateway/src/config';
-import { compileSnapshot, EMPTY_PLUGIN_CHAIN, salvagePath } from '../../../gateway/src/data-plane/snapshot';
-import type { PluginChain, PluginChainFactory, Snapshot } from '../../../gateway/src/data-plane/types';
+import { compileSnapshot } from '../../../gateway/src/data-plane/snapshot';
+import { salvagePath } from '../../../gateway/src/config/routes';
+import { EMPTY_CHAIN } from '../../../gateway/src/plugins/contract';
+import type { PluginChain, PluginChainFactory } from '../../../gateway/src/plugins/contract';
+import type { Snapshot } from '../../../gateway/src/data-plane/types';
 import { TargetRegistry } from '../../../gateway/src/data-plane/upstream';
 import { validateConfig } from '../../../gateway/src/config';
 import { UPSTREAMS, compileRoutes, validConfig } from './config';
@@ -207,8 +210,8 @@ describe('snapshot', () => {
   });
 
   test('routes get the empty chain without a factory, and the factory chain with one', () => {
-    expect(compileRoutes(registry, [{ id: 'a', paths: ['/a'] }]).match('GET', undefined, '/a', {})!.route.plugins).toBe(EMPTY_PLUGIN_CHAIN);
-    expect(EMPTY_PLUGIN_CHAIN.empty).toBe(true);
+    expect(compileRoutes(registry, [{ id: 'a', paths: ['/a'] }]).match('GET', undefined, '/a', {})!.route.plugins).toBe(EMPTY_CHAIN);
+    expect(EMPTY_CHAIN.empty).toBe(true);
     const seen: string[] = [];
     const chain: PluginChain = { empty: false, rewrite: () => undefined, access: () => undefined, responseHeaders: () => undefined, log: () => undefined };
     const factory: PluginChainFactory = {
@@ -220,5 +223,24 @@ describe('snapshot', () => {
     const s = compileRoutes(registry, [{ id: 'a', paths: ['/a'] }, { id: 'b', paths: ['/b'] }], factory);
     expect(seen).toEqual(['a:2', 'b:2']);
     expect(s.match('GET', undefined, '/b', {})!.route.plugins).toBe(chain);
+  });
+});
+
+describe('route plans', () => {
+  const planned = (paths: string[]) => {
+    const result = validateConfig({ upstreams: UPSTREAMS, routes: [{ id: 'a', paths, upstream: 'u' }] });
+    if (!result.ok) throw new Error('test config is invalid');
+    return result;
+  };
+
+  it('validation returns one plan per route, in route order', () => {
+    expect(planned(['/a/:id']).routePlans.map((p) => p.patterns.length)).toEqual([1]);
+  });
+
+  it('the compiler routes by the plans it is given instead of parsing the patterns again', () => {
+    const other = planned(['/b/:id']).routePlans;
+    const s = compileSnapshot(planned(['/a/:id']).value, { version: 1, checksum: 'test' }, { targets: registry, routePlans: other });
+    expect(s.match('GET', undefined, '/b/1', {})?.route.id).toBe('a');
+    expect(s.match('GET', undefined, '/a/1', {})).toBeUndefined();
   });
 });

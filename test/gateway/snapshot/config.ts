@@ -1,8 +1,9 @@
 /** Test helpers: validated configs, and snapshots compiled against a registry the test closes. */
 import { validateConfig, type GatewayConfig } from '../../../gateway/src/config';
-import { formatProblems } from '../../../gateway/src/errors';
+import { formatProblems } from '../../../gateway/src/core/errors';
 import { compileSnapshot } from '../../../gateway/src/data-plane/snapshot';
-import type { PluginChainFactory, Snapshot } from '../../../gateway/src/data-plane/types';
+import type { PluginChainFactory } from '../../../gateway/src/plugins/contract';
+import type { Snapshot } from '../../../gateway/src/data-plane/types';
 import { TargetRegistry } from '../../../gateway/src/data-plane/upstream';
 
 /** Validates a config document (filling defaults); throws listing the problems when invalid. */

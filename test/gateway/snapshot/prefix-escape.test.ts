@@ -3,7 +3,7 @@
  * path never reach another route's upstream, and what is forwarded stays inside the matched prefix
  * however leniently the upstream decodes it.
  */
-import { normalisePath } from '../../../gateway/src/data-plane/path';
+import { normalisePath } from '../../../gateway/src/config/routes/path';
 import { TargetRegistry } from '../../../gateway/src/data-plane/upstream';
 import { compileRoutes } from './config';
 

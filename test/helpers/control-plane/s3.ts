@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { s3Client, type S3Location } from '../../../gateway/src/config/sources/s3';
+import { s3Client, type S3Location } from '../../../gateway/src/sync/s3';
 
 // s3rver ships no types; this is the part used here.
 interface S3rverInstance {

@@ -4,7 +4,7 @@
  * re-encrypted (docs/RUNBOOK.md). Spec format: `kid:base64key[,kid:base64key…]` (GATEHOUSE_SECRETS_KEYS); a bare `base64key` gets a key id derived from the key.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { GatehouseError, type Problem } from '../../errors';
+import { GatehouseError, type Problem } from '../../core/errors';
 import { parseSecretValue } from './value';
 
 const KEY_BYTES = 32;

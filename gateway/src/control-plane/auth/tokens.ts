@@ -5,7 +5,7 @@
  * with every stored hash in constant time, without stopping at the first match.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { GatehouseError, type Problem } from '../../errors';
+import { GatehouseError, type Problem } from '../../core/errors';
 
 export type AdminRole = 'admin' | 'viewer';
 

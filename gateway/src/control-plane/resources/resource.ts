@@ -4,7 +4,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import type { GatewayConfig } from '../../config/schema';
-import type { Problem } from '../../errors';
+import type { Problem } from '../../core/errors';
 
 export interface ResourceKind {
   /** URL segment, e.g. `routes`. */

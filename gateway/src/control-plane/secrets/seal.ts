@@ -7,7 +7,7 @@
  */
 import { parseSecretValue, SECRET_PLACEHOLDER, secretFields } from '../../config/secrets';
 import type { GatewayConfig } from '../../config/schema';
-import { GatehouseError, type Problem } from '../../errors';
+import { GatehouseError, type Problem } from '../../core/errors';
 import { envName } from '../../settings';
 import type { SecretContext } from './context';
 

@@ -5,7 +5,7 @@
  */
 import { isReference, parseSecretValue, SECRET_PLACEHOLDER, secretFields } from '../../config/secrets';
 import type { GatewayConfig } from '../../config/schema';
-import { GatehouseError } from '../../errors';
+import { GatehouseError } from '../../core/errors';
 import type { SecretContext } from './context';
 
 /** How a read shows secrets: `placeholder` for everyone, `plaintext` for admins who ask (`?secrets=plaintext`). */

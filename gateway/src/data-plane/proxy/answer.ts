@@ -1,7 +1,7 @@
 /** Answers the gateway writes itself: the standard error JSON, and plugin answers. */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { Errors, errorBody, type ErrorCode } from '../../errors';
-import type { PluginAnswer } from '../../plugins/plugin';
+import { Errors, errorBody, type ErrorCode } from '../../core/errors';
+import type { PluginAnswer } from '../../plugins/contract';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 

@@ -1,9 +1,8 @@
 /** The `RequestContext` plugins read and change; built only for routes that have plugins. */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteConfig, ConsumerConfig } from '../../config/schema';
-import { clientAddress } from '../../plugins/client-address';
-import type { RequestContext } from '../../plugins/plugin';
-import type { TrustedProxies } from './trusted-proxies';
+import { clientAddress, type TrustedProxies } from '../../core/client-address';
+import type { RequestContext } from '../../plugins/contract';
 
 export class ProxyRequestContext implements RequestContext {
   upstreamHost?: string;

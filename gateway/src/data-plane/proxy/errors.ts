@@ -1,5 +1,5 @@
 /** How a failed upstream attempt is classified: passive-health outcome, client answer, retry safety. */
-import type { ErrorCode } from '../../errors';
+import type { ErrorCode } from '../../core/errors';
 import type { AttemptOutcome } from '../types';
 
 export interface AttemptFailure {

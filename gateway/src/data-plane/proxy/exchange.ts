@@ -9,8 +9,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Duplex, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import { Errors, type ErrorCode } from '../../errors';
-import { normalisePath } from '../path';
+import { Errors, type ErrorCode } from '../../core/errors';
+import { normalisePath } from '../../config/routes/path';
 import type { DataPlane, Generation } from '../runtime';
 import type { AttemptOutcome, CompiledRoute, PickInput, TargetHandle, UpstreamPool } from '../types';
 import { answerError, answerPlugin } from './answer';
@@ -21,7 +21,7 @@ import { forwardRequestHeaders, forwardResponseHeaders, headersObject, TOO_MANY_
 import { BodyWatch } from './body-watch';
 import type { AccessLog, AccessRecord, RequestMetrics } from './ports';
 import { requestIdFor } from './request-id';
-import type { TrustedProxies } from './trusted-proxies';
+import type { TrustedProxies } from '../../core/client-address';
 import { openTunnel, rawHeader, switchingProtocolsHead, type Tunnels } from './tunnel';
 import type { UpgradeResponse } from './upgrade-response';
 

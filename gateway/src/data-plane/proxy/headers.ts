@@ -4,7 +4,7 @@
  * make one pass over the raw header list; they run on every request.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { IDENTITY_HEADERS } from '../../plugins/identity';
+import { IDENTITY_HEADERS } from '../../plugins/contract';
 import { namedByConnection } from './hop-by-hop';
 
 /** What the gateway adds to `Via` (RFC 9110 section 7.6.3). */

@@ -7,4 +7,3 @@ export { HOP_BY_HOP_HEADERS } from './hop-by-hop';
 export { VIA } from './headers';
 export { requestIdFor, MAX_REQUEST_ID_LENGTH } from './request-id';
 export type { AccessLog, AccessRecord, RequestMetrics } from './ports';
-export { parseTrustedProxies, TRUST_NO_PROXY, type TrustedProxies } from './trusted-proxies';

@@ -5,7 +5,7 @@
  * A secret never fetched has no value: credentials referring to it are absent, and auth refuses.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { PluginLogger } from '../../plugins/plugin';
+import type { PluginLogger } from '../../plugins/contract';
 
 export const DEFAULT_SECRET_FETCH_TIMEOUT_MS = 5_000;
 /** While a wanted secret has no value yet, it is tried again this soon (not only every refresh interval). */

@@ -2,7 +2,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DEFAULT_SECRETS_REFRESH_MS, type Keyring } from '../../config/secrets';
 import type { PluginConfigChecker } from '../../config/validate';
-import type { PluginLogger } from '../../plugins/plugin';
+import type { PluginLogger } from '../../plugins/contract';
 import { AwsSecrets } from './aws-secrets';
 import { SecretResolver } from './resolver';
 

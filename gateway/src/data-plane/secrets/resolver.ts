@@ -7,7 +7,7 @@
  */
 import type { GatewayConfig } from '../../config/schema';
 import { parseSecretValue, secretFields, type Keyring, type SecretField, type SlotSchemas } from '../../config/secrets';
-import type { PluginLogger } from '../../plugins/plugin';
+import type { PluginLogger } from '../../plugins/contract';
 import type { AwsSecrets } from './aws-secrets';
 
 export interface SecretResolverOptions {

@@ -6,13 +6,13 @@
  * one GW_ERR_CONFIG_INVALID error before any upstream pool is touched.
  */
 import type { GatewayConfig } from '../../config/schema';
-import { GatehouseError, type Problem } from '../../errors';
-import type { CompiledRoute, PluginChainFactory, Snapshot, UpstreamPool } from '../types';
+import { GatehouseError, type Problem } from '../../core/errors';
+import { EMPTY_CHAIN, type PluginChainFactory } from '../../plugins/contract';
+import type { CompiledRoute, Snapshot, UpstreamPool } from '../types';
 import type { TargetLease, TargetRegistry } from '../upstream/target-registry';
 import { resolveTimeouts } from '../upstream/timeouts';
 import { routeCandidate } from './candidate';
-import { EMPTY_PLUGIN_CHAIN } from './empty-chain';
-import { planRoute, type RoutePlan } from './route-plan';
+import { planRoute, type RoutePlan } from '../../config/routes/route-plan';
 import { Router } from './router';
 
 export interface SnapshotMeta {
@@ -23,12 +23,18 @@ export interface SnapshotMeta {
 export interface SnapshotDeps {
   readonly targets: TargetRegistry;
   readonly plugins?: PluginChainFactory;
+  /**
+   * The route plans validation returned for this config, in route order (`validateConfig`); without
+   * them the compiler plans the routes itself.
+   */
+  readonly routePlans?: readonly RoutePlan[];
 }
 
 /** Compiles a validated, defaults-filled config; throws GW_ERR_CONFIG_INVALID listing every problem. */
 export function compileSnapshot(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps): Snapshot {
   const problems: Problem[] = [];
   const upstreamIds = new Set(config.upstreams.map((u) => u.id));
+  const planned = deps.routePlans?.length === config.routes.length ? deps.routePlans : undefined;
   const plans: RoutePlan[] = [];
   config.routes.forEach((route, i) => {
     if (!upstreamIds.has(route.upstream))
@@ -37,7 +43,8 @@ export function compileSnapshot(config: GatewayConfig, meta: SnapshotMeta, deps:
         message: `upstream "${route.upstream}" does not exist.`,
         fix: `define an upstream with id "${route.upstream}" or reference an existing one.`,
       });
-    const plan = planRoute(route, i, problems);
+    // The config may be a copy of the validated one (secrets resolved): the route is taken from it.
+    const plan = planned ? { ...planned[i]!, config: route } : planRoute(route, i, problems);
     if (plan) plans.push(plan);
   });
   if (problems.length > 0) throw new GatehouseError('GW_ERR_CONFIG_INVALID', `${problems.length} problem(s) found while compiling.`, problems);
@@ -66,7 +73,7 @@ function build(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, pl
       config: route,
       upstream: upstreams.get(route.upstream)!,
       timeouts: resolveTimeouts(route.timeouts, upstreamConfigs.get(route.upstream)?.timeouts),
-      plugins: deps.plugins ? deps.plugins.forRoute(route, config) : EMPTY_PLUGIN_CHAIN,
+      plugins: deps.plugins ? deps.plugins.forRoute(route, config) : EMPTY_CHAIN,
       forwardPath: plan.forwardPath,
     });
     const candidate = routeCandidate(compiled, order);

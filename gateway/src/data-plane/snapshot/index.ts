@@ -1,8 +1,4 @@
-/** Compiling a config into a `Snapshot`: routing, forward paths, and the empty plugin chain. */
+/** Compiling a config into a `Snapshot`: routing and the route table, from the config's route plans. */
 export { compileSnapshot, type SnapshotDeps, type SnapshotMeta } from './compile';
-export { EMPTY_PLUGIN_CHAIN } from './empty-chain';
 export { Router, hostName } from './router';
-export { parsePattern, REST_PARAM, type PathPattern } from './pattern';
-export { buildForwardPath, salvagePath, type ForwardPath } from './forward-path';
 export { SnapshotCompiler } from './compiler';
-export { routeProblems, planRoute, type RoutePlan } from './route-plan';

@@ -13,7 +13,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ConfigRegex } from '../../config/regex';
 import type { RouteMatch } from '../types';
 import { byPrecedence, type RouteCandidate } from './candidate';
-import { REST_PARAM, type PathPattern } from './pattern';
+import { REST_PARAM, type PathPattern } from '../../config/routes/pattern';
 
 interface TreeEntry {
   readonly candidate: RouteCandidate;

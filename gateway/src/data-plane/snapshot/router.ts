@@ -15,7 +15,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteMatch } from '../types';
 import type { RouteCandidate } from './candidate';
 import { PathIndex } from './path-index';
-import type { PathPattern } from './pattern';
+import type { PathPattern } from '../../config/routes/pattern';
 
 /** `Example.COM:8080` → `example.com`; `[::1]:80` → `::1`. */
 export function hostName(hostHeader: string): string {

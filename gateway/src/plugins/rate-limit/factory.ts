@@ -1,6 +1,5 @@
 /** The one place that chooses the rate-limit store: Redis when a URL is configured, memory otherwise. */
-import { DEFAULT_RATE_LIMIT_BUDGET_MS } from '../../settings/schema';
-import type { PluginLogger } from '../plugin';
+import type { PluginLogger } from '../contract';
 import { MemoryRateLimitStore } from './local';
 import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, RedisRateLimitStore } from './redis';
 import type { RateLimitStore } from './store';
@@ -17,6 +16,11 @@ export interface RateLimitStoreOptions {
 }
 
 export const DEFAULT_KEY_PREFIX = 'gatehouse:';
+/**
+ * Longest wait for Redis per decision when no budget is given; the process setting
+ * (`rateLimitBudgetMs`) has the same default, which a test keeps equal (plugins do not import settings).
+ */
+export const DEFAULT_RATE_LIMIT_BUDGET_MS = 5;
 
 /** Creates the store the rate-limit plugin shares across routes and config versions. */
 export function createRateLimitStore(options: RateLimitStoreOptions = {}): RateLimitStore {

@@ -6,11 +6,11 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { HeaderName } from '../../config/http-fields';
-import type { Problem } from '../../errors';
-import { CidrSet, cidrProblems, clientAddress } from '../client-address';
-import type { GatewayPlugin, PluginAnswer, RequestContext } from '../plugin';
+import type { Problem } from '../../core/errors';
+import { CidrSet, cidrProblems, clientAddress } from '../../core/client-address';
+import type { GatewayPlugin, PluginAnswer, RequestContext } from '../contract';
 import { recordDecision } from './metrics';
-import { limitSpec, type FailureMode, type LimitSpec, type RateLimitDecision, type RateLimitStore } from './store';
+import { limitSpec, type FailureMode, type LimitSpec, type RateLimitDecision, type RateLimitServices, type RateLimitStore } from './store';
 import { MemoryRateLimitStore } from './local';
 
 const MAX_WINDOW_MS = 31 * 86_400_000;
@@ -132,7 +132,7 @@ export const rateLimit: GatewayPlugin<RateLimitConfig, PreparedRateLimit> = {
   },
 
   prepare(conf, { services }) {
-    const store = services.rateLimit ?? (fallbackStore ??= new MemoryRateLimitStore());
+    const store = (services as RateLimitServices).rateLimit ?? (fallbackStore ??= new MemoryRateLimitStore());
     const limits = conf.limits.map((l) => limitSpec(l.count, l.windowMs, l.burst));
     return {
       limits,

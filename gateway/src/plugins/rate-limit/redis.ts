@@ -10,7 +10,7 @@
  * add up, whether Redis came back with its counters (a freeze, a failover) or without them (a restart).
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { PluginLogger } from '../plugin';
+import type { PluginLogger } from '../contract';
 import { BudgetQueue, type PendingDecision } from './budget';
 import { CircuitBreaker } from './breaker';
 import { LocalLimiter } from './local';

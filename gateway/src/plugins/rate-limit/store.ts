@@ -3,6 +3,7 @@
  * atomically. Implementations: Redis (shared between nodes; local fallback while Redis is slow or
  * down) and memory (one process; the embedded default).
  */
+import type { PluginServices } from '../contract';
 
 /** One limit: `count` requests per `windowMs`, with up to `burst` of them at once (GCRA). */
 export interface LimitSpec {
@@ -30,6 +31,12 @@ export interface RateLimitDecision {
   /** When rejected: time until a request would be admitted. */
   readonly retryAfterMs: number;
   readonly source: DecisionSource;
+}
+
+/** The plugin services as rate-limit reads them: its counter store lives here, not in the shared contract. */
+export interface RateLimitServices extends PluginServices {
+  /** Shared counter store (Redis or memory); a node-local memory store when absent. */
+  readonly rateLimit?: RateLimitStore;
 }
 
 export interface RateLimitStore {

@@ -1,9 +1,0 @@
-/** Config sources and the sync loop that feeds a data plane: store (push + pull), last-known-good file, S3 backup. */
-export { ConfigSync, type ConfigSyncOptions, type StartResult } from './config-sync';
-export { dropRefusal } from './drop-guard';
-export { readLastKnownGood, writeLastKnownGood } from './last-known-good';
-export { parseVersionFile, formatVersionFile } from './version-file';
-export { actualChecksum } from '../checksum';
-export * from './s3';
-export { syncMetrics, backupMetrics } from './metrics';
-export { silentLogger, backoffDelay, type SourceLogger } from './logger';

@@ -1,0 +1,6 @@
+/** The bottom layer: what every other layer may use, importing nothing of ours. */
+export * from './errors';
+export * from './checksum';
+export * from './client-address';
+export * from './logger';
+export * from './backoff';
