@@ -1,7 +1,8 @@
 /**
  * ip-restriction: admits or refuses clients by address (IPv4/IPv6 CIDR lists). The client address
- * is the socket peer, or, when the peer is a trusted proxy, the first untrusted hop of
- * X-Forwarded-For. A deny match wins; with an allow list, anything outside it is refused.
+ * is the request's, worked out once through the process-wide `trustedProxies` setting; a plugin's
+ * own `trustedProxies` list overrides that setting for its route. A deny match wins; with an allow
+ * list, anything outside it is refused.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { forbidden } from './auth';
@@ -14,7 +15,7 @@ export const IpRestrictionSchema = Type.Object(
   {
     allow: CidrList('addresses or CIDR ranges admitted (everything else is refused)'),
     deny: CidrList('addresses or CIDR ranges refused'),
-    trustedProxies: CidrList('proxies (load balancers) whose X-Forwarded-For is believed'),
+    trustedProxies: CidrList('proxies (load balancers) whose X-Forwarded-For is believed here, instead of the process-wide trustedProxies setting'),
   },
   { additionalProperties: false },
 );
@@ -54,7 +55,7 @@ export const ipRestriction: GatewayPlugin<IpRestrictionConfig, PreparedIpRestric
   },
 
   rewrite(ctx, conf) {
-    const client = clientAddress(ctx.remoteAddress, ctx.headers['x-forwarded-for'], conf.trusted);
+    const client = conf.trusted ? clientAddress(ctx.remoteAddress, ctx.headers['x-forwarded-for'], conf.trusted) : ctx.clientAddress;
     const addr = parseAddress(client);
     // Fails closed: an address that does not parse matches no allow range.
     if (conf.deny?.contains(addr)) return forbidden(conf.logger, ctx, 'ip-restriction', `${client} is in the deny list`);

@@ -1,3 +1,7 @@
+import { request } from 'undici';
+import { createPluginRegistry } from '../../../gateway/src/plugins';
+import { oneRoute, startGateway, type Gateway } from '../proxy/harness';
+import { startUpstream, type TestUpstream } from '../upstream/servers';
 import { chainFor, check, decide, documentWith, fakeContext, filled } from './harness';
 
 const FORBIDDEN = { status: 403, error: 'GW_ERR_FORBIDDEN' };
@@ -46,5 +50,28 @@ describe('ip-restriction', () => {
     expect(await decide(chain, fakeContext(config, { remoteAddress: '198.51.100.1', headers: { 'x-forwarded-for': '203.0.113.8' } }))).toBeUndefined();
     // Forging a leftmost hop through the trusted proxy does not help: the proxy appended the real address.
     expect(await decide(chain, fakeContext(config, { remoteAddress: '172.16.0.5', headers: { 'x-forwarded-for': '10.0.0.1, 203.0.113.7' } }))).toEqual(FORBIDDEN);
+  });
+});
+
+describe('ip-restriction behind the load balancers of the process-wide trustedProxies setting', () => {
+  let upstream: TestUpstream;
+  const gateways: Gateway[] = [];
+  beforeAll(async () => {
+    upstream = await startUpstream((_req, res) => res.end('ok'));
+  });
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => g.close()));
+    await upstream.close();
+  });
+
+  const denying = (trustedProxies: string) =>
+    startGateway(oneRoute([upstream.port], { plugins: { 'ip-restriction': { deny: ['203.0.113.7'] } } }), { plugins: createPluginRegistry(), trustedProxies }).then((g) => (gateways.push(g), g));
+  const statusFrom = async (g: Gateway, forwardedFor: string) => (await request(`${g.origin}/x`, { headers: { 'x-forwarded-for': forwardedFor } })).statusCode;
+
+  it('without a list of its own, the plugin judges the client address worked out through the setting', async () => {
+    // The test client (127.0.0.1) is the trusted load balancer: the hop it forwarded is the client.
+    expect(await statusFrom(await denying('127.0.0.1'), '203.0.113.7')).toBe(403);
+    // Nobody trusted: the header is client input and the socket peer is judged.
+    expect(await statusFrom(await denying(''), '203.0.113.7')).toBe(200);
   });
 });

@@ -37,7 +37,10 @@ export const RateLimitSchema = Type.Object(
     }),
     header: Type.Optional(HeaderName({ description: 'header whose value keys the counter when key has "header"' })),
     trustedProxies: Type.Optional(
-      Type.Array(Type.String({ maxLength: 64 }), { maxItems: 256, description: 'proxies whose X-Forwarded-For is believed for the client address' }),
+      Type.Array(Type.String({ maxLength: 64 }), {
+        maxItems: 256,
+        description: 'proxies whose X-Forwarded-For is believed for the client address here, instead of the process-wide trustedProxies setting',
+      }),
     ),
     onStoreFailure: Type.Union([Type.Literal('local'), Type.Literal('deny')], {
       default: 'local',
@@ -64,7 +67,10 @@ let fallbackStore: MemoryRateLimitStore | undefined;
 function keyBuilder(conf: RateLimitConfig): (ctx: RequestContext) => string {
   const trusted = conf.trustedProxies?.length ? new CidrSet(conf.trustedProxies) : undefined;
   const header = conf.header?.toLowerCase();
-  const address = (ctx: RequestContext): string => clientAddress(ctx.remoteAddress, ctx.headers['x-forwarded-for'], trusted);
+  // The request's client address (process-wide trustedProxies) unless this limit names its own proxies.
+  const address = trusted
+    ? (ctx: RequestContext): string => clientAddress(ctx.remoteAddress, ctx.headers['x-forwarded-for'], trusted)
+    : (ctx: RequestContext): string => ctx.clientAddress;
   const parts = conf.key.map((part): ((ctx: RequestContext) => string) => {
     switch (part) {
       case 'route':
