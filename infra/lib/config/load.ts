@@ -43,6 +43,8 @@ export interface DeploymentConfig {
   readonly canaryPath: string;
   readonly drainTimeoutSeconds: number;
   readonly testListenerPort: number;
+  /** Addresses subscribed by email to every region's alarm topic. */
+  readonly alarmEmails: readonly string[];
   readonly retainData: boolean;
   readonly deletionProtection: boolean;
   readonly logRetentionDays: number;
@@ -73,6 +75,7 @@ const PATTERN_FIXES: ReadonlyArray<[RegExp, string]> = [
   [/^\/stackPrefix$/, 'start with a letter and use only letters, digits and "-", e.g. "Gatehouse".'],
   [/^\/canaryPath$/, 'start the path with "/", e.g. "/" or "/health".'],
   [/^\/domain\/hostedZoneId$/, 'use the Route 53 hosted zone id, e.g. "Z0123456789ABCDEFGHIJ".'],
+  [/^\/alarmEmails\/\d+$/, 'use an email address such as "oncall@example.com".'],
 ];
 
 function withFriendlyFix(problem: Problem): Problem {
@@ -184,6 +187,7 @@ function resolve(c: DeploymentConfigInput): DeploymentConfig {
     canaryPath: c.canaryPath,
     drainTimeoutSeconds: c.drainTimeoutSeconds,
     testListenerPort: c.testListenerPort,
+    alarmEmails: c.alarmEmails,
     retainData: p.retainData,
     deletionProtection: p.deletionProtection,
     logRetentionDays: p.logRetentionDays,

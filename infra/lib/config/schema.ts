@@ -89,6 +89,12 @@ export const DeploymentConfigSchema = Type.Object(
     canaryPath: Type.String({ pattern: '^/', default: '/' }),
     drainTimeoutSeconds: Type.Integer({ minimum: 5, maximum: 90, default: 30 }),
     testListenerPort: Type.Integer({ minimum: 1024, maximum: 65535, default: 9000 }),
+    alarmEmails: Type.Array(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' }), {
+      default: [],
+      uniqueItems: true,
+      maxItems: 20,
+      description: 'Addresses subscribed by email to every region\'s alarm topic (each confirms once).',
+    }),
   },
   { additionalProperties: false },
 );

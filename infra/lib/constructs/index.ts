@@ -20,3 +20,5 @@ export { ReplicatedSecret, type ReplicatedSecretProps } from './replicated-secre
 export { SecretsKey, type SecretsKeyProps } from './secrets-key';
 export { GatewayRepository, type GatewayRepositoryProps } from './gateway-repository';
 export { AdminAccess, type AdminAccessProps } from './admin-access';
+export { AlarmTopic, type AlarmTopicProps } from './alarm-topic';
+export { RegionAlarms, type RegionAlarmsProps, ALARM_THRESHOLDS } from './region-alarms';

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
 import {
   AdminAccess,
+  AlarmTopic,
   AdminToken,
   BlueGreenDeployment,
   CONFIG_DATABASE_NAME,
@@ -23,6 +24,7 @@ import {
   POSTGRES_PORT,
   PublicLoadBalancer,
   RateLimitCache,
+  RegionAlarms,
   RegionDashboard,
   ReleasedImage,
   ReplicatedSecret,
@@ -273,14 +275,28 @@ export class RegionalStack extends Stack {
         targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
       });
 
+    const regionAlarms = new RegionAlarms(this, 'Alarms', {
+      loadBalancer: edge.loadBalancer,
+      targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
+      minHealthyTasks: config.task.minTasks,
+      cacheReplicationGroupId: cache.replicationGroup.ref,
+      cacheNodeCount: cache.nodeCount,
+      ...(isPrimary
+        ? { database: { instanceIdentifier: databaseIdentifier(prefix), allocatedStorageGiB: config.database.allocatedStorageGiB } }
+        : { replicaInstanceIdentifier: replicaIdentifier(prefix, region) }),
+    });
+    // Every alarm of the region pages, the rollback and Route 53 ones included.
+    new AlarmTopic(this, 'AlarmTopic', { emails: config.alarmEmails, removalPolicy }).notifyFromEveryAlarmIn(this);
+
     new RegionDashboard(this, 'Dashboard', {
       dashboardName: `${prefix}-${region}`,
       loadBalancer: edge.loadBalancer,
       service: gateway.service,
       targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
       cacheReplicationGroupId: cache.replicationGroup.ref,
+      cacheNodeCount: cache.nodeCount,
       databaseInstanceIdentifier: isPrimary ? databaseIdentifier(prefix) : replicaIdentifier(prefix, region),
-      alarms: blueGreen.alarms,
+      alarms: [...blueGreen.alarms, ...regionAlarms.alarms],
     });
 
     // The infra contract's outputs (OutputKey = id), read by the release command.

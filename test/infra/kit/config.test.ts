@@ -26,6 +26,14 @@ describe('deployment config', () => {
     expect(c).toMatchObject({ trafficShifting: 'canary', canaryPath: '/', drainTimeoutSeconds: 30, testListenerPort: 9000, retainData: false, deletionProtection: false });
     expect(c.domain).toBeUndefined();
     expect(c.image).toBeUndefined();
+    expect(c.alarmEmails).toEqual([]);
+  });
+
+  test('alarm emails are kept and a malformed address is refused with an example', () => {
+    expect(loadDeploymentConfig({ ...MINIMAL, alarmEmails: ['oncall@example.com'] }).alarmEmails).toEqual(['oncall@example.com']);
+    expect(problemsOf({ ...MINIMAL, alarmEmails: ['oncall'] })).toEqual([
+      { path: '/alarmEmails/0', message: 'must match pattern "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$".', fix: 'use an email address such as "oncall@example.com".' },
+    ]);
   });
 
   test('the prod profile retains data, protects the database and sizes up', () => {
