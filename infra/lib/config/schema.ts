@@ -32,6 +32,11 @@ export const DeploymentConfigSchema = Type.Object(
       ),
     ),
     certificateArns: Type.Optional(Type.Record(Type.String(), Type.String({ pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$' }))),
+    allowHttpOnly: Type.Boolean({
+      default: false,
+      description: 'Let a prod deployment serve plain HTTP in regions without a certificate (refused otherwise).',
+    }),
+    waf: Type.Boolean({ default: false, description: 'Put an AWS WAF web ACL with AWS managed rule groups in front of each public load balancer.' }),
     image: Type.Optional(Type.String({ minLength: 1, description: 'Initial gateway image URI; default: the kit\'s ECR repository at initialImageTag.' })),
     initialImageTag: Type.String({
       pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',

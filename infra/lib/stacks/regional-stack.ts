@@ -23,6 +23,7 @@ import {
   NetworkFoundation,
   POSTGRES_PORT,
   PublicLoadBalancer,
+  PublicWebAcl,
   RateLimitCache,
   RegionAlarms,
   RegionDashboard,
@@ -116,8 +117,10 @@ export class RegionalStack extends Stack {
       testListenerPort: config.testListenerPort,
       testTrafficSources: network.natPublicIps.map((ip) => ec2.Peer.ipv4(Fn.join('', [ip, '/32']))),
       deregistrationDelay: drain,
+      deletionProtection: config.deletionProtection,
       removalPolicy,
     }));
+    if (config.waf) new PublicWebAcl(this, 'WebAcl', { loadBalancer: edge.loadBalancer, metricPrefix: `${prefix}-${region}` });
     const cache = (this.cache = new RateLimitCache(this, 'RateLimitCache', {
       vpc,
       nodeType: config.redis.nodeType,

@@ -27,6 +27,7 @@ describe('a prod deployment with a domain and certificates: the other branches p
         'eu-central-1': 'arn:aws:acm:eu-central-1:222222222222:certificate/66666666-7777-8888-9999-000000000000',
       },
       trafficShifting: 'all-at-once',
+      waf: true,
     });
     outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-cdk-prod-'));
     const app = new App({ outdir, context: { ...cdkJson.context } });
@@ -55,6 +56,17 @@ describe('a prod deployment with a domain and certificates: the other branches p
       Certificates: [{ CertificateArn: 'arn:aws:acm:eu-central-1:222222222222:certificate/66666666-7777-8888-9999-000000000000' }],
     });
     primary.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, DefaultActions: [Match.objectLike({ Type: 'redirect' })] });
+  });
+
+  test('the public load balancers are deletion protected and behind the web ACL; the test listener stays plain HTTP', () => {
+    for (const t of [primary, secondary]) {
+      t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+        Scheme: 'internet-facing',
+        LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
+      });
+      t.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+      t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 9000, Protocol: 'HTTP' });
+    }
   });
 
   test('each region has its own latency record and a health check of its own gateway tasks', () => {
