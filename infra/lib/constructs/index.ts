@@ -7,7 +7,7 @@ export { BlueGreenDeployment, type BlueGreenDeploymentProps, type TrafficShiftin
 export { ServiceRollout, type ServiceRolloutProps, MAX_ROLLOUT_TIMEOUT_MINUTES } from './service-rollout';
 export { ServiceShapeGuard, type ServiceShapeGuardProps } from './service-shape-guard';
 export { RateLimitCache, type RateLimitCacheProps, REDIS_PORT } from './rate-limit-cache';
-export { ConfigDatabase, type ConfigDatabaseProps, POSTGRES_PORT, CONFIG_DATABASE_NAME } from './config-database';
+export { ConfigDatabase, type ConfigDatabaseProps, POSTGRES_PORT, CONFIG_DATABASE_NAME, maxAllocatedStorageGiB } from './config-database';
 export { ConfigReadReplica, type ConfigReadReplicaProps } from './config-read-replica';
 export { ControlPlaneService, type ControlPlaneServiceProps, INITIAL_CONFIG_CONTAINER_NAME } from './control-plane-service';
 export { AdminToken, type AdminTokenProps } from './admin-token';

@@ -33,6 +33,7 @@ import {
   ServiceRollout,
   ServiceShapeGuard,
   SmokeTestHook,
+  maxAllocatedStorageGiB,
   type BackupBucket,
 } from '../constructs';
 import { addReleaseContractOutputs } from './release-contract';
@@ -155,6 +156,7 @@ export class RegionalStack extends Stack {
         instanceIdentifier: replicaIdentifier(prefix, region),
         instanceClass: config.database.instanceClass,
         multiAz: config.profile === 'prod',
+        maxAllocatedStorageGiB: maxAllocatedStorageGiB(config.database.allocatedStorageGiB),
         deletionProtection: config.deletionProtection,
         removalPolicy: config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });

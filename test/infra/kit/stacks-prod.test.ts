@@ -79,6 +79,9 @@ describe('a prod deployment with a domain and certificates: the other branches p
   test('prod protects data: deletion protection, snapshots, retained buckets, Multi-AZ replica', () => {
     primary.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceIdentifier: 'edge-config', DeletionProtection: true, DBInstanceClass: 'db.r7g.large' });
     primary.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot' });
+    primary.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ Name: 'Edge/config-database/credentials' }) });
+    primary.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceIdentifier: 'edge-config', AllocatedStorage: '100', MaxAllocatedStorage: 400 });
+    secondary.hasResourceProperties('AWS::RDS::DBInstance', { SourceDBInstanceIdentifier: Match.anyValue(), MaxAllocatedStorage: 400 });
     primary.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Snapshot' });
     primary.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumCacheClusters: 3 });
     secondary.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: true, DeletionProtection: true, SourceDBInstanceIdentifier: 'arn:aws:rds:eu-west-1:222222222222:db:edge-config' });
