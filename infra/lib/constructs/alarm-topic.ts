@@ -1,4 +1,4 @@
-import { Aspects, RemovalPolicy, type IAspect } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -26,13 +26,14 @@ export interface AlarmTopicProps {
 /**
  * Where a region's alarms page: an SNS topic encrypted with its own KMS key (rotated), TLS only,
  * with the configured email subscriptions. `notifyFromEveryAlarmIn(scope)` makes the topic the alarm
- * and OK action of every CloudWatch alarm in that scope, including alarms added later.
+ * and OK action of every CloudWatch alarm in that scope.
  */
 export class AlarmTopic extends Construct {
   /** The topic. */
   readonly topic: sns.Topic;
   /** The topic's key. */
   readonly key: kms.Key;
+  private readonly notified = new WeakSet<cloudwatch.Alarm>();
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps = {}) {
     super(scope, id);
@@ -57,22 +58,18 @@ export class AlarmTopic extends Construct {
     for (const email of emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
   }
 
-  /** Makes this topic the alarm and OK action of every CloudWatch alarm in `scope`. */
+  /**
+   * Makes this topic the alarm and OK action of every CloudWatch alarm in `scope` so far: call it
+   * after the scope's alarms are made. (A tree walk, not an aspect: an aspect on a whole stack makes
+   * every synthesis of it several seconds slower.)
+   */
   notifyFromEveryAlarmIn(scope: IConstruct): void {
-    Aspects.of(scope).add(new AlarmActions(new actions.SnsAction(this.topic)));
-  }
-}
-
-/** Adds one action to every alarm it visits, for both ALARM and OK. */
-class AlarmActions implements IAspect {
-  private readonly done = new WeakSet<cloudwatch.Alarm>();
-
-  constructor(private readonly action: cloudwatch.IAlarmAction) {}
-
-  visit(node: IConstruct): void {
-    if (!(node instanceof cloudwatch.Alarm) || this.done.has(node)) return;
-    this.done.add(node);
-    node.addAlarmAction(this.action);
-    node.addOkAction(this.action);
+    const action = new actions.SnsAction(this.topic);
+    for (const node of scope.node.findAll()) {
+      if (!(node instanceof cloudwatch.Alarm) || this.notified.has(node)) continue;
+      this.notified.add(node);
+      node.addAlarmAction(action);
+      node.addOkAction(action);
+    }
   }
 }

@@ -290,8 +290,7 @@ export class RegionalStack extends Stack {
         ? { database: { instanceIdentifier: databaseIdentifier(prefix), allocatedStorageGiB: config.database.allocatedStorageGiB } }
         : { replicaInstanceIdentifier: replicaIdentifier(prefix, region) }),
     });
-    // Every alarm of the region pages, the rollback and Route 53 ones included.
-    new AlarmTopic(this, 'AlarmTopic', { emails: config.alarmEmails, removalPolicy }).notifyFromEveryAlarmIn(this);
+    const alarmTopic = new AlarmTopic(this, 'AlarmTopic', { emails: config.alarmEmails, removalPolicy });
 
     new RegionDashboard(this, 'Dashboard', {
       dashboardName: `${prefix}-${region}`,
@@ -317,5 +316,7 @@ export class RegionalStack extends Stack {
       smokeTestFunction: smokeTest.function,
       loadBalancer: edge.loadBalancer,
     });
+    // Last, so every alarm of the region pages: the rollback, Route 53 and region alarms alike.
+    alarmTopic.notifyFromEveryAlarmIn(this);
   }
 }
