@@ -5,13 +5,12 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import {
   addReleaseContractOutputs,
   AdminAccess,
+  AlarmTopic,
   AdminToken,
   BackupBucket,
   BlueGreenDeployment,
@@ -22,30 +21,12 @@ import {
   GatewayService,
   NetworkFoundation,
   PublicLoadBalancer,
+  PublicWebAcl,
   RateLimitCache,
   ServiceRollout,
   ServiceShapeGuard,
   SmokeTestHook,
 } from '../lib';
-
-/** Add WAF: an AWS managed-rules web ACL in front of a region's public load balancer. */
-export function addManagedWaf(scope: Construct, loadBalancer: elbv2.IApplicationLoadBalancer): wafv2.CfnWebACL {
-  const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
-    name,
-    priority,
-    overrideAction: { none: {} },
-    statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
-    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
-  });
-  const acl = new wafv2.CfnWebACL(scope, 'GatewayWaf', {
-    scope: 'REGIONAL',
-    defaultAction: { allow: {} },
-    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'gatehouse-waf', sampledRequestsEnabled: true },
-    rules: [managed('AWSManagedRulesCommonRuleSet', 1), managed('AWSManagedRulesKnownBadInputsRuleSet', 2)],
-  });
-  new wafv2.CfnWebACLAssociation(scope, 'GatewayWafAssociation', { resourceArn: loadBalancer.loadBalancerArn, webAclArn: acl.attrArn });
-  return acl;
-}
 
 /** Properties of {@link AuroraGatewayStack}. */
 export interface AuroraGatewayStackProps extends StackProps {
@@ -165,7 +146,7 @@ export class AuroraGatewayStack extends Stack {
       imageParameterName: props.imageParameterName,
       smokeTestFunction: smokeTest.function,
     });
-    addManagedWaf(this, this.edge.loadBalancer);
+    new PublicWebAcl(this, 'WebAcl', { loadBalancer: this.edge.loadBalancer, metricPrefix: id });
     addReleaseContractOutputs(this, {
       cluster,
       service: gateway.service,
@@ -178,6 +159,7 @@ export class AuroraGatewayStack extends Stack {
       smokeTestFunction: smokeTest.function,
       loadBalancer: this.edge.loadBalancer,
     });
+    new AlarmTopic(this, 'AlarmTopic').notifyFromEveryAlarmIn(this);
   }
 
   /** The stack's zones come from props: no lookup at synth. */

@@ -21,6 +21,10 @@ export interface DeploymentConfig {
   readonly availabilityZones: Readonly<Record<string, readonly string[]>>;
   readonly domain?: { readonly zoneName: string; readonly hostedZoneId: string; readonly recordName: string };
   readonly certificateArns: Readonly<Record<string, string>>;
+  /** A prod deployment may serve plain HTTP in regions without a certificate. */
+  readonly allowHttpOnly: boolean;
+  /** Each public load balancer gets the kit's AWS WAF web ACL. */
+  readonly waf: boolean;
   readonly image?: string;
   /** Tag of the first image in the kit's repository (used when `image` is not given). */
   readonly initialImageTag: string;
@@ -43,6 +47,8 @@ export interface DeploymentConfig {
   readonly canaryPath: string;
   readonly drainTimeoutSeconds: number;
   readonly testListenerPort: number;
+  /** Addresses subscribed by email to every region's alarm topic. */
+  readonly alarmEmails: readonly string[];
   readonly retainData: boolean;
   readonly deletionProtection: boolean;
   readonly logRetentionDays: number;
@@ -73,6 +79,7 @@ const PATTERN_FIXES: ReadonlyArray<[RegExp, string]> = [
   [/^\/stackPrefix$/, 'start with a letter and use only letters, digits and "-", e.g. "Gatehouse".'],
   [/^\/canaryPath$/, 'start the path with "/", e.g. "/" or "/health".'],
   [/^\/domain\/hostedZoneId$/, 'use the Route 53 hosted zone id, e.g. "Z0123456789ABCDEFGHIJ".'],
+  [/^\/alarmEmails\/\d+$/, 'use an email address such as "oncall@example.com".'],
 ];
 
 function withFriendlyFix(problem: Problem): Problem {
@@ -122,6 +129,13 @@ function crossFieldProblems(c: DeploymentConfigInput): Problem[] {
         fix: `request or import the certificate in ${region} and give that ARN.`,
       });
   }
+  const withoutCertificate = [...regions].filter((r) => !c.certificateArns?.[r]);
+  if (c.profile === 'prod' && withoutCertificate.length && !c.allowHttpOnly)
+    problems.push({
+      path: '/certificateArns',
+      message: `a prod deployment serves HTTPS, but ${withoutCertificate.join(', ')} has no certificate.`,
+      fix: 'give an ACM certificate ARN for each region in certificateArns, or set "allowHttpOnly": true to serve plain HTTP there on purpose.',
+    });
   const profile = PROFILE_DEFAULTS[c.profile ?? 'dev'];
   const cpu = c.task?.cpu ?? profile.cpu;
   const memory = c.task?.memoryMiB ?? (c.task?.cpu === undefined ? profile.memoryMiB : FARGATE_MEMORY_MIB[cpu][0]);
@@ -157,6 +171,8 @@ function resolve(c: DeploymentConfigInput): DeploymentConfig {
     availabilityZones: Object.fromEntries(regions.map((r) => [r, c.availabilityZones?.[r] ?? [`${r}a`, `${r}b`, `${r}c`]])),
     ...(c.domain ? { domain: { ...c.domain, recordName: c.domain.recordName ?? c.domain.zoneName } } : {}),
     certificateArns: c.certificateArns ?? {},
+    allowHttpOnly: c.allowHttpOnly,
+    waf: c.waf,
     ...(c.image ? { image: c.image } : {}),
     initialImageTag: c.initialImageTag,
     initialConfig: c.initialConfig,
@@ -184,6 +200,7 @@ function resolve(c: DeploymentConfigInput): DeploymentConfig {
     canaryPath: c.canaryPath,
     drainTimeoutSeconds: c.drainTimeoutSeconds,
     testListenerPort: c.testListenerPort,
+    alarmEmails: c.alarmEmails,
     retainData: p.retainData,
     deletionProtection: p.deletionProtection,
     logRetentionDays: p.logRetentionDays,

@@ -32,6 +32,11 @@ export const DeploymentConfigSchema = Type.Object(
       ),
     ),
     certificateArns: Type.Optional(Type.Record(Type.String(), Type.String({ pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$' }))),
+    allowHttpOnly: Type.Boolean({
+      default: false,
+      description: 'Let a prod deployment serve plain HTTP in regions without a certificate (refused otherwise).',
+    }),
+    waf: Type.Boolean({ default: false, description: 'Put an AWS WAF web ACL with AWS managed rule groups in front of each public load balancer.' }),
     image: Type.Optional(Type.String({ minLength: 1, description: 'Initial gateway image URI; default: the kit\'s ECR repository at initialImageTag.' })),
     initialImageTag: Type.String({
       pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
@@ -89,6 +94,12 @@ export const DeploymentConfigSchema = Type.Object(
     canaryPath: Type.String({ pattern: '^/', default: '/' }),
     drainTimeoutSeconds: Type.Integer({ minimum: 5, maximum: 90, default: 30 }),
     testListenerPort: Type.Integer({ minimum: 1024, maximum: 65535, default: 9000 }),
+    alarmEmails: Type.Array(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' }), {
+      default: [],
+      uniqueItems: true,
+      maxItems: 20,
+      description: 'Addresses subscribed by email to every region\'s alarm topic (each confirms once).',
+    }),
   },
   { additionalProperties: false },
 );

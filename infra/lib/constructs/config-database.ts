@@ -50,11 +50,20 @@ export interface ConfigDatabaseProps {
    */
   readonly deletionProtection?: boolean;
   /**
-   * What happens to the instance when the stack is deleted.
+   * What happens to the instance when the stack is deleted; the credentials secret is retained
+   * unless this is `RemovalPolicy.DESTROY`.
    *
    * @default RemovalPolicy.SNAPSHOT
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** How far storage autoscaling may grow a config database (primary and replicas) beyond its allocation. */
+export const STORAGE_AUTOSCALING_FACTOR = 4;
+
+/** The storage autoscaling ceiling for an allocation: the primary's, which its replicas match. */
+export function maxAllocatedStorageGiB(allocatedStorageGiB: number): number {
+  return allocatedStorageGiB * STORAGE_AUTOSCALING_FACTOR;
 }
 
 /**
@@ -94,7 +103,7 @@ export class ConfigDatabase extends Construct {
       multiAz: true,
       storageEncrypted: true,
       allocatedStorage: props.allocatedStorageGiB ?? 20,
-      maxAllocatedStorage: (props.allocatedStorageGiB ?? 20) * 4,
+      maxAllocatedStorage: maxAllocatedStorageGiB(props.allocatedStorageGiB ?? 20),
       storageType: rds.StorageType.GP3,
       backupRetention: Duration.days(retention),
       deleteAutomatedBackups: false,
@@ -108,6 +117,10 @@ export class ConfigDatabase extends Construct {
       publiclyAccessible: false,
     });
     this.secret = this.instance.secret!;
+    // The credentials live as long as the data: a kept snapshot is restored with the same user and password.
+    // (`instance.secret` is the target attachment; the generated secret is the instance's child `Secret`.)
+    const keepsData = (props.removalPolicy ?? RemovalPolicy.SNAPSHOT) !== RemovalPolicy.DESTROY;
+    (this.instance.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(keepsData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
 
     Validations.of(this.instance).acknowledge({
       id: 'AwsSolutions-RDS11',

@@ -29,6 +29,13 @@ export interface ConfigReadReplicaProps {
    */
   readonly multiAz?: boolean;
   /**
+   * Storage autoscaling ceiling (GiB): match the primary's, or the replica's disk fills while the
+   * primary's grows.
+   *
+   * @default - no storage autoscaling
+   */
+  readonly maxAllocatedStorageGiB?: number;
+  /**
    * Refuse deletion.
    *
    * @default false
@@ -86,6 +93,7 @@ export class ConfigReadReplica extends Construct {
       vpcSecurityGroups: [this.securityGroup.securityGroupId],
       kmsKeyId: this.key.keyArn,
       multiAz: props.multiAz ?? false,
+      maxAllocatedStorage: props.maxAllocatedStorageGiB,
       publiclyAccessible: false,
       enablePerformanceInsights: true,
       performanceInsightsKmsKeyId: this.key.keyArn,

@@ -7,7 +7,7 @@ export { BlueGreenDeployment, type BlueGreenDeploymentProps, type TrafficShiftin
 export { ServiceRollout, type ServiceRolloutProps, MAX_ROLLOUT_TIMEOUT_MINUTES } from './service-rollout';
 export { ServiceShapeGuard, type ServiceShapeGuardProps } from './service-shape-guard';
 export { RateLimitCache, type RateLimitCacheProps, REDIS_PORT } from './rate-limit-cache';
-export { ConfigDatabase, type ConfigDatabaseProps, POSTGRES_PORT, CONFIG_DATABASE_NAME } from './config-database';
+export { ConfigDatabase, type ConfigDatabaseProps, POSTGRES_PORT, CONFIG_DATABASE_NAME, maxAllocatedStorageGiB } from './config-database';
 export { ConfigReadReplica, type ConfigReadReplicaProps } from './config-read-replica';
 export { ControlPlaneService, type ControlPlaneServiceProps, INITIAL_CONFIG_CONTAINER_NAME } from './control-plane-service';
 export { AdminToken, type AdminTokenProps } from './admin-token';
@@ -20,3 +20,6 @@ export { ReplicatedSecret, type ReplicatedSecretProps } from './replicated-secre
 export { SecretsKey, type SecretsKeyProps } from './secrets-key';
 export { GatewayRepository, type GatewayRepositoryProps } from './gateway-repository';
 export { AdminAccess, type AdminAccessProps } from './admin-access';
+export { AlarmTopic, type AlarmTopicProps } from './alarm-topic';
+export { RegionAlarms, type RegionAlarmsProps, ALARM_THRESHOLDS } from './region-alarms';
+export { PublicWebAcl, type PublicWebAclProps, MANAGED_RULE_GROUPS, COUNT_ONLY_RULES } from './public-web-acl';

@@ -46,6 +46,12 @@ export interface PublicLoadBalancerProps {
    */
   readonly accessLogsBucket?: s3.IBucket;
   /**
+   * Refuse to delete the load balancer (until the attribute is turned off again).
+   *
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
+  /**
    * What happens to the access log bucket this construct creates when the stack is deleted.
    *
    * @default RemovalPolicy.DESTROY
@@ -114,6 +120,7 @@ export class PublicLoadBalancer extends Construct {
       dropInvalidHeaderFields: true,
       http2Enabled: true,
       idleTimeout: Duration.seconds(60),
+      deletionProtection: props.deletionProtection ?? false,
     });
     const logs =
       props.accessLogsBucket ??

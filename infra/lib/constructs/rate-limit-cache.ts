@@ -52,6 +52,8 @@ export class RateLimitCache extends Construct {
   readonly authToken: secretsmanager.Secret;
   /** `rediss://:<token>@<primary endpoint>:<port>`, for the REDIS_URL setting. */
   readonly urlSecret: secretsmanager.Secret;
+  /** Nodes in the replication group (the primary and its replicas). */
+  readonly nodeCount: number;
 
   constructor(scope: Construct, id: string, props: RateLimitCacheProps) {
     super(scope, id);
@@ -59,6 +61,7 @@ export class RateLimitCache extends Construct {
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)
       throw new Error(`RateLimitCache: replicas must be an integer from 1 to 5 (automatic failover needs a replica), got ${replicas}.`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    this.nodeCount = 1 + replicas;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -79,7 +82,7 @@ export class RateLimitCache extends Construct {
       engine: 'redis',
       engineVersion: '7.1',
       cacheNodeType: props.nodeType ?? 'cache.t4g.small',
-      numCacheClusters: 1 + replicas,
+      numCacheClusters: this.nodeCount,
       multiAzEnabled: true,
       automaticFailoverEnabled: true,
       port: REDIS_PORT,

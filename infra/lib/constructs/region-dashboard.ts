@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
+import { cacheNodeMetrics, databaseMetric } from './data-tier-metrics';
 
 /** Properties of a {@link RegionDashboard}. */
 export interface RegionDashboardProps {
@@ -21,13 +22,19 @@ export interface RegionDashboardProps {
    */
   readonly cacheReplicationGroupId?: string;
   /**
+   * Nodes in the cache's replication group (primary and replicas): its metrics are per node.
+   *
+   * @default 2
+   */
+  readonly cacheNodeCount?: number;
+  /**
    * The config database (or replica) instance identifier.
    *
    * @default - no database widgets
    */
   readonly databaseInstanceIdentifier?: string;
   /**
-   * Alarms to show (deployment rollback alarms).
+   * Alarms to show (deployment rollback alarms and the region's paging alarms).
    *
    * @default - none
    */
@@ -72,41 +79,28 @@ export class RegionDashboard extends Construct {
         width: 12,
       }),
     );
-    const cacheMetric = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/ElastiCache',
-        metricName,
-        dimensionsMap: { ReplicationGroupId: props.cacheReplicationGroupId! },
-        period: minute,
-        statistic: 'Average',
-      });
-    if (props.cacheReplicationGroupId)
+    const cacheGroup = props.cacheReplicationGroupId;
+    const cacheMetrics = (metricName: string) => cacheNodeMetrics(cacheGroup!, props.cacheNodeCount ?? 2, metricName);
+    if (cacheGroup)
       this.dashboard.addWidgets(
         new cloudwatch.GraphWidget({
           title: 'Rate-limit cache',
-          left: [cacheMetric('EngineCPUUtilization')],
-          right: [cacheMetric('CurrConnections'), cacheMetric('ReplicationLag')],
+          left: [...cacheMetrics('EngineCPUUtilization'), ...cacheMetrics('DatabaseMemoryUsagePercentage')],
+          right: [...cacheMetrics('CurrConnections'), ...cacheMetrics('ReplicationLag')],
           width: 12,
         }),
       );
-    const dbMetric = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/RDS',
-        metricName,
-        dimensionsMap: { DBInstanceIdentifier: props.databaseInstanceIdentifier! },
-        period: minute,
-        statistic: 'Average',
-      });
-    if (props.databaseInstanceIdentifier)
+    const db = props.databaseInstanceIdentifier;
+    if (db)
       this.dashboard.addWidgets(
         new cloudwatch.GraphWidget({
           title: 'Config database',
-          left: [dbMetric('CPUUtilization')],
-          right: [dbMetric('DatabaseConnections'), dbMetric('ReplicaLag')],
+          left: [databaseMetric(db, 'CPUUtilization')],
+          right: [databaseMetric(db, 'DatabaseConnections'), databaseMetric(db, 'ReplicaLag')],
           width: 12,
         }),
       );
     if (props.alarms?.length)
-      this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Deployment rollback alarms', alarms: [...props.alarms], width: 24 }));
+      this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24 }));
   }
 }

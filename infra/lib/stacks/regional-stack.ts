@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
 import {
   AdminAccess,
+  AlarmTopic,
   AdminToken,
   BlueGreenDeployment,
   CONFIG_DATABASE_NAME,
@@ -22,7 +23,9 @@ import {
   NetworkFoundation,
   POSTGRES_PORT,
   PublicLoadBalancer,
+  PublicWebAcl,
   RateLimitCache,
+  RegionAlarms,
   RegionDashboard,
   ReleasedImage,
   ReplicatedSecret,
@@ -30,6 +33,7 @@ import {
   ServiceRollout,
   ServiceShapeGuard,
   SmokeTestHook,
+  maxAllocatedStorageGiB,
   type BackupBucket,
 } from '../constructs';
 import { addReleaseContractOutputs } from './release-contract';
@@ -114,8 +118,10 @@ export class RegionalStack extends Stack {
       testListenerPort: config.testListenerPort,
       testTrafficSources: network.natPublicIps.map((ip) => ec2.Peer.ipv4(Fn.join('', [ip, '/32']))),
       deregistrationDelay: drain,
+      deletionProtection: config.deletionProtection,
       removalPolicy,
     }));
+    if (config.waf) new PublicWebAcl(this, 'WebAcl', { loadBalancer: edge.loadBalancer, metricPrefix: `${prefix}-${region}` });
     const cache = (this.cache = new RateLimitCache(this, 'RateLimitCache', {
       vpc,
       nodeType: config.redis.nodeType,
@@ -150,6 +156,7 @@ export class RegionalStack extends Stack {
         instanceIdentifier: replicaIdentifier(prefix, region),
         instanceClass: config.database.instanceClass,
         multiAz: config.profile === 'prod',
+        maxAllocatedStorageGiB: maxAllocatedStorageGiB(config.database.allocatedStorageGiB),
         deletionProtection: config.deletionProtection,
         removalPolicy: config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
@@ -273,14 +280,27 @@ export class RegionalStack extends Stack {
         targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
       });
 
+    const regionAlarms = new RegionAlarms(this, 'Alarms', {
+      loadBalancer: edge.loadBalancer,
+      targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
+      minHealthyTasks: config.task.minTasks,
+      cacheReplicationGroupId: cache.replicationGroup.ref,
+      cacheNodeCount: cache.nodeCount,
+      ...(isPrimary
+        ? { database: { instanceIdentifier: databaseIdentifier(prefix), allocatedStorageGiB: config.database.allocatedStorageGiB } }
+        : { replicaInstanceIdentifier: replicaIdentifier(prefix, region) }),
+    });
+    const alarmTopic = new AlarmTopic(this, 'AlarmTopic', { emails: config.alarmEmails, removalPolicy });
+
     new RegionDashboard(this, 'Dashboard', {
       dashboardName: `${prefix}-${region}`,
       loadBalancer: edge.loadBalancer,
       service: gateway.service,
       targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
       cacheReplicationGroupId: cache.replicationGroup.ref,
+      cacheNodeCount: cache.nodeCount,
       databaseInstanceIdentifier: isPrimary ? databaseIdentifier(prefix) : replicaIdentifier(prefix, region),
-      alarms: blueGreen.alarms,
+      alarms: [...blueGreen.alarms, ...regionAlarms.alarms],
     });
 
     // The infra contract's outputs (OutputKey = id), read by the release command.
@@ -296,5 +316,7 @@ export class RegionalStack extends Stack {
       smokeTestFunction: smokeTest.function,
       loadBalancer: edge.loadBalancer,
     });
+    // Last, so every alarm of the region pages: the rollback, Route 53 and region alarms alike.
+    alarmTopic.notifyFromEveryAlarmIn(this);
   }
 }

@@ -26,17 +26,38 @@ describe('deployment config', () => {
     expect(c).toMatchObject({ trafficShifting: 'canary', canaryPath: '/', drainTimeoutSeconds: 30, testListenerPort: 9000, retainData: false, deletionProtection: false });
     expect(c.domain).toBeUndefined();
     expect(c.image).toBeUndefined();
+    expect(c.alarmEmails).toEqual([]);
+  });
+
+  test('prod refuses a region without a certificate unless plain HTTP is allowed explicitly', () => {
+    const certificateArns = { 'us-east-1': 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123' };
+    expect(problemsOf({ ...MINIMAL, profile: 'prod', certificateArns })).toEqual([
+      {
+        path: '/certificateArns',
+        message: 'a prod deployment serves HTTPS, but us-west-2 has no certificate.',
+        fix: 'give an ACM certificate ARN for each region in certificateArns, or set "allowHttpOnly": true to serve plain HTTP there on purpose.',
+      },
+    ]);
+    expect(loadDeploymentConfig({ ...MINIMAL, profile: 'prod', certificateArns, allowHttpOnly: true }).allowHttpOnly).toBe(true);
+    expect(loadDeploymentConfig(MINIMAL)).toMatchObject({ allowHttpOnly: false, waf: false });
+  });
+
+  test('alarm emails are kept and a malformed address is refused with an example', () => {
+    expect(loadDeploymentConfig({ ...MINIMAL, alarmEmails: ['oncall@example.com'] }).alarmEmails).toEqual(['oncall@example.com']);
+    expect(problemsOf({ ...MINIMAL, alarmEmails: ['oncall'] })).toEqual([
+      { path: '/alarmEmails/0', message: 'must match pattern "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$".', fix: 'use an email address such as "oncall@example.com".' },
+    ]);
   });
 
   test('the prod profile retains data, protects the database and sizes up', () => {
-    const c = loadDeploymentConfig({ ...MINIMAL, profile: 'prod' });
+    const c = loadDeploymentConfig({ ...MINIMAL, profile: 'prod', allowHttpOnly: true });
     expect(c).toMatchObject({ retainData: true, deletionProtection: true, natGateways: 3 });
     expect(c.task.minTasks).toBe(PROFILE_DEFAULTS.prod.minTasks);
     expect(c.redis.replicas).toBe(2);
   });
 
   test('explicit values win over the profile; memory follows an explicit cpu', () => {
-    const c = loadDeploymentConfig({ ...MINIMAL, profile: 'prod', task: { cpu: 2048, minTasks: 20 }, redis: { replicas: 1 }, trafficShifting: 'linear' });
+    const c = loadDeploymentConfig({ ...MINIMAL, profile: 'prod', allowHttpOnly: true, task: { cpu: 2048, minTasks: 20 }, redis: { replicas: 1 }, trafficShifting: 'linear' });
     expect(c.task).toMatchObject({ cpu: 2048, memoryMiB: 4096, minTasks: 20, maxTasks: 20 });
     expect(c.redis.replicas).toBe(1);
     expect(c.trafficShifting).toBe('linear');

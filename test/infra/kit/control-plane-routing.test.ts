@@ -41,6 +41,7 @@ describe('ControlPlaneService, GlobalRouting and RegionDashboard', () => {
       service: gateway.service,
       targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
       cacheReplicationGroupId: 'gatehouse-cache',
+      cacheNodeCount: 3,
       databaseInstanceIdentifier: 'gatehouse-config',
     });
     t = Template.fromStack(s);
@@ -149,6 +150,14 @@ describe('ControlPlaneService, GlobalRouting and RegionDashboard', () => {
       const body = JSON.stringify(t.findResources('AWS::CloudWatch::Dashboard'));
       for (const title of ['Requests and errors', 'Target response time (p50, p99)', 'Healthy / unhealthy targets', 'Data plane CPU and memory', 'Rate-limit cache', 'Config database'])
         expect(body).toContain(title);
+    });
+
+    // ElastiCache publishes Redis host and engine metrics per node, dimensions CacheClusterId and CacheNodeId (ElastiCache
+    // user guide, "Metrics for self-designed clusters", "Host-Level Metrics"): a ReplicationGroupId dimension graphs nothing.
+    test('the cache widgets graph each node by CacheClusterId and CacheNodeId', () => {
+      const body = JSON.stringify(t.findResources('AWS::CloudWatch::Dashboard'));
+      for (const member of ['001', '002', '003']) expect(body).toContain(`\\"CacheClusterId\\",\\"gatehouse-cache-${member}\\",\\"CacheNodeId\\",\\"0001\\"`);
+      expect(body).not.toContain('ReplicationGroupId');
     });
   });
 });

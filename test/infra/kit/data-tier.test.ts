@@ -30,7 +30,7 @@ describe('RateLimitCache, ConfigDatabase, ConfigReadReplica, BackupBucket and Re
 
     const s = testStack('Secondary', 'us-west-2');
     const vpc2 = new NetworkFoundation(s, 'Network', { availabilityZones: zonesOf('us-west-2') }).vpc;
-    const replica = new ConfigReadReplica(s, 'Replica', { vpc: vpc2, sourceDatabaseArn: PRIMARY_ARN, instanceIdentifier: 'gatehouse-config-replica-us-west-2', multiAz: true });
+    const replica = new ConfigReadReplica(s, 'Replica', { vpc: vpc2, sourceDatabaseArn: PRIMARY_ARN, instanceIdentifier: 'gatehouse-config-replica-us-west-2', multiAz: true, maxAllocatedStorageGiB: 80 });
     replica.allowFrom(new ec2.SecurityGroup(s, 'Tasks', { vpc: vpc2 }));
     new RateLimitCache(s, 'Cache', { vpc: vpc2, replicas: 2, nodeType: 'cache.r7g.large', snapshotRetentionDays: 7, removalPolicy: RemovalPolicy.RETAIN });
     new ReleasedImage(s, 'Image', { parameterName: '/gatehouse/gateway/image', initialImage: { imageUri: 'public.ecr.aws/example/gatehouse:1' } });
@@ -113,6 +113,14 @@ describe('RateLimitCache, ConfigDatabase, ConfigReadReplica, BackupBucket and Re
       });
     });
 
+    test('keeps the credentials secret as long as the data: retained unless the instance is destroyed', () => {
+      primary.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ Name: 'Gatehouse/config-database/credentials' }) });
+      const s = testStack('Disposable');
+      const vpc = new NetworkFoundation(s, 'N', { availabilityZones: zonesOf('us-east-1') }).vpc;
+      new ConfigDatabase(s, 'Db', { vpc, instanceIdentifier: 'x', secretName: 'x', removalPolicy: RemovalPolicy.DESTROY });
+      Template.fromStack(s).hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ Name: 'x' }) });
+    });
+
     test('rejects a retention read replicas cannot work with and protection with DESTROY', () => {
       const s = testStack();
       const vpc = new NetworkFoundation(s, 'N', { availabilityZones: zonesOf('us-east-1') }).vpc;
@@ -138,6 +146,12 @@ describe('RateLimitCache, ConfigDatabase, ConfigReadReplica, BackupBucket and Re
         EnablePerformanceInsights: true,
       });
       secondary.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    });
+
+    // A read replica's storage autoscaling is its own instance setting (MaxAllocatedStorage of CreateDBInstanceReadReplica,
+    // Amazon RDS API Reference; RDS user guide, "Managing capacity automatically with Amazon RDS storage autoscaling").
+    test('autoscales its storage up to the given ceiling', () => {
+      secondary.hasResourceProperties('AWS::RDS::DBInstance', { SourceDBInstanceIdentifier: PRIMARY_ARN, MaxAllocatedStorage: 80 });
     });
 
     test('the template references nothing in another region', () => {

@@ -35,6 +35,11 @@ describe('README "Extend the stacks" examples', () => {
     t.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: { Ref: Match.stringLikeRegexp('^LoadBalancer') } });
   });
 
+  test('every alarm of the example pages its alarm topic', () => {
+    const [[topic]] = Object.entries(t.findResources('AWS::SNS::Topic'));
+    for (const alarm of Object.values(t.findResources('AWS::CloudWatch::Alarm'))) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+  });
+
   test('zones come from props, in the stack\'s region', () => {
     const zones = new Set(Object.values(t.findResources('AWS::EC2::Subnet')).map((s) => (s as { Properties: { AvailabilityZone: string } }).Properties.AvailabilityZone));
     expect([...zones].sort()).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { NetworkFoundation, PublicLoadBalancer } from '../../../infra/lib';
+import { MANAGED_RULE_GROUPS, NetworkFoundation, PublicLoadBalancer, PublicWebAcl } from '../../../infra/lib';
 import { resourcesOf, testStack, zonesOf } from './helpers';
 
 const CERT = 'arn:aws:acm:us-east-1:111111111111:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012';
@@ -18,7 +18,8 @@ describe('NetworkFoundation and PublicLoadBalancer', () => {
 
     const b = testStack('Tls');
     const net2 = new NetworkFoundation(b, 'Network', { availabilityZones: zonesOf('us-east-1'), natGateways: 3 });
-    new PublicLoadBalancer(b, 'Edge', { vpc: net2.vpc, certificateArn: CERT, testListenerPort: 9443, deregistrationDelay: Duration.seconds(45) });
+    const edge = new PublicLoadBalancer(b, 'Edge', { vpc: net2.vpc, certificateArn: CERT, testListenerPort: 9443, deregistrationDelay: Duration.seconds(45), deletionProtection: true });
+    new PublicWebAcl(b, 'WebAcl', { loadBalancer: edge.loadBalancer, metricPrefix: 'Gatehouse-us-east-1' });
     tls = Template.fromStack(b);
   });
 
@@ -114,6 +115,8 @@ describe('NetworkFoundation and PublicLoadBalancer', () => {
       expect(ingress.filter((r) => r.CidrIp === '0.0.0.0/0').map((r) => r.FromPort)).toEqual([80]);
     });
 
+    // A listener's redirect action answers 301 with the new protocol and port (Elastic Load Balancing user guide,
+    // "Listeners for your Application Load Balancers", redirect actions).
     test('with a certificate: HTTPS on 443, HTTP redirects to HTTPS', () => {
       tls.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
         Port: 443,
@@ -125,6 +128,35 @@ describe('NetworkFoundation and PublicLoadBalancer', () => {
         DefaultActions: [{ Type: 'redirect', RedirectConfig: Match.objectLike({ Port: '443', Protocol: 'HTTPS', StatusCode: 'HTTP_301' }) }],
       });
       tls.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 9443, Protocol: 'HTTP' });
+    });
+
+    // Deletion protection is the load balancer attribute deletion_protection.enabled (Elastic Load Balancing user
+    // guide, "Application Load Balancers", "Deletion protection"); off by default.
+    test('deletion protection only when asked', () => {
+      const attribute = (t: Template) =>
+        (resourcesOf(t, 'AWS::ElasticLoadBalancingV2::LoadBalancer')[0][1].Properties!.LoadBalancerAttributes as Array<{ Key: string; Value: string }>).find((a) => a.Key === 'deletion_protection.enabled')?.Value;
+      expect(attribute(tls)).toBe('true');
+      expect(attribute(plain) ?? 'false').toBe('false');
+    });
+
+    // A web ACL for an Application Load Balancer has scope REGIONAL and is attached by a web ACL association (AWS WAF
+    // developer guide, "Associating or disassociating a web ACL with an AWS resource"); the common rule set blocks
+    // bodies over 8 KB with SizeRestrictions_BODY (AWS WAF developer guide, "Baseline rule groups").
+    test('the web ACL runs the AWS managed rule groups and is associated with the load balancer', () => {
+      tls.hasResourceProperties('AWS::WAFv2::WebACL', {
+        Scope: 'REGIONAL',
+        DefaultAction: { Allow: {} },
+        Rules: MANAGED_RULE_GROUPS.map((name, priority) =>
+          Match.objectLike({ Name: name, Priority: priority, OverrideAction: { None: {} }, Statement: { ManagedRuleGroupStatement: Match.objectLike({ VendorName: 'AWS', Name: name }) } }),
+        ),
+      });
+      tls.hasResourceProperties('AWS::WAFv2::WebACL', {
+        Rules: Match.arrayWith([Match.objectLike({ Statement: { ManagedRuleGroupStatement: Match.objectLike({ RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }] }) } })]),
+      });
+      const [[lb]] = resourcesOf(tls, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+      const [[acl]] = resourcesOf(tls, 'AWS::WAFv2::WebACL');
+      tls.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: { Ref: lb }, WebACLArn: { 'Fn::GetAtt': [acl, 'Arn'] } });
+      plain.resourceCountIs('AWS::WAFv2::WebACL', 0);
     });
 
     test('rejects a test port that collides with production and a removal policy for a given bucket', () => {

@@ -27,6 +27,7 @@ describe('a prod deployment with a domain and certificates: the other branches p
         'eu-central-1': 'arn:aws:acm:eu-central-1:222222222222:certificate/66666666-7777-8888-9999-000000000000',
       },
       trafficShifting: 'all-at-once',
+      waf: true,
     });
     outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-cdk-prod-'));
     const app = new App({ outdir, context: { ...cdkJson.context } });
@@ -57,6 +58,17 @@ describe('a prod deployment with a domain and certificates: the other branches p
     primary.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, DefaultActions: [Match.objectLike({ Type: 'redirect' })] });
   });
 
+  test('the public load balancers are deletion protected and behind the web ACL; the test listener stays plain HTTP', () => {
+    for (const t of [primary, secondary]) {
+      t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+        Scheme: 'internet-facing',
+        LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
+      });
+      t.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+      t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 9000, Protocol: 'HTTP' });
+    }
+  });
+
   test('each region has its own latency record and a health check of its own gateway tasks', () => {
     for (const [t, region] of [[primary, 'eu-west-1'], [secondary, 'eu-central-1']] as const) {
       t.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'api.example.com.', Region: region, SetIdentifier: region });
@@ -67,6 +79,9 @@ describe('a prod deployment with a domain and certificates: the other branches p
   test('prod protects data: deletion protection, snapshots, retained buckets, Multi-AZ replica', () => {
     primary.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceIdentifier: 'edge-config', DeletionProtection: true, DBInstanceClass: 'db.r7g.large' });
     primary.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot' });
+    primary.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ Name: 'Edge/config-database/credentials' }) });
+    primary.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceIdentifier: 'edge-config', AllocatedStorage: '100', MaxAllocatedStorage: 400 });
+    secondary.hasResourceProperties('AWS::RDS::DBInstance', { SourceDBInstanceIdentifier: Match.anyValue(), MaxAllocatedStorage: 400 });
     primary.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Snapshot' });
     primary.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumCacheClusters: 3 });
     secondary.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: true, DeletionProtection: true, SourceDBInstanceIdentifier: 'arn:aws:rds:eu-west-1:222222222222:db:edge-config' });

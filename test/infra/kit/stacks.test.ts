@@ -100,6 +100,15 @@ describe('the default deployment (cdk.json): stacks, checks and snapshots', () =
     expect(report.pluginReports.flatMap((r) => r.violations)).toEqual([]);
   });
 
+  test('every alarm of every regional stack pages its region\'s alarm topic on ALARM and on OK', () => {
+    for (const name of ['Gatehouse-us-east-1', 'Gatehouse-us-west-2']) {
+      const [[topic]] = Object.entries(templates[name].findResources('AWS::SNS::Topic'));
+      const alarms = Object.values(templates[name].findResources('AWS::CloudWatch::Alarm'));
+      expect(alarms.length).toBeGreaterThan(10);
+      for (const alarm of alarms) expect([alarm.Properties.AlarmActions, alarm.Properties.OKActions]).toEqual([[{ Ref: topic }], [{ Ref: topic }]]);
+    }
+  });
+
   test('without an image in the config, the first image is the kit\'s repository of the region at initialImageTag', () => {
     expect(initialImageFor(config, 'us-west-2')).toEqual({ imageUri: '111111111111.dkr.ecr.us-west-2.amazonaws.com/gatehouse/gateway:initial' });
     expect(initialImageFor({ ...config, image: 'x/y:1' }, 'us-west-2')).toEqual({ imageUri: 'x/y:1' });
