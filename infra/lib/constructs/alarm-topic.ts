@@ -59,17 +59,31 @@ export class AlarmTopic extends Construct {
   }
 
   /**
-   * Makes this topic the alarm and OK action of every CloudWatch alarm in `scope` so far: call it
+   * Makes this topic the alarm and OK action of every CloudWatch alarm in `scope` so far (but the
+   * `signalOnly` ones): call it
    * after the scope's alarms are made. (A tree walk, not an aspect: an aspect on a whole stack makes
    * every synthesis of it several seconds slower.)
    */
   notifyFromEveryAlarmIn(scope: IConstruct): void {
     const action = new actions.SnsAction(this.topic);
     for (const node of scope.node.findAll()) {
-      if (!(node instanceof cloudwatch.Alarm) || this.notified.has(node)) continue;
+      if (!(node instanceof cloudwatch.Alarm) || this.notified.has(node) || SIGNALS.has(node)) continue;
       this.notified.add(node);
       node.addAlarmAction(action);
       node.addOkAction(action);
     }
   }
+}
+
+/** Alarms that feed a machine, not a person. */
+const SIGNALS = new WeakSet<cloudwatch.Alarm>();
+
+/**
+ * Marks an alarm as a signal for another service (a Route 53 health check), never paged: its state
+ * is expected to flip with every release (the idle target group is empty), and what it means for
+ * people is paged by an alarm of its own (healthy tasks below the minimum).
+ */
+export function signalOnly<T extends cloudwatch.Alarm>(alarm: T): T {
+  SIGNALS.add(alarm);
+  return alarm;
 }

@@ -4,6 +4,7 @@ import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
+import { signalOnly } from './alarm-topic';
 
 /** Properties of a {@link GlobalRouting}. */
 export interface GlobalRoutingProps {
@@ -54,14 +55,14 @@ export class GlobalRouting extends Construct {
 
     const children = props.targetGroups.map((group, i) => {
       // Route 53 alarm health checks need a plain metric (no math) with a standard period.
-      const alarm = new cloudwatch.Alarm(this, `NoHealthyTargets${i}`, {
+      const alarm = signalOnly(new cloudwatch.Alarm(this, `NoHealthyTargets${i}`, {
         metric: group.metrics.healthyHostCount({ statistic: 'Maximum', period: Duration.minutes(1) }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-        alarmDescription: 'No healthy gateway task in this target group (Route 53 failover signal).',
-      });
+        alarmDescription: 'No healthy gateway task in this target group (Route 53 failover signal; never paged).',
+      }));
       return new route53.HealthCheck(this, `TargetGroupHealth${i}`, {
         type: route53.HealthCheckType.CLOUDWATCH_METRIC,
         alarmIdentifier: { name: alarm.alarmName, region },

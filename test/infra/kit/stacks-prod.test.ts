@@ -40,6 +40,17 @@ describe('a prod deployment with a domain and certificates: the other branches p
 
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
+  // Between releases the idle target group is empty (CodeDeploy ECS blue/green: CodeDeploy User Guide, "ECS
+  // blue/green deployments"), so its Route 53 signal alarm is in ALARM most of the time: it must not page.
+  test('every alarm pages the region\'s topic except the Route 53 signal alarms (NoHealthyTargets)', () => {
+    const [[topic]] = Object.entries(primary.findResources('AWS::SNS::Topic'));
+    const alarms = Object.entries(primary.findResources('AWS::CloudWatch::Alarm'));
+    const signals = alarms.filter(([id]) => /NoHealthyTargets/.test(id));
+    expect(signals).toHaveLength(2);
+    for (const [, alarm] of signals) expect([alarm.Properties.AlarmActions, alarm.Properties.OKActions]).toEqual([undefined, undefined]);
+    for (const [, alarm] of alarms.filter(([id]) => !/NoHealthyTargets/.test(id))) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+  });
+
   test('stack names follow the prefix; prod stacks have termination protection', () => {
     expect(Object.values(stacks.regional).map((s) => s.stackName).sort()).toEqual(['Edge-eu-central-1', 'Edge-eu-west-1']);
     expect(Object.values(stacks.base).map((s) => s.stackName).sort()).toEqual(['Edge-eu-central-1-base', 'Edge-eu-west-1-base']);
