@@ -5,48 +5,35 @@
  * depend on the machine's speed: before, during and after each outage the three admit at most the
  * ceiling + 5%.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Pool, request } from 'undici';
-import { startGatewayProcess, type GatewayProcess } from './gateway-processes';
-import { ThrowawayRedis, uniquePrefix } from './redis';
+import { request, type Pool } from 'undici';
+import type { GatewayProcess } from './gateway-processes';
+import { startRateLimitFleet, type RateLimitFleet } from './rate-limit-fleet';
+import type { ThrowawayRedis } from './redis';
 
 const NODES = 3;
 const CEILING = 300;
 
+let fleet: RateLimitFleet;
 let redis: ThrowawayRedis;
-let upstream: Server;
 let gateways: GatewayProcess[] = [];
 let pools: Pool[] = [];
 
 beforeAll(async () => {
-  redis = await ThrowawayRedis.start();
-  upstream = createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const limited = (count: number, key: string) => ({ 'rate-limit': { limits: [{ count, windowMs: 3_600_000 }], key: ['header'], header: key } });
-  const config = {
-    upstreams: [{ id: 'u', targets: [{ host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }] }],
-    routes: [
+  fleet = await startRateLimitFleet(
+    NODES,
+    [
       { id: 'counted', paths: ['/counted'], upstream: 'u', plugins: limited(CEILING, 'x-tenant') },
       { id: 'probe', paths: ['/probe'], upstream: 'u', plugins: limited(1_000_000, 'x-probe') },
     ],
-  };
-  const env = {
-    REDIS_URL: redis.url,
-    GATEHOUSE_REDIS_PREFIX: uniquePrefix(),
-    GATEHOUSE_RATE_LIMIT_NODES: String(NODES),
     // Generous, so that a loaded machine does not fall back while Redis is up; a freeze still costs only this per probe.
-    GATEHOUSE_RATE_LIMIT_BUDGET_MS: '200',
-  };
-  gateways = await Promise.all(Array.from({ length: NODES }, () => startGatewayProcess(config, env)));
-  pools = gateways.map((g) => new Pool(g.origin, { connections: 2 }));
+    { GATEHOUSE_RATE_LIMIT_BUDGET_MS: '200' },
+  );
+  ({ redis, gateways, pools } = fleet);
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all(pools.map((p) => p.close()));
-  await Promise.all(gateways.map((g) => g.stop()));
-  await new Promise((resolve) => upstream?.close(resolve));
-  await redis?.stop();
+  await fleet?.close();
 });
 
 /** `perNode` requests for one tenant on every gateway, round robin; returns how many were admitted. */

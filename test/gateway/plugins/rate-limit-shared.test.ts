@@ -3,11 +3,9 @@
  * within ±2%; when that Redis is killed mid-traffic every request is still answered (local limits,
  * never a 5xx, never a hang) and shared limiting resumes once Redis is back on the same port.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Pool, request } from 'undici';
-import { startGatewayProcess, type GatewayProcess } from './gateway-processes';
-import { ThrowawayRedis, uniquePrefix } from './redis';
+import { request, type Pool } from 'undici';
+import { startRateLimitFleet, type RateLimitFleet } from './rate-limit-fleet';
+import type { ThrowawayRedis } from './redis';
 
 const NODES = 3;
 const SHARED_LIMIT = 300; // per hour: nothing refills during the test
@@ -22,38 +20,25 @@ interface Reply {
 }
 
 describe('rate-limit shared by three gateway processes through Redis', () => {
+  let fleet: RateLimitFleet;
   let redis: ThrowawayRedis;
-  let upstream: Server;
-  let gateways: GatewayProcess[] = [];
   let pools: Pool[] = [];
 
   beforeAll(async () => {
-    redis = await ThrowawayRedis.start();
-    upstream = createServer((_req, res) => res.end('ok'));
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const config = {
-      upstreams: [{ id: 'u', targets: [{ host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }] }],
-      routes: [
+    fleet = await startRateLimitFleet(
+      NODES,
+      [
         { id: 'counted', paths: ['/counted'], upstream: 'u', plugins: { 'rate-limit': { limits: [{ count: SHARED_LIMIT, windowMs: 3_600_000 }], key: ['route'] } } },
         { id: 'roomy', paths: ['/roomy'], upstream: 'u', plugins: { 'rate-limit': { limits: [{ count: 30_000, windowMs: 3_600_000 }], key: ['route'] } } },
       ],
-    };
-    const env = {
-      REDIS_URL: redis.url,
-      GATEHOUSE_REDIS_PREFIX: uniquePrefix(),
-      GATEHOUSE_RATE_LIMIT_NODES: String(NODES),
       // Generous, so that a loaded test machine never falls back while the accuracy is measured.
-      GATEHOUSE_RATE_LIMIT_BUDGET_MS: '1000',
-    };
-    gateways = await Promise.all(Array.from({ length: NODES }, () => startGatewayProcess(config, env)));
-    pools = gateways.map((g) => new Pool(g.origin, { connections: 4 }));
+      { GATEHOUSE_RATE_LIMIT_BUDGET_MS: '1000' },
+    );
+    ({ redis, pools } = fleet);
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(pools.map((p) => p.close()));
-    await Promise.all(gateways.map((g) => g.stop()));
-    await new Promise((resolve) => upstream?.close(resolve));
-    await redis?.stop();
+    await fleet?.close();
   });
 
   /** `n` requests spread round-robin over the gateways, `concurrency` at a time. */
@@ -94,7 +79,7 @@ describe('rate-limit shared by three gateway processes through Redis', () => {
     // With Redis gone, each node limits on its own share: 30000 ÷ 3.
     expect(after.every((r) => r.limit === '10000')).toBe(true);
     // ...and says so on /metrics.
-    const metrics = await (await request(`${gateways[0]!.statusOrigin}/metrics`)).body.text();
+    const metrics = await (await request(`${fleet.gateways[0]!.statusOrigin}/metrics`)).body.text();
     expect(metrics).toMatch(/^gatehouse_ratelimit_degraded_total\{reason="(error|breaker-open)"\} [1-9]/m);
     expect(metrics).toMatch(/^gatehouse_ratelimit_breaker_state [12]$/m);
     await redis.start();
