@@ -39,6 +39,11 @@ export class TargetView implements TargetHandle {
   }
 }
 
+/** A target that may take requests at all (health aside): weighted, open, and not already tried by this request. */
+function usable(t: TargetView, exclude: ReadonlySet<TargetHandle> | undefined): boolean {
+  return t.config.weight > 0 && !t.state.closed && (exclude === undefined || !exclude.has(t));
+}
+
 export class BalancedUpstreamPool implements UpstreamPool {
   readonly id: string;
   readonly targets: readonly TargetView[];
@@ -63,17 +68,16 @@ export class BalancedUpstreamPool implements UpstreamPool {
     const now = this.now();
     const targets = this.targets;
     const passive = this.passive;
-    const usable = (t: TargetView): boolean => t.config.weight > 0 && !t.state.closed && (exclude === undefined || !exclude.has(t));
     const eligible = (i: number): boolean => {
       const t = targets[i];
-      if (!usable(t)) return false;
+      if (!usable(t, exclude)) return false;
       const state = t.state;
       if (!state.activeHealthy) return false;
       return !passive.enabled || state.passive.verdict(now, passive) !== 'ejected';
     };
     let index = this.balancer.pick(eligible, input);
     // Panic mode: no target is healthy, so health is ignored (a first attempt only; retries keep to healthy ones).
-    if (index < 0 && exclude === undefined && !targets.some((t) => usable(t) && t.state.healthy)) index = this.balancer.pick((i) => usable(targets[i]), input);
+    if (index < 0 && exclude === undefined && !targets.some((t) => usable(t, undefined) && t.state.healthy)) index = this.balancer.pick((i) => usable(targets[i], undefined), input);
     if (index < 0) return undefined;
     const chosen = targets[index];
     if (passive.enabled && chosen.state.passive.verdict(now, passive) === 'probe') chosen.state.passive.claimProbe(now);
@@ -91,7 +95,8 @@ export class BalancedUpstreamPool implements UpstreamPool {
   end(target: TargetHandle, outcome: AttemptOutcome): void {
     const state = (target as TargetView).state;
     if (state.inFlight > 0) state.inFlight--;
-    state.recordOutcome(outcome, this.now(), this.passive, outcome === 'success' || this.mayEject(state));
+    // The ejection cap is worked out only when a failure would eject (it walks the upstream's targets).
+    state.recordOutcome(outcome, this.now(), this.passive, outcome === 'success' ? undefined : () => this.mayEject(state));
   }
 
   /** True when ejecting `candidate` keeps within `maxEjectionPercent` and leaves a healthy target. */

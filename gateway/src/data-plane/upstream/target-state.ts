@@ -97,7 +97,7 @@ export class TargetState {
   }
 
   /** Records the outcome of one attempt for passive health. */
-  recordOutcome(outcome: AttemptOutcome, now: number, policy: PassivePolicy, mayEject = true): void {
+  recordOutcome(outcome: AttemptOutcome, now: number, policy: PassivePolicy, mayEject?: () => boolean): void {
     const change = this.passive.record(outcome, now, policy, mayEject);
     if (change)
       this.onHealthChange({ upstream: this.upstreamId, target: this.key, healthy: change === 'readmitted', cause: change });

@@ -20,6 +20,9 @@ export interface PassivePolicy {
   readonly maxEjectionPercent: number;
 }
 
+/** No cap: any target may be ejected. */
+const EJECT_ANY = (): boolean => true;
+
 /** What passive health allows for a target right now. */
 export type PassiveVerdict = 'admitted' | 'probe' | 'ejected';
 
@@ -52,10 +55,10 @@ export class PassiveHealthState {
 
   /**
    * Feeds the outcome of one attempt. Results of requests sent before an ejection do not count.
-   * When `mayEject` is false a target that reached its failure count stays in (and is ejected by
+   * `mayEject` is asked only when the target reaches its failure count; when it says no, the target stays in (and is ejected by
    * the next failure once the cap allows it).
    */
-  record(outcome: AttemptOutcome, now: number, policy: PassivePolicy, mayEject = true): PassiveTransition | undefined {
+  record(outcome: AttemptOutcome, now: number, policy: PassivePolicy, mayEject: () => boolean = EJECT_ANY): PassiveTransition | undefined {
     if (!policy.enabled) return undefined;
     if (this.ejectedUntil !== undefined) {
       if (this.probeSince === undefined) return undefined;
@@ -73,7 +76,7 @@ export class PassiveHealthState {
     }
     this.consecutiveFailures++;
     if (this.consecutiveFailures < policy.failures) return undefined;
-    if (!mayEject) {
+    if (!mayEject()) {
       this.consecutiveFailures = policy.failures;
       return undefined;
     }
