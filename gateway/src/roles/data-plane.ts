@@ -21,7 +21,7 @@ export async function startDataPlane(options: NodeOptions): Promise<DataPlaneNod
     const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: false, deadlineMs: settings.storeDeadlineMs });
     node.parts.push({ close: () => store.close() });
     try {
-      await attachStoreSync(node, store, { settings, log, registry: node.metrics.registry });
+      await attachStoreSync(node, store, { settings, log, registry: node.registry });
     } catch (err) {
       await store.close().catch(() => undefined);
       throw err;
