@@ -1,10 +1,12 @@
 /**
  * The bare undici reverse proxy (run as its own process): a `node:http` server whose handler forwards
- * through one undici Pool with `stream`, piping bodies both ways and dropping hop-by-hop headers.
- * No routing, no config, no logging: the floor every Node proxy built on undici pays.
+ * through one undici Pool with `stream`, piping bodies both ways, dropping hop-by-hop headers (the
+ * fixed list and those the Connection header names) and setting X-Forwarded-For/-Proto/-Host, as a
+ * correct reverse proxy must. No routing, no config, no logging, no metrics: the floor every Node
+ * proxy built on undici pays.
  * Usage: bare-proxy.ts <upstream-port>. Prints `{"port": n}` once it listens.
  */
-import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Pool } from 'undici';
 
 const POOL_CONNECTIONS = 128;
@@ -20,9 +22,21 @@ const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { connections: POOL_CO
 
 function withoutHopByHop(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
+  const connection = headers.connection;
+  const named = typeof connection === 'string' && connection !== 'keep-alive' && connection !== 'close' ? connection.toLowerCase().split(',').map((s) => s.trim()) : undefined;
   for (const name in headers) {
-    if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
+    if (!HOP_BY_HOP.has(name) && !named?.includes(name)) out[name] = headers[name];
   }
+  return out;
+}
+
+function forwarded(req: IncomingMessage): OutgoingHttpHeaders {
+  const out = withoutHopByHop(req.headers);
+  const prior = req.headers['x-forwarded-for'];
+  const peer = req.socket.remoteAddress ?? '';
+  out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}` : peer;
+  out['x-forwarded-proto'] = 'http';
+  if (req.headers.host !== undefined) out['x-forwarded-host'] = req.headers.host;
   return out;
 }
 
@@ -32,7 +46,7 @@ const server = createServer((req, res) => {
     {
       path: req.url ?? '/',
       method: req.method as 'GET',
-      headers: withoutHopByHop(req.headers) as Record<string, string>,
+      headers: forwarded(req) as Record<string, string>,
       body: hasBody ? req : null,
     },
     ({ statusCode, headers }) => {

@@ -1,6 +1,6 @@
 /**
  * The gateway under test, driven as a black box: a child process (data-plane or standalone role) with a config file
- * the bench writes, free ports, no access log, and readiness taken from its status listener's `/readyz`.
+ * the bench writes, free ports, the access log off unless asked for, and readiness taken from its status listener's `/readyz`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,8 @@ export interface GatewayOptions {
   readonly config: unknown;
   /** Extra node flags, for example `--cpu-prof`. */
   readonly nodeFlags?: readonly string[];
+  /** Settings over the bench's (`GATEHOUSE_ACCESS_LOG: 'true'` for the shipped default, `GATEHOUSE_WORKERS`, `REDIS_URL`). */
+  readonly env?: Readonly<Record<string, string>>;
   /** Another compiled entry to run instead of dist/ (an experimental or baseline build), runtime dist only. */
   readonly entry?: string;
 }
@@ -104,6 +106,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     GATEHOUSE_DATA_DIR: join(dir, 'data'),
     GATEHOUSE_DEREGISTRATION_DELAY_MS: '0',
     GATEHOUSE_DRAIN_TIMEOUT_MS: '2000',
+    ...options.env,
   });
   const flags = options.nodeFlags ?? [];
   const args = options.runtime === 'dist' ? [...flags, options.entry ?? GATEWAY_DIST_ENTRY] : tsNodeArgs(GATEWAY_SOURCE_ENTRY, flags);

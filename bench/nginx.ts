@@ -1,5 +1,6 @@
 /**
- * nginx as a reference reverse proxy, when it is installed: one process (`master_process off`, so the
+ * nginx as a reference reverse proxy and as a fast upstream (a fixed 12-byte answer, so a proxy in
+ * front of it is measured by its own CPU, not by a Node upstream sharing the cores), when installed: one process (`master_process off`, so the
  * bench's child is the only nginx process and nothing outlives it), in the foreground (`daemon off`),
  * with a generated config in a temporary prefix, keep-alive connections to the upstream and no logs.
  */
@@ -24,7 +25,35 @@ export function findNginx(): string | undefined {
   return undefined;
 }
 
-function nginxConfig(prefix: string, listenPort: number, upstreamPort: number): string {
+/** The `server { ... }` block: a reverse proxy to `upstreamPort`, or (undefined) the 12-byte answer. */
+function serverBlock(listenPort: number, upstreamPort: number | undefined): string {
+  if (upstreamPort === undefined)
+    return `server {
+    listen 127.0.0.1:${listenPort};
+    location / {
+      default_type text/plain;
+      return 200 "hello world\\n";
+    }
+  }`;
+  return `upstream bench_upstream {
+    server 127.0.0.1:${upstreamPort};
+    keepalive ${UPSTREAM_KEEPALIVE_CONNECTIONS};
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:${listenPort};
+    location / {
+      proxy_pass http://bench_upstream;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_request_buffering off;
+      proxy_buffering off;
+      client_max_body_size 0;
+    }
+  }`;
+}
+
+function nginxConfig(prefix: string, listenPort: number, upstreamPort: number | undefined): string {
   return `daemon off;
 master_process off;
 worker_processes 1;
@@ -40,22 +69,7 @@ http {
   scgi_temp_path ${join(prefix, 'scgi')};
   keepalive_requests 1000000;
   keepalive_timeout 120s;
-  upstream bench_upstream {
-    server 127.0.0.1:${upstreamPort};
-    keepalive ${UPSTREAM_KEEPALIVE_CONNECTIONS};
-    keepalive_requests 1000000;
-  }
-  server {
-    listen 127.0.0.1:${listenPort};
-    location / {
-      proxy_pass http://bench_upstream;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_request_buffering off;
-      proxy_buffering off;
-      client_max_body_size 0;
-    }
-  }
+  ${serverBlock(listenPort, upstreamPort)}
 }
 `;
 }
@@ -67,8 +81,8 @@ export interface NginxProxy {
   stop(): Promise<void>;
 }
 
-/** Starts nginx in front of the upstream, or returns undefined when nginx is not installed. */
-export async function startNginx(upstreamPort: number): Promise<NginxProxy | undefined> {
+/** Starts nginx in front of the upstream (or, without one, answering 12 bytes itself); undefined when nginx is not installed. */
+export async function startNginx(upstreamPort?: number): Promise<NginxProxy | undefined> {
   const binary = findNginx();
   if (!binary) return undefined;
   const prefix = mkdtempSync(join(tmpdir(), 'gatehouse-bench-nginx-'));

@@ -3,7 +3,7 @@
  * a fast hash is enough and allows a map lookup), passwords as scrypt
  * (`scrypt$N$r$p$<salt base64>$<hash base64>`; slow on purpose).
  */
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 export const KEY_HASH_PATTERN = '^sha256\\$[0-9a-f]{64}$';
 export const PASSWORD_HASH_PATTERN = '^scrypt\\$\\d+\\$\\d+\\$\\d+\\$[A-Za-z0-9+/=]+\\$[A-Za-z0-9+/=]+$';
@@ -13,8 +13,12 @@ export const DEFAULT_SCRYPT = { N: 32_768, r: 8, p: 1 } as const;
 const SCRYPT_KEY_BYTES = 32;
 const SALT_BYTES = 16;
 
+/**
+ * The stored form of an API key. It runs for every request key-auth sees, so it is the one-shot
+ * `crypto.hash` (Node ≥ 20.12), about a quarter of the CPU of a `createHash` object per call.
+ */
 export function hashKey(key: string): string {
-  return 'sha256$' + createHash('sha256').update(key, 'utf8').digest('hex');
+  return 'sha256$' + hash('sha256', key, 'hex');
 }
 
 export interface ScryptHash {

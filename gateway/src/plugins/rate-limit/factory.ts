@@ -3,7 +3,7 @@ import type { MetricsRegistry } from '../../core/metrics';
 import type { PluginLogger } from '../contract';
 import { rateLimitMetrics, unscrapedRateLimitMetrics } from './metrics';
 import { MemoryRateLimitStore } from './local';
-import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, RedisRateLimitStore } from './redis';
+import { createRedisClient, RedisRateLimitStore } from './redis';
 import type { RateLimitStore } from './store';
 
 export interface RateLimitStoreOptions {
@@ -31,7 +31,7 @@ export function createRateLimitStore(options: RateLimitStoreOptions = {}): RateL
   const metrics = options.registry ? rateLimitMetrics(options.registry) : unscrapedRateLimitMetrics();
   if (!options.redisUrl) return new MemoryRateLimitStore(undefined, metrics);
   const budgetMs = options.budgetMs ?? DEFAULT_RATE_LIMIT_BUDGET_MS;
-  const client = createRedisClient(options.redisUrl, options.redisCluster, Math.max(DEFAULT_COMMAND_TIMEOUT_MS, 2 * budgetMs));
+  const client = createRedisClient(options.redisUrl, options.redisCluster);
   return new RedisRateLimitStore(client, {
     keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
     budgetMs,

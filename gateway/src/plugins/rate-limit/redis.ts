@@ -15,11 +15,10 @@ import { BudgetQueue, type PendingDecision } from './budget';
 import { CircuitBreaker } from './breaker';
 import { LocalLimiter } from './local';
 import { unscrapedRateLimitMetrics, type RateLimitMetrics } from './metrics';
-import { GCRA_COMMAND, GCRA_SCRIPT } from './script';
+import { GCRA_SCRIPT, GCRA_SHA1, isNoScript } from './script';
 import type { FailureMode, LimitSpec, RateLimitDecision, RateLimitStore } from './store';
 import { WriteBatcher } from './write-batch';
 
-export const DEFAULT_COMMAND_TIMEOUT_MS = 1_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 1_000;
 const DISCONNECT_TIMEOUT_MS = 100;
@@ -45,12 +44,14 @@ export interface RedisStoreOptions {
   readonly metrics?: RateLimitMetrics;
 }
 
-type GcraClient = (Redis | Cluster) & {
-  [GCRA_COMMAND](numKeys: number, ...args: (string | number)[]): Promise<number[]>;
-};
+type GcraClient = Redis | Cluster;
 
-/** Connection options that keep a dead Redis from holding requests: no offline queue, fast timeouts. */
-function connectionOptions(url: URL, commandTimeoutMs: number): RedisOptions {
+/**
+ * Connection options that keep a dead Redis from holding requests: no offline queue, fast connect
+ * timeout. No command timeout: the decision budget bounds each decision (a command past it is
+ * abandoned, and the breaker stops sending after a few), and ioredis would arm a timer per command.
+ */
+function connectionOptions(url: URL): RedisOptions {
   return {
     username: url.username ? decodeURIComponent(url.username) : undefined,
     password: url.password ? decodeURIComponent(url.password) : undefined,
@@ -59,7 +60,6 @@ function connectionOptions(url: URL, commandTimeoutMs: number): RedisOptions {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    commandTimeout: commandTimeoutMs,
     connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
     // ioredis arms this timer even for a socket that already closed; keep it short so close() is prompt.
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
@@ -70,17 +70,14 @@ function connectionOptions(url: URL, commandTimeoutMs: number): RedisOptions {
   };
 }
 
-/**
- * Creates the ioredis client (single node or Cluster) with the GCRA script defined on it. Commands
- * that outlive the decision budget are abandoned by the store; `commandTimeoutMs` cleans them up.
- */
-export function createRedisClient(urlText: string, cluster = false, commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): GcraClient {
+/** Creates the ioredis client (single node or Cluster) the store sends its EVALSHA calls on. */
+export function createRedisClient(urlText: string, cluster = false): GcraClient {
   const url = new URL(urlText);
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
     throw new Error(`REDIS_URL must start with redis:// or rediss://, got "${url.protocol}//"`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port ? Number(url.port) : 6379;
-  const options = connectionOptions(url, commandTimeoutMs);
+  const options = connectionOptions(url);
   const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), MAX_RECONNECT_DELAY_MS);
   const client = cluster
     ? new Cluster([{ host, port }], {
@@ -91,8 +88,7 @@ export function createRedisClient(urlText: string, cluster = false, commandTimeo
         dnsLookup: (address, callback) => callback(null, address),
       })
     : new Redis({ ...options, host, port, retryStrategy });
-  client.defineCommand(GCRA_COMMAND, { lua: GCRA_SCRIPT });
-  return client as GcraClient;
+  return client;
 }
 
 /** Escapes the characters that would break a Cluster hash tag. */
@@ -137,14 +133,23 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (!this.breaker.allow()) return this.fallback('breaker-open', key, limits, onFailure);
     const args = this.argsFor(key, limits);
     return new Promise<RateLimitDecision>((resolve) => {
-      const pending = new RedisDecision(this, key, limits, onFailure, resolve);
+      const pending = new RedisDecision(this, key, limits, onFailure, resolve, args);
       this.budget.add(pending);
-      this.batcher.join();
-      this.client[GCRA_COMMAND](limits.length, ...args).then(
-        (reply) => pending.reply(reply),
-        (err: Error) => pending.fail(err),
-      );
+      this.send(pending, false);
     });
+  }
+
+  /**
+   * @internal Sends a decision's script call: EVALSHA directly (no ioredis Script wrapper, one
+   * command), or, once Redis said NOSCRIPT, EVAL, which also loads the script for the next calls.
+   */
+  send(d: RedisDecision, withScript: boolean): void {
+    this.batcher.join();
+    const call = withScript ? this.client.eval(GCRA_SCRIPT, d.limits.length, ...d.args) : this.client.evalsha(GCRA_SHA1, d.limits.length, ...d.args);
+    call.then(
+      (reply) => d.reply(reply as number[]),
+      (err: Error) => d.fail(err),
+    );
   }
 
   /** KEYS then ARGV of the script; the per-limit arguments are computed once per limit list. */
@@ -224,6 +229,8 @@ export class RedisRateLimitStore implements RateLimitStore {
 class RedisDecision implements PendingDecision {
   settled = false;
   deadline = 0;
+  /** Sent again with the script after NOSCRIPT (once). */
+  private withScript = false;
 
   constructor(
     private readonly store: RedisRateLimitStore,
@@ -231,6 +238,7 @@ class RedisDecision implements PendingDecision {
     readonly limits: readonly LimitSpec[],
     readonly onFailure: FailureMode,
     readonly resolve: (d: RateLimitDecision) => void,
+    readonly args: readonly (string | number)[],
   ) {}
 
   reply(reply: number[]): void {
@@ -241,6 +249,10 @@ class RedisDecision implements PendingDecision {
 
   fail(err: Error): void {
     if (this.settled) return;
+    if (!this.withScript && isNoScript(err)) {
+      this.withScript = true;
+      return this.store.send(this, true);
+    }
     this.settled = true;
     this.store.settleFailure(this, err);
   }

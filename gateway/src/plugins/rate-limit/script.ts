@@ -1,6 +1,6 @@
 /**
  * The Redis side of a decision: GCRA over every limit of a request in one atomic script, so a
- * decision is one round trip (EVALSHA; ioredis falls back to EVAL on NOSCRIPT). Time comes from the
+ * decision is one round trip (EVALSHA, and EVAL, which also loads it, when Redis answers NOSCRIPT). Time comes from the
  * Redis server (TIME), so nodes with skewed clocks still share one timeline.
  *
  * KEYS[i]: the counter of limit i (all keys of one call share a hash tag: one Cluster slot).
@@ -11,6 +11,8 @@
  * CPU per decision.
  * A request rejected by one limit consumes none.
  */
+import { createHash } from 'node:crypto';
+
 export const GCRA_SCRIPT = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local t = redis.call('TIME')
@@ -51,5 +53,10 @@ end
 return { allowed, best, remaining, reset, retry }
 `;
 
-/** Name under which the script is defined on the ioredis client. */
-export const GCRA_COMMAND = 'gatehouseGcra';
+/** What EVALSHA names the script by. */
+export const GCRA_SHA1 = createHash('sha1').update(GCRA_SCRIPT).digest('hex');
+
+/** True for Redis's answer to EVALSHA of a script it has not loaded (a restart, a failover, SCRIPT FLUSH). */
+export function isNoScript(err: Error): boolean {
+  return err.message.startsWith('NOSCRIPT');
+}
