@@ -5,7 +5,7 @@
  * - stream: peak RSS of the proxy while 1 GiB streams up and down through it.
  * Options: `npm run bench -- --help`.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +35,8 @@ const HELP = `Usage: npm run bench -- [options]
   --role <data-plane|standalone>  gateway role: the proxy alone reading the config file, or with the
                        admin API and embedded PGlite store in the same process (default data-plane)
   --stream-mib <n>     MiB streamed each way in the stream section (default ${DEFAULTS.streamMiB})
+  --before <dir>       also measure the gateway built in another checkout (its dist/, from \`npm run build\`
+                       there) as "before", in the same run: proxy and plugins sections
   --profile            run the gateway with --cpu-prof in the proxy section and print its top self-time functions
 `;
 
@@ -55,6 +57,13 @@ function machine(): string {
   return `${model}, ${cpus().length} cores, node ${process.version}`;
 }
 
+/** The compiled entry of the checkout given to `--before`. */
+function beforeEntry(dir: string): string {
+  const entry = join(dir, 'dist', 'gateway', 'src', 'main.js');
+  if (!existsSync(entry)) throw new Error(`--before ${dir}: ${entry} is missing; run \`npm run build\` in that checkout first`);
+  return entry;
+}
+
 const loadAverage = (): string => loadavg().map((n) => n.toFixed(2)).join(', ');
 
 async function main(): Promise<void> {
@@ -69,6 +78,7 @@ async function main(): Promise<void> {
       runtime: { type: 'string' },
       role: { type: 'string' },
       'stream-mib': { type: 'string' },
+      before: { type: 'string' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -102,6 +112,7 @@ async function main(): Promise<void> {
     runtime,
     role,
     profileDir: values.profile ? mkdtempSync(join(tmpdir(), 'gatehouse-bench-prof-')) : undefined,
+    beforeEntry: values.before === undefined ? undefined : beforeEntry(values.before),
     streamBytes: positiveInt('stream-mib', values['stream-mib'], DEFAULTS.streamMiB) * 1024 * 1024,
     log,
   };

@@ -37,6 +37,12 @@ const GATEWAY_VARIANTS = [
   { suffix: 'access log off', env: { GATEHOUSE_ACCESS_LOG: 'false' } },
 ] as const;
 
+/** The builds measured: this checkout, and the `--before` one when given. */
+function builds(ctx: BenchContext): { label: string; entry?: string }[] {
+  const current = { label: gatewayLabel(ctx) };
+  return ctx.beforeEntry ? [current, { label: `before: ${gatewayLabel(ctx)}`, entry: ctx.beforeEntry }] : [current];
+}
+
 async function expectOk(name: string, url: string): Promise<void> {
   const status = await httpStatus(url);
   if (status !== 200) throw new Error(`${name} answered ${String(status)} instead of 200 at ${url}; is it configured correctly?`);
@@ -48,9 +54,11 @@ async function startTargets(ctx: BenchContext, upstream: Upstream, targets: Targ
   const profiled = ctx.profileDir !== undefined;
   const at = ` → ${upstream.name}`;
   if (gatewayAvailable(ctx.runtime)) {
-    for (const v of GATEWAY_VARIANTS) {
-      const gw = await startGateway({ runtime: ctx.runtime, role: ctx.role, config: oneRouteConfig(upstream.port), nodeFlags: profileFlags, env: v.env });
-      targets.push({ name: `${gatewayLabel(ctx)}, ${v.suffix}${at}`, url: `http://127.0.0.1:${gw.proxyPort}/`, stop: gw.stop, runs: [], pid: gw.child.pid, profiled });
+    for (const build of builds(ctx)) {
+      for (const v of GATEWAY_VARIANTS) {
+        const gw = await startGateway({ runtime: ctx.runtime, role: ctx.role, config: oneRouteConfig(upstream.port), nodeFlags: profileFlags, env: v.env, entry: build.entry });
+        targets.push({ name: `${build.label}, ${v.suffix}${at}`, url: `http://127.0.0.1:${gw.proxyPort}/`, stop: gw.stop, runs: [], pid: gw.child.pid, profiled });
+      }
     }
   } else {
     skipped.gateway = `not available: ${ctx.runtime === 'dist' ? GATEWAY_DIST_ENTRY : GATEWAY_SOURCE_ENTRY} is missing`;
@@ -97,10 +105,13 @@ export async function proxySection(ctx: BenchContext): Promise<SectionReport> {
     tables.push({ title: `${u.name}: ${title}`, headers: LOAD_HEADERS, rows: mine.map((t) => loadRow(t.name, t.runs.length ? medianResult(t.runs) : undefined)) });
     const bare = result('bare undici');
     const nginx = result('nginx');
-    for (const v of GATEWAY_VARIANTS) {
-      const gateway = result(`${gatewayLabel(ctx)}, ${v.suffix}`);
-      if (gateway && bare) notes.push(ratioLine(`${u.name}, gateway (${v.suffix}) / bare undici`, gateway, bare, true));
-      if (gateway && nginx) notes.push(ratioLine(`${u.name}, gateway (${v.suffix}) / nginx`, gateway, nginx, false));
+    for (const build of builds(ctx)) {
+      for (const v of GATEWAY_VARIANTS) {
+        const gateway = result(`${build.label}, ${v.suffix}`);
+        const label = `${u.name}, ${build.entry ? 'before' : 'gateway'} (${v.suffix})`;
+        if (gateway && bare) notes.push(ratioLine(`${label} / bare undici`, gateway, bare, build.entry === undefined));
+        if (gateway && nginx && !build.entry) notes.push(ratioLine(`${label} / nginx`, gateway, nginx, false));
+      }
     }
     if (bare && nginx) notes.push(ratioLine(`${u.name}, bare undici / nginx`, bare, nginx, false));
   }
