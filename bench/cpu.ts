@@ -32,3 +32,20 @@ export function cpuMs(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** CPU milliseconds of `pid` and its direct children (a cluster primary and its workers). */
+export function treeCpuMs(pid: number): number | undefined {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return undefined;
+  }
+  let total = 0;
+  for (const p of [pid, ...children]) {
+    const ms = cpuMs(p);
+    if (ms === undefined) return undefined;
+    total += ms;
+  }
+  return total;
+}

@@ -15,6 +15,8 @@ export interface LoadOptions {
   readonly durationS: number;
   readonly warmupS: number;
   readonly tool: LoadTool;
+  /** Request headers every request carries (an API key). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface LoadResult {
@@ -94,13 +96,14 @@ export function parseAutocannon(text: string): LoadResult {
   };
 }
 
-async function once(url: string, connections: number, durationS: number, tool: LoadTool): Promise<LoadResult> {
+async function once(url: string, connections: number, durationS: number, tool: LoadTool, headers: Readonly<Record<string, string>> = {}): Promise<LoadResult> {
   const timeoutMs = (durationS + 30) * 1_000;
+  const named = Object.entries(headers);
   if (tool === 'wrk') {
-    const args = ['-t', String(WRK_THREADS), '-c', String(connections), '-d', `${durationS}s`, '--latency', url];
+    const args = ['-t', String(WRK_THREADS), '-c', String(connections), '-d', `${durationS}s`, '--latency', ...named.flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
     return parseWrk(await run('wrk', args, timeoutMs));
   }
-  const args = [AUTOCANNON_CLI, '-j', '-c', String(connections), '-d', String(durationS), url];
+  const args = [AUTOCANNON_CLI, '-j', '-c', String(connections), '-d', String(durationS), ...named.flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
   return parseAutocannon(await run(process.execPath, args, timeoutMs));
 }
 
@@ -109,9 +112,9 @@ async function once(url: string, connections: number, durationS: number, tool: L
  * server skip it); with `serverPid`, also the server's CPU time per request.
  */
 export async function measure(url: string, options: LoadOptions, serverPid?: number, warmUp = true): Promise<LoadResult> {
-  if (warmUp && options.warmupS > 0) await once(url, options.connections, options.warmupS, options.tool);
+  if (warmUp && options.warmupS > 0) await once(url, options.connections, options.warmupS, options.tool, options.headers);
   const cpuBefore = serverPid === undefined ? undefined : cpuMs(serverPid);
-  const result = await once(url, options.connections, options.durationS, options.tool);
+  const result = await once(url, options.connections, options.durationS, options.tool, options.headers);
   const cpuAfter = serverPid === undefined ? undefined : cpuMs(serverPid);
   if (cpuBefore === undefined || cpuAfter === undefined || !result.requests) return result;
   return { ...result, cpuUsPerRequest: ((cpuAfter - cpuBefore) * 1_000) / result.requests };

@@ -2,7 +2,9 @@
  * `npm run bench`: the data-plane benchmark. Sections:
  * - proxy: gateway (one route, no plugins) vs a bare undici proxy vs nginx, same upstream, same load;
  * - routes: a 10,000-route table vs one route, and the table's validate/compile time;
- * - stream: peak RSS of the proxy while 1 GiB streams up and down through it.
+ * - stream: peak RSS of the proxy while 1 GiB streams up and down through it;
+ * - plugins: key-auth + rate-limit on Redis vs no plugins, at peak and at a fixed rate (h2load);
+ * - workers: GATEHOUSE_WORKERS 1 vs 2.
  * Options: `npm run bench -- --help`.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -17,8 +19,10 @@ import { printReport, type SectionReport } from './report';
 import { proxySection } from './sections/proxy';
 import { routesSection } from './sections/routes';
 import { streamSection } from './sections/stream';
+import { pluginsSection } from './sections/plugins';
+import { workersSection } from './sections/workers';
 
-const SECTIONS = { proxy: proxySection, routes: routesSection, stream: streamSection } as const;
+const SECTIONS = { proxy: proxySection, routes: routesSection, stream: streamSection, plugins: pluginsSection, workers: workersSection } as const;
 type SectionName = keyof typeof SECTIONS;
 
 const DEFAULTS = { connections: 64, durationS: 6, warmupS: 5, rounds: 3, streamMiB: 1024 } as const;
