@@ -11,6 +11,8 @@ export interface BenchContext {
   readonly role: GatewayRole;
   /** When set, the gateway runs with `--cpu-prof` and its profile is written here and summarised. */
   readonly profileDir?: string;
+  /** Rate-limit decision budget of the plugins section; the shipped default when absent. */
+  readonly rateLimitBudgetMs?: number;
   /** A compiled gateway entry to measure as "before" next to this one, in the same run (`--before`). */
   readonly beforeEntry?: string;
   /** Bytes streamed each way in the stream section. */

@@ -41,6 +41,9 @@ const HELP = `Usage: npm run bench -- [options]
   --stream-mib <n>     MiB streamed each way in the stream section (default ${DEFAULTS.streamMiB})
   --before <dir>       also measure the gateway built in another checkout (its dist/, from \`npm run build\`
                        there) as "before", in the same run: proxy and plugins sections
+  --budget-ms <n>      rate-limit decision budget in the plugins section (default: the shipped 5 ms; on
+                       a loaded machine Redis misses it, the breaker opens and decisions go local: raise it
+                       to measure the Redis path; the section reports decisions by source)
   --profile            run the gateway with --cpu-prof in the proxy section and print its top self-time functions
 `;
 
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
       role: { type: 'string' },
       'stream-mib': { type: 'string' },
       before: { type: 'string' },
+      'budget-ms': { type: 'string' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -116,6 +120,7 @@ async function main(): Promise<void> {
     runtime,
     role,
     profileDir: values.profile ? mkdtempSync(join(tmpdir(), 'gatehouse-bench-prof-')) : undefined,
+    rateLimitBudgetMs: values['budget-ms'] === undefined ? undefined : positiveInt('budget-ms', values['budget-ms'], 5),
     beforeEntry: values.before === undefined ? undefined : beforeEntry(values.before),
     streamBytes: positiveInt('stream-mib', values['stream-mib'], DEFAULTS.streamMiB) * 1024 * 1024,
     log,

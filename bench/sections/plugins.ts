@@ -1,6 +1,6 @@
 /**
  * Section "plugins": what key-auth plus rate limiting on Redis cost the gateway, with the shipped
- * settings (metrics on, 5 ms decision budget) and the access log on (the default) and off. At peak
+ * settings (metrics on, 5 ms decision budget unless `--budget-ms`) and the access log on (the default) and off. At peak
  * (fixed connections): CPU per request and throughput against the same gateway without plugins; then
  * at a fixed rate (h2load), 70% of the lower peak, the p99 the plugins add. The upstream is nginx's
  * 12-byte answer when installed (else the Node upstream). Redis: REDIS_URL, default 127.0.0.1:6379.
@@ -71,7 +71,7 @@ export async function pluginsSection(ctx: BenchContext): Promise<SectionReport> 
   const upstreamPort = nginx?.port ?? ctx.upstreamPort;
   const { none, plugins } = configs(upstreamPort);
   const targets: Target[] = [];
-  const notes: string[] = [`upstream: ${nginx ? 'nginx answering 12 bytes' : 'the Node bench upstream (nginx not installed)'}; Redis ${REDIS_URL}; shipped decision budget (5 ms)`];
+  const notes: string[] = [`upstream: ${nginx ? 'nginx answering 12 bytes' : 'the Node bench upstream (nginx not installed)'}; Redis ${REDIS_URL}; decision budget ${ctx.rateLimitBudgetMs === undefined ? 'as shipped (5 ms)' : `${ctx.rateLimitBudgetMs} ms (--budget-ms)`}`];
   const builds = [{ label: gatewayLabel(ctx), entry: undefined as string | undefined }, ...(ctx.beforeEntry ? [{ label: `before: ${gatewayLabel(ctx)}`, entry: ctx.beforeEntry }] : [])];
   try {
     for (const build of builds)
@@ -79,6 +79,7 @@ export async function pluginsSection(ctx: BenchContext): Promise<SectionReport> 
         for (const accessLog of [true, false]) {
           const env: Record<string, string> = { GATEHOUSE_ACCESS_LOG: String(accessLog) };
           if (withPlugins) Object.assign(env, { REDIS_URL, GATEHOUSE_REDIS_PREFIX: prefix });
+          if (withPlugins && ctx.rateLimitBudgetMs !== undefined) env.GATEHOUSE_RATE_LIMIT_BUDGET_MS = String(ctx.rateLimitBudgetMs);
           const gw = await startGateway({ runtime: ctx.runtime, role: ctx.role, config: withPlugins ? plugins : none, env, entry: build.entry });
           const name = `${build.label}, ${withPlugins ? 'key-auth + rate-limit (Redis)' : 'no plugins'}, access log ${accessLog ? 'on (default)' : 'off'}`;
           targets.push({ name, plugins: withPlugins, accessLog, before: build.entry !== undefined, gw, url: `http://127.0.0.1:${gw.proxyPort}/bench`, runs: [], fixed: [] });
