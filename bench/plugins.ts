@@ -17,15 +17,14 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort, REPO_ROOT, spawnChild, startBenchServer, tsNodeArgs, waitForStatus, type BenchChild } from './children';
+import { startGateway as startGatewayProcess } from '../support/gateway-process';
+import { REPO_ROOT, startBenchServer } from './children';
 
 const AUTOCANNON = join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
-const GATEWAY = join(REPO_ROOT, 'gateway', 'src', 'main.ts');
 const API_KEY = 'bench-key-0123456789abcdef';
 const LOAD_FRACTION = 0.7;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -103,42 +102,9 @@ interface Gateway {
 }
 
 /** A file-driven data plane (`node --import tsx gateway/src/main.ts`), ready when /readyz answers 200. */
-async function startGateway(name: string, config: object, env: Record<string, string>): Promise<Gateway> {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-plugins-'));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  const [proxyPort, statusPort] = [await freePort(), await freePort()];
-  const base: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GATEHOUSE_') && k !== 'DATABASE_URL' && k !== 'REDIS_URL') base[k] = v;
-  const child: BenchChild = spawnChild(name, process.execPath, tsNodeArgs(GATEWAY), {
-    cwd: REPO_ROOT,
-    env: {
-      ...base,
-      NODE_ENV: 'production',
-      GATEHOUSE_ROLE: 'data-plane',
-      GATEHOUSE_CONFIG: join(dir, 'config.json'),
-      GATEHOUSE_PROXY_HOST: '127.0.0.1',
-      GATEHOUSE_PROXY_PORT: String(proxyPort),
-      GATEHOUSE_STATUS_HOST: '127.0.0.1',
-      GATEHOUSE_STATUS_PORT: String(statusPort),
-      GATEHOUSE_ACCESS_LOG: 'false',
-      GATEHOUSE_LOG_LEVEL: 'warn',
-      GATEHOUSE_DATA_DIR: join(dir, 'data'),
-      GATEHOUSE_DEREGISTRATION_DELAY_MS: '0',
-      ...env,
-    },
-  });
-  child.proc.stdout?.resume();
-  const stop = async () => {
-    await child.stop('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitForStatus(`http://127.0.0.1:${statusPort}/readyz`, 200, child, 120_000);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { url: `http://127.0.0.1:${proxyPort}/bench`, pid: child.pid, stop };
+async function startGateway(config: object, env: Record<string, string>): Promise<Gateway> {
+  const gw = await startGatewayProcess({ config, env: { NODE_ENV: 'production', ...env } });
+  return { url: `${gw.origin}/bench`, pid: gw.child.pid, stop: gw.stop };
 }
 
 /** Redis server CPU (user + sys) so far, milliseconds. */
@@ -180,7 +146,7 @@ async function main(): Promise<void> {
     const bare = await startBenchServer('bare-proxy.ts', [String(upstream.port)]);
     stops.push(() => bare.child.stop());
     const upstreams = [{ id: 'bench', targets: [{ host: '127.0.0.1', port: upstream.port }] }];
-    const plain = await startGateway('gateway', { upstreams, routes: [{ id: 'bench', paths: ['/*'], upstream: 'bench' }] }, {});
+    const plain = await startGateway({ upstreams, routes: [{ id: 'bench', paths: ['/*'], upstream: 'bench' }] }, {});
     stops.push(plain.stop);
     const pluginConfig = {
       upstreams,
@@ -195,15 +161,15 @@ async function main(): Promise<void> {
         },
       ],
     };
-    const withPlugins = await startGateway('gateway+plugins', pluginConfig, {
+    const withPlugins = await startGateway(pluginConfig, {
       REDIS_URL,
       GATEHOUSE_REDIS_PREFIX: prefix,
       GATEHOUSE_RATE_LIMIT_BUDGET_MS: String(BENCH_BUDGET_MS),
     });
     stops.push(withPlugins.stop);
-    const inMemory = await startGateway('gateway+plugins(memory)', pluginConfig, {});
+    const inMemory = await startGateway(pluginConfig, {});
     stops.push(inMemory.stop);
-    const noop = await startGateway('gateway+noop', { upstreams, routes: [{ id: 'bench', paths: ['/*'], upstream: 'bench', plugins: { 'request-headers': {} } }] }, {});
+    const noop = await startGateway({ upstreams, routes: [{ id: 'bench', paths: ['/*'], upstream: 'bench', plugins: { 'request-headers': {} } }] }, {});
     stops.push(noop.stop);
     const auth = { 'x-api-key': API_KEY };
 

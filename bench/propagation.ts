@@ -7,54 +7,29 @@
  * Needs PostgreSQL at 127.0.0.1:5432 (or BENCH_DATABASE_URL). Bounded: every wait has a deadline.
  */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool, request } from 'undici';
 import { buildAdminServer, hashToken, newToken } from '../gateway/src/control-plane';
 import { openConfigStore, type ConfigStore } from '../gateway/src/store';
-import { freePort, REPO_ROOT, spawnChild, tsNodeArgs, waitForStatus, type BenchChild } from './children';
+import { startGateway, type RunningGateway } from '../support/gateway-process';
 import { createBenchDatabase, percentile } from './control-plane/database';
-import { GATEWAY_SOURCE_ENTRY } from './gateway';
 
 const SERVE_DEADLINE_MS = 30_000;
 const DATA_PLANES = 3;
 const PROBE_PAUSE_MS = 2;
 
 interface DataPlaneProc {
-  child: BenchChild;
+  gateway: RunningGateway;
   pool: Pool;
-  dir: string;
 }
 
 async function startDataPlanes(databaseUrl: string, push: boolean, pollMs: number): Promise<DataPlaneProc[]> {
   return Promise.all(
-    Array.from({ length: DATA_PLANES }, async (_, i) => {
-      const [proxyPort, statusPort] = [await freePort(), await freePort()];
-      const dir = mkdtempSync(join(tmpdir(), 'gh-prop-dp-'));
-      const env: NodeJS.ProcessEnv = {};
-      for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GATEHOUSE_') && k !== 'DATABASE_URL') env[k] = v;
-      Object.assign(env, {
-        NODE_ENV: 'production',
-        GATEHOUSE_ROLE: 'data-plane',
-        DATABASE_URL: databaseUrl,
-        GATEHOUSE_CONFIG_PUSH: String(push),
-        GATEHOUSE_POLL_INTERVAL_MS: String(pollMs),
-        GATEHOUSE_PROXY_HOST: '127.0.0.1',
-        GATEHOUSE_PROXY_PORT: String(proxyPort),
-        GATEHOUSE_STATUS_HOST: '127.0.0.1',
-        GATEHOUSE_STATUS_PORT: String(statusPort),
-        GATEHOUSE_DATA_DIR: dir,
-        GATEHOUSE_ACCESS_LOG: 'false',
-        GATEHOUSE_LOG_LEVEL: 'warn',
-        GATEHOUSE_DEREGISTRATION_DELAY_MS: '0',
-        GATEHOUSE_DRAIN_TIMEOUT_MS: '2000',
+    Array.from({ length: DATA_PLANES }, async () => {
+      const gateway = await startGateway({
+        env: { NODE_ENV: 'production', DATABASE_URL: databaseUrl, GATEHOUSE_CONFIG_PUSH: String(push), GATEHOUSE_POLL_INTERVAL_MS: String(pollMs) },
       });
-      const child = spawnChild(`data-plane-${i}`, process.execPath, tsNodeArgs(GATEWAY_SOURCE_ENTRY), { cwd: REPO_ROOT, env });
-      child.proc.stdout?.resume();
-      await waitForStatus(`http://127.0.0.1:${statusPort}/readyz`, 200, child, 120_000);
-      return { child, pool: new Pool(`http://127.0.0.1:${proxyPort}`, { connections: 2 }), dir };
+      return { gateway, pool: new Pool(gateway.origin, { connections: 2 }) };
     }),
   );
 }
@@ -63,8 +38,7 @@ async function stopDataPlanes(dps: DataPlaneProc[]): Promise<void> {
   await Promise.all(
     dps.map(async (dp) => {
       await dp.pool.close();
-      await dp.child.stop('SIGTERM');
-      rmSync(dp.dir, { recursive: true, force: true });
+      await dp.gateway.stop();
     }),
   );
 }
