@@ -1,5 +1,5 @@
 /**
- * Plugins benchmark (`npx tsx bench/plugins.ts`): what key-auth plus Redis rate limiting (and the
+ * Plugins benchmark (`npm run bench -- --only plugins`): what key-auth plus Redis rate limiting (and the
  * always-on metrics) cost the gateway. Targets, each its own process in front of the same upstream:
  *   - gateway with key-auth + rate-limit on Redis,
  *   - the same plugins with the in-memory store (no REDIS_URL): what Redis itself adds,
@@ -12,17 +12,18 @@
  * The decision budget is raised to 50 ms here (`GATEHOUSE_RATE_LIMIT_BUDGET_MS`), so that decisions are
  * Redis decisions even on a loaded machine; the count of EVALSHA calls in Redis shows it.
  * Needs Redis (REDIS_URL, default redis://127.0.0.1:6379).
- * Options: --duration <s> (5), --warmup <s> (1), --connections <n> (64), --rounds <n> (3).
+ * It takes the bench's --duration, --warmup, --connections and --rounds.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startGateway as startGatewayProcess } from '../support/gateway-process';
 import { REPO_ROOT, startBenchServer } from './children';
+import type { BenchContext } from './context';
+import { reportFromMarkdown, type SectionReport } from './report';
 
 const AUTOCANNON = join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 const API_KEY = 'bench-key-0123456789abcdef';
@@ -123,14 +124,10 @@ async function evalshaCalls(redis: Redis): Promise<number> {
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 const row = (name: string, l: Load) => `| ${name} | ${fmt(l.rps)} | ${fmt(l.p50Ms, 1)} | ${fmt(l.p99Ms, 1)} | ${fmt(l.cpuUs, 1)} | ${l.errors} |`;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, rounds: { type: 'string' } } });
-  const durationS = Number(values.duration ?? 5);
-  const warmupS = Number(values.warmup ?? 1);
-  const connections = Number(values.connections ?? 64);
-  const rounds = Number(values.rounds ?? 3);
-  for (const [name, v] of Object.entries({ duration: durationS, warmup: warmupS, connections, rounds }))
-    if (!Number.isInteger(v) || v < (name === 'warmup' ? 0 : 1)) throw new Error(`--${name} must be a whole number${name === 'warmup' ? '' : ' above 0'}`);
+/** The plugins section (`npm run bench -- --only plugins`): peak and fixed-rate runs, as markdown tables and notes. */
+export async function pluginsSection(ctx: BenchContext): Promise<SectionReport> {
+  const { durationS, warmupS, connections } = ctx.load;
+  const rounds = ctx.rounds;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
   try {
     await redis.connect();
@@ -139,7 +136,7 @@ async function main(): Promise<void> {
   }
   const prefix = `gatehouse-bench:${randomUUID().slice(0, 8)}:`;
   const stops: (() => Promise<void>)[] = [];
-  const log = (m: string) => process.stderr.write(`[bench:plugins] ${m}\n`);
+  const log = (m: string) => ctx.log(`plugins: ${m}`);
   try {
     const upstream = await startBenchServer('upstream.ts');
     stops.push(() => upstream.child.stop());
@@ -236,7 +233,7 @@ async function main(): Promise<void> {
       '',
       `- p99 added by the plugins at 70% load: ${fmt(ratePlugins.p99Ms - ratePlain.p99Ms, 2)} ms (target: at most 1 ms)`,
     ];
-    process.stdout.write(lines.join('\n') + '\n');
+    return reportFromMarkdown('plugins', lines);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     const keys = await redis.keys(`${prefix}*`).catch(() => [] as string[]);
@@ -244,8 +241,3 @@ async function main(): Promise<void> {
     redis.disconnect();
   }
 }
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
