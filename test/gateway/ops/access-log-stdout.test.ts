@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startUpstream, until, type Upstream } from '../proxy/harness';
-import { spawnGatehouse, within, type GatehouseChild } from './child';
+import { spawnGateway, within, type GatewayChild } from '../../../support/gateway-process';
 
 const ACCESS_LINE_WAIT_MS = 10_000; // the flush interval is 1 s; this bound only catches lines that never come
 
 describe('access log on stdout', () => {
   let upstream: Upstream;
-  let child: GatehouseChild | undefined;
+  let child: GatewayChild | undefined;
   let dir: string;
 
   beforeAll(async () => {
@@ -33,15 +33,17 @@ describe('access log on stdout', () => {
   it('shows a lone request within the flush interval and every line by exit', async () => {
     const config = join(dir, 'gatehouse.yaml');
     writeFileSync(config, ['upstreams:', '  - id: app', `    targets: [{ host: 127.0.0.1, port: ${upstream.port} }]`, 'routes:', '  - id: all', '    paths: ["/*"]', '    upstream: app'].join('\n'));
-    child = spawnGatehouse({
-      GATEHOUSE_ROLE: 'data-plane',
-      GATEHOUSE_CONFIG: config,
-      GATEHOUSE_PROXY_HOST: '127.0.0.1',
-      GATEHOUSE_PROXY_PORT: '0',
-      GATEHOUSE_STATUS_HOST: '127.0.0.1',
-      GATEHOUSE_STATUS_PORT: '0',
-      GATEHOUSE_DEREGISTRATION_DELAY_MS: '0',
-      GATEHOUSE_DATA_DIR: join(dir, 'data'),
+    child = spawnGateway({
+      env: {
+        GATEHOUSE_ROLE: 'data-plane',
+        GATEHOUSE_CONFIG: config,
+        GATEHOUSE_PROXY_HOST: '127.0.0.1',
+        GATEHOUSE_PROXY_PORT: '0',
+        GATEHOUSE_STATUS_HOST: '127.0.0.1',
+        GATEHOUSE_STATUS_PORT: '0',
+        GATEHOUSE_DEREGISTRATION_DELAY_MS: '0',
+        GATEHOUSE_DATA_DIR: join(dir, 'data'),
+      },
     });
     const { proxyPort } = await within(child.started, 60_000, `the gateway to start (stderr: ${child.stderr})`);
     const access = (): Record<string, unknown>[] => child!.lines.filter((l) => l.log === 'access');
