@@ -6,7 +6,7 @@
  * that moved is recorded as changed) and every put carries its position in the new version.
  */
 import { canonicalJson } from '../core/checksum';
-import { formatDigest, parseDigest, resourceHash, updateDigest } from '../core/resource-digest';
+import { DigestSum, resourceHash } from '../core/resource-digest';
 import type { GatewayConfig } from './schema';
 
 /** The kinds of resource a document holds; `plugin` is a global plugin slot, keyed by plugin name. */
@@ -156,11 +156,9 @@ export function resourceHashOf(kind: ResourceKind, id: string, body: unknown): s
 /** The digest of a whole document: every resource hashed (see core/resource-digest.ts). */
 export function documentDigest(doc: GatewayConfig): string {
   if (!wellFormed(doc)) throw new Error('not a well-formed config document');
-  let value = 0n;
-  forEachResource(doc, (kind, id, body) => {
-    value = updateDigest(value, resourceHashOf(kind, id, body), 1);
-  });
-  return formatDigest(value);
+  const sum = new DigestSum();
+  forEachResource(doc, (kind, id, body) => sum.add(resourceHashOf(kind, id, body)));
+  return sum.toString();
 }
 
 /** `digest` with the resources `previous` lists taken out and the ones `puts` lists added. */
@@ -169,8 +167,8 @@ export function updatedDigest(
   previous: Iterable<{ kind: ResourceKind; id: string; body: unknown }>,
   puts: Iterable<{ kind: ResourceKind; id: string; hash: string }>,
 ): string {
-  let value = parseDigest(digest);
-  for (const p of previous) value = updateDigest(value, resourceHashOf(p.kind, p.id, p.body), -1);
-  for (const p of puts) value = updateDigest(value, p.hash, 1);
-  return formatDigest(value);
+  const sum = DigestSum.parse(digest);
+  for (const p of previous) sum.add(resourceHashOf(p.kind, p.id, p.body), -1);
+  for (const p of puts) sum.add(p.hash);
+  return sum.toString();
 }

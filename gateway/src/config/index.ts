@@ -4,3 +4,4 @@ export * from './validate';
 export * from './regex';
 export * from './http-fields';
 export * from './change-set';
+export * from './validate-changes';

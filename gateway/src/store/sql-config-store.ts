@@ -2,7 +2,7 @@
 import { actualChecksum, textChecksum } from '../core/checksum';
 import type { GatewayConfig } from '../config/schema';
 import { diffDocuments, documentDigest, documentText, resourceHashOf, resourceText, updatedDigest, type ResourceChange, type ResourceKind } from '../config/change-set';
-import { formatDigest } from '../core/resource-digest';
+import { DigestSum } from '../core/resource-digest';
 import { GatehouseError } from '../core/errors';
 import { StoreDeadlineError, type SqlClient, type SqlSession } from './sql';
 import { emptyDocument, withCanonicalText, type ChangesSince, type StoredChange, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch, type WriteRecord } from './types';
@@ -17,7 +17,8 @@ export const DEFAULT_MAX_CHANGES = 10_000;
 const WRITE_LOCK_KEY = '7454591101394253362';
 
 const isoTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-const HEAD_COLUMNS = `version, checksum, author, message, intended_drop, route_count, ${isoTime('created_at')} AS created_at, ${isoTime('restored_at')} AS restored_at, digest, changes_from`;
+const HEAD_COLUMNS = `version, checksum, author, message, intended_drop, route_count, ${isoTime('created_at')} AS created_at, ${isoTime('restored_at')} AS restored_at`;
+const CHAIN_COLUMNS = `${HEAD_COLUMNS}, digest, changes_from`;
 
 interface HeadRow {
   version: number;
@@ -28,6 +29,9 @@ interface HeadRow {
   route_count: number;
   created_at: string;
   restored_at: string | null;
+}
+
+interface ChainRow extends HeadRow {
   digest: string | null;
   changes_from: number | null;
 }
@@ -41,7 +45,6 @@ const toHead = (r: HeadRow): ConfigVersionHead => ({
   routeCount: Number(r.route_count),
   createdAt: r.created_at,
   ...(r.restored_at ? { restoredAt: r.restored_at } : {}),
-  ...(r.digest ? { digest: r.digest } : {}),
 });
 
 /**
@@ -192,8 +195,9 @@ export class SqlConfigStore implements ConfigStore {
         const text = documentText(document);
         const checksum = textChecksum(text);
         // A change set over a head that does not match its checksum would describe the damage: none is written.
-        const before = change.overCorruptHead ? undefined : (cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument());
-        const set = before && changeSet(before, document, headVersion === undefined ? formatDigest(0n) : current?.digest);
+        const intact = cached !== undefined || current === undefined || !change.overCorruptHead || actualChecksum(current as ConfigVersion) === current.checksum;
+        const before = intact ? (cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument()) : undefined;
+        const set = before && changeSet(before, document, headVersion === undefined ? new DigestSum().toString() : await this.digestOf(tx, headVersion));
         const rows = await tx.query<HeadRow>(
           `INSERT INTO gatehouse_config_versions (version, document, checksum, author, message, intended_drop, route_count, created_at, restored_at, digest, changes_from)
            VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now()), CASE WHEN $8::timestamptz IS NULL THEN NULL ELSE now() END, $9, $10)
@@ -225,7 +229,7 @@ export class SqlConfigStore implements ConfigStore {
     const maxChanges = options.maxChanges ?? DEFAULT_MAX_CHANGES;
     return this.db
       .transaction(async (tx): Promise<ChangesSince> => {
-        const heads = await tx.query<HeadRow>(`SELECT ${HEAD_COLUMNS} FROM gatehouse_config_versions WHERE version > $1 ORDER BY version`, [from]);
+        const heads = await tx.query<ChainRow>(`SELECT ${CHAIN_COLUMNS} FROM gatehouse_config_versions WHERE version > $1 ORDER BY version`, [from]);
         if (heads.length === 0) return { ok: true, versions: [] };
         let base = from;
         for (const h of heads) {
@@ -247,7 +251,7 @@ export class SqlConfigStore implements ConfigStore {
           list.push({ kind: r.kind, id: r.id, ...(r.position === null ? {} : { position: Number(r.position) }), ...(r.body === null ? {} : { text: r.body, hash: r.hash ?? '' }) });
           byVersion.set(Number(r.version), list);
         }
-        return { ok: true, versions: heads.map((h) => ({ head: toHead(h), changes: byVersion.get(Number(h.version)) ?? [] })) };
+        return { ok: true, versions: heads.map((h) => ({ head: toHead(h), digest: h.digest!, changes: byVersion.get(Number(h.version)) ?? [] })) };
       })
       .catch(unavailable);
   }
@@ -305,6 +309,11 @@ export class SqlConfigStore implements ConfigStore {
     const rows = await s.query<{ id: string; version: number }>('SELECT id, version FROM gatehouse_config_writes WHERE idempotency_key = $1', [idempotencyKey]);
     const earlier = rows[0] && (await this.readVersion(s, Number(rows[0].version)));
     return earlier && withCanonicalText({ ...earlier, write: { id: rows[0]!.id, replayed: true } }, earlier.canonicalText!);
+  }
+
+  private async digestOf(s: SqlSession, version: number): Promise<string | undefined> {
+    const rows = await s.query<{ digest: string | null }>('SELECT digest FROM gatehouse_config_versions WHERE version = $1', [version]);
+    return rows[0]?.digest ?? undefined;
   }
 
   private async readHead(s: SqlSession, version: number): Promise<ConfigVersionHead | undefined> {

@@ -20,8 +20,6 @@ export interface ConfigVersionHead {
   readonly createdAt: string;
   /** ISO 8601 time the version was restored from a backup into this store; absent when it was written here. */
   readonly restoredAt?: string;
-  /** `sum256:<hex>` over the version's resources (core/resource-digest.ts); absent for versions written before change sets. */
-  readonly digest?: string;
 }
 
 /** One stored resource change: its canonical text and hash travel as stored, so a reader can verify them. */
@@ -34,7 +32,11 @@ export interface StoredChange extends ResourceChange {
 
 /** What changed after a version: every later version's head with its changes, oldest first. */
 export type ChangesSince =
-  | { readonly ok: true; readonly versions: readonly { readonly head: ConfigVersionHead; readonly changes: readonly StoredChange[] }[] }
+  | {
+      readonly ok: true;
+      /** `digest`: `sum256:<hex>` over the version's resources (core/resource-digest.ts), what applying its changes must lead to. */
+      readonly versions: readonly { readonly head: ConfigVersionHead; readonly digest: string; readonly changes: readonly StoredChange[] }[];
+    }
   /** The change log cannot bring the reader up to date: fetch the head whole. */
   | { readonly ok: false; readonly reason: string };
 
