@@ -7,6 +7,7 @@
  */
 import { canonicalJson } from '../core/checksum';
 import { DigestSum, resourceHash } from '../core/resource-digest';
+import { runInSlices, runThrough } from '../core/slices';
 import type { GatewayConfig } from './schema';
 
 /** The kinds of resource a document holds; `plugin` is a global plugin slot, keyed by plugin name. */
@@ -155,9 +156,23 @@ export function resourceHashOf(kind: ResourceKind, id: string, body: unknown): s
 
 /** The digest of a whole document: every resource hashed (see core/resource-digest.ts). */
 export function documentDigest(doc: GatewayConfig): string {
+  return runThrough(digestSteps(doc));
+}
+
+/** The same digest in slices that yield the event loop (a data plane hashing a large document). */
+export function documentDigestInSlices(doc: GatewayConfig): Promise<string> {
+  return runInSlices(digestSteps(doc));
+}
+
+function* digestSteps(doc: GatewayConfig): Generator<void, string> {
   if (!wellFormed(doc)) throw new Error('not a well-formed config document');
   const sum = new DigestSum();
-  forEachResource(doc, (kind, id, body) => sum.add(resourceHashOf(kind, id, body)));
+  for (const [kind, key] of ARRAY_KINDS)
+    for (const item of doc[key] as readonly { id: string }[]) {
+      sum.add(resourceHashOf(kind, item.id, item));
+      yield;
+    }
+  for (const [name, slot] of Object.entries(doc.plugins)) sum.add(resourceHashOf('plugin', name, slot));
   return sum.toString();
 }
 

@@ -5,3 +5,4 @@ export * from './client-address';
 export * from './logger';
 export * from './backoff';
 export * from './resource-digest';
+export * from './slices';

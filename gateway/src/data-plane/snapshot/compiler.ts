@@ -9,7 +9,7 @@ import type { PluginChainFactory } from '../../plugins/contract';
 import type { RoutePlan } from '../../config/routes/route-plan';
 import type { Snapshot } from '../types';
 import { TargetRegistry, type TargetRegistryOptions } from '../upstream/target-registry';
-import { compileSnapshot, type SnapshotMeta } from './compile';
+import { compileSnapshot, compileSnapshotInSlices, type SnapshotMeta } from './compile';
 
 export class SnapshotCompiler implements SnapshotCompilation {
   /** The targets shared by every snapshot this compiler builds (metrics read `targets.targets()`). */
@@ -22,6 +22,13 @@ export class SnapshotCompiler implements SnapshotCompilation {
   /** Compiles and activates: the runtime swaps the result in right away. Throws GW_ERR_CONFIG_INVALID. */
   compile(config: GatewayConfig, meta: SnapshotMeta, plugins: PluginChainFactory | undefined, routePlans?: readonly RoutePlan[]): Snapshot {
     const snapshot = compileSnapshot(config, meta, { targets: this.targets, plugins, routePlans });
+    this.targets.activate(snapshot);
+    return snapshot;
+  }
+
+  /** The same in slices that yield the event loop; unchanged routes of `previous` keep their plugin chains. */
+  async compileInSlices(config: GatewayConfig, meta: SnapshotMeta, plugins: PluginChainFactory | undefined, routePlans?: readonly RoutePlan[], previous?: Snapshot): Promise<Snapshot> {
+    const snapshot = await compileSnapshotInSlices(config, meta, { targets: this.targets, plugins, routePlans, previous });
     this.targets.activate(snapshot);
     return snapshot;
   }
