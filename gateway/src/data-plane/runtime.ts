@@ -241,12 +241,13 @@ export class DataPlane implements ConfigSink {
     if (this.closed) return { applied: false, reason: 'the data plane is closed' };
     const routePlans = config.routes.map((r) => this.plans.get(r)!);
     const compiled = await this.compiled(resolved, meta, routePlans, this.generation?.snapshot);
-    if (!compiled.ok) return compiled.result;
-    return this.swapApplied(compiled.snapshot, { config, meta, routePlans, hasSecrets: resolved !== config, digest: Promise.resolve(digest) });
+    if (!compiled.ok) return compiled.result as ChangeApplyResult;
+    this.swapApplied(compiled.snapshot, { config, meta, routePlans, hasSecrets: resolved !== config, digest: Promise.resolve(digest) });
+    return { applied: true, version: meta.version, document: config };
   }
 
   /** Compiles (in slices when the compilation can); a failure becomes the rejection to return. */
-  private async compiled(config: GatewayConfig, meta: ConfigMeta, routePlans: readonly RoutePlan[], previous: Snapshot | undefined): Promise<{ ok: true; snapshot: Snapshot } | { ok: false; result: ApplyResult }> {
+  private async compiled(config: GatewayConfig, meta: ConfigMeta, routePlans: readonly RoutePlan[], previous: Snapshot | undefined): Promise<{ ok: true; snapshot: Snapshot } | { ok: false; result: ApplyResult & { applied: false } }> {
     const { compilation } = this.options;
     const plugins = this.options.plugins?.factory;
     try {
@@ -282,7 +283,7 @@ export class DataPlane implements ConfigSink {
     return previous;
   }
 
-  private reject(meta: ConfigMeta, reason: string, problems?: readonly Problem[]): ApplyResult {
+  private reject(meta: ConfigMeta, reason: string, problems?: readonly Problem[]): ApplyResult & { applied: false } {
     this.options.observer?.rejected(meta);
     const running = this.currentVersion;
     const keeping = running === undefined ? 'no config is running yet' : `keeping version ${running}`;

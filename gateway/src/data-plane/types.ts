@@ -98,7 +98,10 @@ export interface ConfigMeta {
 export type ApplyResult = { applied: true; version: number } | { applied: false; reason: string; problems?: readonly Problem[] };
 
 /** What applying change sets answers; `refetch`: the change sets cannot be applied here, fetch the version whole. */
-export type ChangeApplyResult = ApplyResult | { applied: false; reason: string; refetch: true };
+export type ChangeApplyResult =
+  /** `document`: the config now running, as validated (for the last-known-good file). */
+  | { applied: true; version: number; document: GatewayConfig }
+  | { applied: false; reason: string; problems?: readonly Problem[]; refetch?: true };
 
 /** The change sets that lead from the running version (`baseVersion`) to `meta.version`, oldest first. */
 export interface ChangeSteps {
