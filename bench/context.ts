@@ -13,6 +13,10 @@ export interface BenchContext {
   readonly profileDir?: string;
   /** Bytes streamed each way in the stream section. */
   readonly streamBytes: number;
+  /** Route counts the config-scale section measures (default 10,000, 50,000, 100,000). */
+  readonly configSizes?: readonly number[];
+  /** Single-route writes per size in the config-scale section (one per second). */
+  readonly configWrites?: number;
   log(message: string): void;
 }
 

@@ -17,8 +17,9 @@ import { printReport, type SectionReport } from './report';
 import { proxySection } from './sections/proxy';
 import { routesSection } from './sections/routes';
 import { streamSection } from './sections/stream';
+import { configScaleSection, DEFAULT_CONFIG_SIZES, DEFAULT_CONFIG_WRITES } from './sections/config-scale';
 
-const SECTIONS = { proxy: proxySection, routes: routesSection, stream: streamSection } as const;
+const SECTIONS = { proxy: proxySection, routes: routesSection, stream: streamSection, 'config-scale': configScaleSection } as const;
 type SectionName = keyof typeof SECTIONS;
 
 const DEFAULTS = { connections: 64, durationS: 6, warmupS: 5, rounds: 3, streamMiB: 1024 } as const;
@@ -35,6 +36,8 @@ const HELP = `Usage: npm run bench -- [options]
   --role <data-plane|standalone>  gateway role: the proxy alone reading the config file, or with the
                        admin API and embedded PGlite store in the same process (default data-plane)
   --stream-mib <n>     MiB streamed each way in the stream section (default ${DEFAULTS.streamMiB})
+  --config-routes <list>  route counts of the config-scale section, comma-separated (default ${DEFAULT_CONFIG_SIZES.join(',')})
+  --config-writes <n>  single-route writes per size in the config-scale section, one per second (default ${DEFAULT_CONFIG_WRITES})
   --profile            run the gateway with --cpu-prof in the proxy section and print its top self-time functions
 `;
 
@@ -69,6 +72,8 @@ async function main(): Promise<void> {
       runtime: { type: 'string' },
       role: { type: 'string' },
       'stream-mib': { type: 'string' },
+      'config-routes': { type: 'string' },
+      'config-writes': { type: 'string' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -103,6 +108,8 @@ async function main(): Promise<void> {
     role,
     profileDir: values.profile ? mkdtempSync(join(tmpdir(), 'gatehouse-bench-prof-')) : undefined,
     streamBytes: positiveInt('stream-mib', values['stream-mib'], DEFAULTS.streamMiB) * 1024 * 1024,
+    configSizes: values['config-routes']?.split(',').map((s) => positiveInt('config-routes', s.trim(), 0)),
+    configWrites: positiveInt('config-writes', values['config-writes'], DEFAULT_CONFIG_WRITES),
     log,
   };
   const header = [`Date: ${new Date().toISOString()}`, `Machine: ${machine()}`, `Load average at start: ${loadAverage()}`];
