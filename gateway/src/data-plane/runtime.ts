@@ -16,7 +16,7 @@ import { formatProblems, GatehouseError, type Problem } from '../core/errors';
 import { createSecretResolver, type SecretResolver } from './secrets';
 import type { PluginChainFactory, PluginRegistry } from '../plugins/contract';
 import type { ApplyResult, ChangeApplyResult, ChangeSteps, ConfigMeta, ConfigSink, Snapshot } from './types';
-import { documentDigestInSlices, resourceHashOf, updatedDigest } from '../config/change-set';
+import { documentDigestInSlices, resourceHashOf, updatedDigest, type ResourceKind } from '../config/change-set';
 import { validateChanges } from '../config/validate-changes';
 
 /** Compiles configs into snapshots and owns what snapshots share (upstream targets and their pools). */
@@ -214,8 +214,8 @@ export class DataPlane implements ConfigSink {
       return { applied: false, reason: `the change sets start at version ${changes.baseVersion}, not at the running version ${running?.meta.version ?? 'none'}`, refetch: true };
     const checker = this.options.plugins?.checker ?? NO_PLUGINS;
     let config = running.config;
-    const previous: { kind: Parameters<typeof resourceHashOf>[0]; id: string; body: unknown }[] = [];
-    const puts = new Map<string, { kind: Parameters<typeof resourceHashOf>[0]; id: string; body: unknown }>();
+    const previous: { kind: ResourceKind; id: string; body: unknown }[] = [];
+    const puts = new Map<string, { kind: ResourceKind; id: string; body: unknown }>();
     let whole = false;
     for (const step of changes.steps) {
       const validated = validateChanges(config, step, checker);
