@@ -32,6 +32,7 @@ import { propagationSection } from './propagation';
 import { proxySection } from './sections/proxy';
 import { routesSection } from './sections/routes';
 import { streamSection } from './sections/stream';
+import { configScaleSection, DEFAULT_CONFIG_SIZES, DEFAULT_CONFIG_WRITES } from './sections/config-scale';
 
 const SECTIONS: Readonly<Record<string, BenchSection>> = {
   proxy: proxySection,
@@ -40,6 +41,7 @@ const SECTIONS: Readonly<Record<string, BenchSection>> = {
   plugins: pluginsSection,
   workers: workersSection,
   propagation: propagationSection,
+  'config-scale': configScaleSection,
 };
 /** What `npm run bench` runs without `--only`. */
 const DEFAULT_SECTIONS = ['proxy', 'routes', 'stream'];
@@ -86,7 +88,9 @@ function command(): Command {
     // Section flags (ctx.options).
     .option('--writes <n>', 'propagation: admin writes measured with push on', '100')
     .option('--poll-writes <n>', 'propagation: admin writes measured with the poll alone', '100')
-    .option('--poll-ms <ms>', 'propagation: the poll interval of the poll-only run', '1000');
+    .option('--poll-ms <ms>', 'propagation: the poll interval of the poll-only run', '1000')
+    .option('--config-routes <list>', 'config-scale: route counts, comma-separated', DEFAULT_CONFIG_SIZES.join(','))
+    .option('--config-writes <n>', 'config-scale: single-route writes per size, one per second', String(DEFAULT_CONFIG_WRITES));
 }
 
 /** The run-wide options every section reads through its context; the rest are section flags. */

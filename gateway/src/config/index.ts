@@ -3,3 +3,5 @@ export * from './schema-check';
 export * from './validate';
 export * from './regex';
 export * from './http-fields';
+export * from './change-set';
+export * from './validate-changes';

@@ -5,7 +5,7 @@
  * The input is never mutated.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { Consumer, ConfigDocument, Route, Upstream, type GatewayConfig, type PluginScope } from './schema';
+import { Consumer, ConfigDocument, Route, Upstream, type GatewayConfig, type PluginScope, type RouteConfig, type UpstreamConfig } from './schema';
 import type { Problem } from '../core/errors';
 import { regexProblem } from './regex';
 import { planRoute, type RoutePlan } from './routes/route-plan';
@@ -55,7 +55,7 @@ function duplicateIds(items: readonly { id: string }[], kind: string, at: readon
 }
 
 /** Checks each slot and replaces its value with the defaults-filled one. */
-function checkSlots(
+export function checkSlots(
   plugins: PluginConfigChecker,
   scope: 'global' | 'route' | 'consumer',
   slots: Record<string, unknown>,
@@ -71,6 +71,104 @@ function checkSlots(
   return problems;
 }
 
+/**
+ * The checks of one route at index `i` beyond its schema: upstream reference, paths, plan, headers,
+ * plugin slots (replaced by their defaults-filled configs). Pushes the route's plan when it has one.
+ */
+export function routeProblems(
+  route: RouteConfig,
+  i: number,
+  config: GatewayConfig,
+  plugins: PluginConfigChecker | undefined,
+  upstreamIds: ReadonlySet<string>,
+  brokenUpstreamIds: ReadonlySet<string>,
+  plans: RoutePlan[],
+): Problem[] {
+  const problems: Problem[] = [];
+  if (!upstreamIds.has(route.upstream) && !brokenUpstreamIds.has(route.upstream))
+    problems.push({
+      path: `/routes/${i}/upstream`,
+      message: `upstream "${route.upstream}" does not exist.`,
+      fix: `define an upstream with id "${route.upstream}" or reference one of the existing upstreams.`,
+    });
+  const beforePaths = problems.length;
+  route.paths.forEach((p, j) => {
+    if (p.startsWith('~')) {
+      const bad = regexProblem(p.slice(1), `/routes/${i}/paths/${j}`);
+      if (bad) problems.push(bad);
+    } else if (!p.startsWith('/')) {
+      problems.push({
+        path: `/routes/${i}/paths/${j}`,
+        message: `path "${p}" must start with "/" (or "~" for a regular expression).`,
+        fix: 'write the path as "/exact", "/prefix/*", "/users/:id" or "~^/regex$".',
+      });
+    } else if (p.includes('*') && !/^[^*]*\/\*$/.test(p) && p !== '/*') {
+      problems.push({
+        path: `/routes/${i}/paths/${j}`,
+        message: `path "${p}" has "*" somewhere other than a final "/*".`,
+        fix: 'use "*" only as the last segment, e.g. "/api/*".',
+      });
+    }
+  });
+  // Parameter names, dot segments in patterns and rewritePath placeholders: the plan the compiler consumes.
+  if (problems.length === beforePaths) {
+    const plan = planRoute(route, i, problems);
+    if (plan) plans.push(plan);
+  }
+  if (route.stripPrefix && !route.paths.every((p) => p.endsWith('/*')))
+    problems.push({
+      path: `/routes/${i}/stripPrefix`,
+      message: 'stripPrefix needs every path of the route to be a prefix path ending in "/*".',
+      fix: 'write the paths as "/prefix/*" or remove stripPrefix.',
+    });
+  route.headers?.forEach((h, j) => {
+    const set = [h.value !== undefined, h.regex !== undefined, h.absent === true].filter(Boolean).length;
+    if (set > 1)
+      problems.push({
+        path: `/routes/${i}/headers/${j}`,
+        message: 'a header match takes only one of value, regex and absent.',
+        fix: 'keep one of value, regex or absent.',
+      });
+    if (h.regex) {
+      const bad = regexProblem(h.regex, `/routes/${i}/headers/${j}/regex`);
+      if (bad) problems.push(bad);
+    }
+  });
+  if (plugins && route.plugins) problems.push(...checkSlots(plugins, 'route', route.plugins, `/routes/${i}/plugins`, config));
+  return problems;
+}
+
+/** The checks of one upstream at index `i` beyond its schema. */
+export function upstreamProblems(u: UpstreamConfig, i: number): Problem[] {
+  const problems: Problem[] = [];
+  const b = u.balancer;
+  if (b.algorithm === 'consistent-hash' && !b.hashOn)
+    problems.push({
+      path: `/upstreams/${i}/balancer/hashOn`,
+      message: 'consistent-hash needs hashOn.',
+      fix: 'set hashOn to "header", "cookie", "client-ip" or "path".',
+    });
+  if ((b.hashOn === 'header' || b.hashOn === 'cookie') && !b.hashKey)
+    problems.push({
+      path: `/upstreams/${i}/balancer/hashKey`,
+      message: `hashOn "${b.hashOn}" needs hashKey (the ${b.hashOn} name).`,
+      fix: `set hashKey to the ${b.hashOn} name to hash on.`,
+    });
+  if (u.targets.every((t) => t.weight === 0))
+    problems.push({
+      path: `/upstreams/${i}/targets`,
+      message: 'every target has weight 0, so the upstream can never serve.',
+      fix: 'give at least one target a weight above 0.',
+    });
+  if (u.tls && u.scheme !== 'https')
+    problems.push({
+      path: `/upstreams/${i}/tls`,
+      message: 'tls settings are given but scheme is "http".',
+      fix: 'set scheme to "https" or remove tls.',
+    });
+  return problems;
+}
+
 /** The checks the schema cannot express. */
 function semanticProblems(config: GatewayConfig, plugins: PluginConfigChecker | undefined, at: Positions, plans: RoutePlan[] = []): Problem[] {
   const problems: Problem[] = [
@@ -79,87 +177,8 @@ function semanticProblems(config: GatewayConfig, plugins: PluginConfigChecker | 
     ...duplicateIds(config.consumers, 'consumers', at.consumers),
   ];
   const upstreamIds = new Set(config.upstreams.map((u) => u.id));
-  config.routes.forEach((route, k) => {
-    const i = at.routes[k]!;
-    if (!upstreamIds.has(route.upstream) && !at.brokenUpstreamIds.has(route.upstream))
-      problems.push({
-        path: `/routes/${i}/upstream`,
-        message: `upstream "${route.upstream}" does not exist.`,
-        fix: `define an upstream with id "${route.upstream}" or reference one of the existing upstreams.`,
-      });
-    const beforePaths = problems.length;
-    route.paths.forEach((p, j) => {
-      if (p.startsWith('~')) {
-        const bad = regexProblem(p.slice(1), `/routes/${i}/paths/${j}`);
-        if (bad) problems.push(bad);
-      } else if (!p.startsWith('/')) {
-        problems.push({
-          path: `/routes/${i}/paths/${j}`,
-          message: `path "${p}" must start with "/" (or "~" for a regular expression).`,
-          fix: 'write the path as "/exact", "/prefix/*", "/users/:id" or "~^/regex$".',
-        });
-      } else if (p.includes('*') && !/^[^*]*\/\*$/.test(p) && p !== '/*') {
-        problems.push({
-          path: `/routes/${i}/paths/${j}`,
-          message: `path "${p}" has "*" somewhere other than a final "/*".`,
-          fix: 'use "*" only as the last segment, e.g. "/api/*".',
-        });
-      }
-    });
-    // Parameter names, dot segments in patterns and rewritePath placeholders: the plan the compiler consumes.
-    if (problems.length === beforePaths) {
-      const plan = planRoute(route, i, problems);
-      if (plan) plans.push(plan);
-    }
-    if (route.stripPrefix && !route.paths.every((p) => p.endsWith('/*')))
-      problems.push({
-        path: `/routes/${i}/stripPrefix`,
-        message: 'stripPrefix needs every path of the route to be a prefix path ending in "/*".',
-        fix: 'write the paths as "/prefix/*" or remove stripPrefix.',
-      });
-    route.headers?.forEach((h, j) => {
-      const set = [h.value !== undefined, h.regex !== undefined, h.absent === true].filter(Boolean).length;
-      if (set > 1)
-        problems.push({
-          path: `/routes/${i}/headers/${j}`,
-          message: 'a header match takes only one of value, regex and absent.',
-          fix: 'keep one of value, regex or absent.',
-        });
-      if (h.regex) {
-        const bad = regexProblem(h.regex, `/routes/${i}/headers/${j}/regex`);
-        if (bad) problems.push(bad);
-      }
-    });
-    if (plugins && route.plugins) problems.push(...checkSlots(plugins, 'route', route.plugins, `/routes/${i}/plugins`, config));
-  });
-  config.upstreams.forEach((u, k) => {
-    const i = at.upstreams[k]!;
-    const b = u.balancer;
-    if (b.algorithm === 'consistent-hash' && !b.hashOn)
-      problems.push({
-        path: `/upstreams/${i}/balancer/hashOn`,
-        message: 'consistent-hash needs hashOn.',
-        fix: 'set hashOn to "header", "cookie", "client-ip" or "path".',
-      });
-    if ((b.hashOn === 'header' || b.hashOn === 'cookie') && !b.hashKey)
-      problems.push({
-        path: `/upstreams/${i}/balancer/hashKey`,
-        message: `hashOn "${b.hashOn}" needs hashKey (the ${b.hashOn} name).`,
-        fix: `set hashKey to the ${b.hashOn} name to hash on.`,
-      });
-    if (u.targets.every((t) => t.weight === 0))
-      problems.push({
-        path: `/upstreams/${i}/targets`,
-        message: 'every target has weight 0, so the upstream can never serve.',
-        fix: 'give at least one target a weight above 0.',
-      });
-    if (u.tls && u.scheme !== 'https')
-      problems.push({
-        path: `/upstreams/${i}/tls`,
-        message: 'tls settings are given but scheme is "http".',
-        fix: 'set scheme to "https" or remove tls.',
-      });
-  });
+  config.routes.forEach((route, k) => problems.push(...routeProblems(route, at.routes[k]!, config, plugins, upstreamIds, at.brokenUpstreamIds, plans)));
+  config.upstreams.forEach((u, k) => problems.push(...upstreamProblems(u, at.upstreams[k]!)));
   if (plugins) {
     problems.push(...checkSlots(plugins, 'global', config.plugins, '/plugins', config));
     config.consumers.forEach((c, k) => {
@@ -205,7 +224,7 @@ const KIND_ORDER = ['', 'routes', 'upstreams', 'consumers', 'plugins'];
  * Problems in document order by item (`/routes/10` after `/routes/9`, routes before upstreams); within
  * one item they keep the order the stages found them in (the sort is stable).
  */
-function byItem(a: Problem, b: Problem): number {
+export function byItem(a: Problem, b: Problem): number {
   const [, ka = '', ia = ''] = a.path.split('/');
   const [, kb = '', ib = ''] = b.path.split('/');
   if (ka !== kb) return (KIND_ORDER.indexOf(ka) >>> 0) - (KIND_ORDER.indexOf(kb) >>> 0);

@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { validateConfig, type PluginConfigChecker } from '../config/validate';
+import { validateChanges } from '../config/validate-changes';
+import { diffDocuments } from '../config/change-set';
 import type { GatewayConfig } from '../config/schema';
 import type { Keyring } from '../config/secrets';
 import { dropRefusal } from '../sync/drop-guard';
@@ -51,6 +53,8 @@ export class ConfigService {
   private cached: { version: number; checksum: string; document: GatewayConfig } | undefined;
 
   private readonly secrets: SecretContext;
+  /** Documents this service validated whole or as a change set over one it had validated: the bases a change set may be validated against. */
+  private readonly validated = new WeakSet<GatewayConfig>();
   /** Placeholder views of documents, so repeated reads of a large document do not copy it again. */
   private readonly placeholders = new WeakMap<GatewayConfig, GatewayConfig>();
 
@@ -115,6 +119,20 @@ export class ConfigService {
   validate(input: unknown): GatewayConfig {
     const result = validateConfig(input, this.options.plugins);
     if (!result.ok) throw new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, result.problems);
+    this.validated.add(result.value);
+    return result.value;
+  }
+
+  /**
+   * Validates `candidate`, built from `current`: only what it changed when `current` is a document
+   * this service validated (so the answer equals a whole validation), the whole document otherwise.
+   */
+  private validateOver(current: GatewayConfig, candidate: unknown): GatewayConfig {
+    const changes = this.validated.has(current) && candidate && typeof candidate === 'object' ? diffDocuments(current, candidate as GatewayConfig) : undefined;
+    if (!changes) return this.validate(candidate);
+    const result = validateChanges(current, changes, this.options.plugins);
+    if (!result.ok) throw new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, result.problems);
+    this.validated.add(result.value);
     return result.value;
   }
 
@@ -147,7 +165,7 @@ export class ConfigService {
 
   private next(current: GatewayConfig, head: Pick<ConfigVersionHead, 'routeCount'> | undefined, req: ChangeRequest, build: Build) {
     // Builds copy what they change, so `current` is still the before-image (no deep copy of a large document).
-    const document = this.validate(build(current));
+    const document = this.validateOver(current, build(current));
     this.seal(document, current);
     const refusal = req.allowDrop ? undefined : dropRefusal(head?.routeCount, { routeCount: document.routes.length, intendedDrop: false }, this.options.dropGuardPercent);
     if (refusal) throw new GatehouseError('GW_ERR_CONFIG_DROP', `The new version would be refused by data planes: ${refusal}.`);

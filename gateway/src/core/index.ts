@@ -5,3 +5,5 @@ export * from './client-address';
 export * from './logger';
 export * from './backoff';
 export * from './metrics';
+export * from './resource-digest';
+export * from './slices';

@@ -3,6 +3,7 @@
  * plugin chains) that request handling reads, and the `ConfigSink` that config sources feed.
  * Request handling depends only on these interfaces.
  */
+import type { ResourceChange } from '../config/change-set';
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayConfig, RouteConfig, TargetConfig, UpstreamConfig } from '../config/schema';
@@ -96,9 +97,25 @@ export interface ConfigMeta {
 
 export type ApplyResult = { applied: true; version: number } | { applied: false; reason: string; problems?: readonly Problem[] };
 
+/** What applying change sets answers; `refetch`: the change sets cannot be applied here, fetch the version whole. */
+export type ChangeApplyResult =
+  /** `document`: the config now running, as validated (for the last-known-good file). */
+  | { applied: true; version: number; document: GatewayConfig }
+  | { applied: false; reason: string; problems?: readonly Problem[]; refetch?: true };
+
+/** The change sets that lead from the running version (`baseVersion`) to `meta.version`, oldest first. */
+export interface ChangeSteps {
+  readonly baseVersion: number;
+  readonly steps: readonly (readonly ResourceChange[])[];
+  /** The digest the document must have after the last step (config/change-set.ts). */
+  readonly digest: string;
+}
+
 /** The data plane as config sources see it: validate, compile, swap. Never throws for a bad config. */
 export interface ConfigSink {
   /** Version of the running snapshot, or undefined before the first apply. */
   readonly currentVersion: number | undefined;
   apply(document: unknown, meta: ConfigMeta): Promise<ApplyResult>;
+  /** Applies change sets to the running config, validating and compiling only what they change (optional: sinks without it get whole versions). */
+  applyChanges?(changes: ChangeSteps, meta: ConfigMeta): Promise<ChangeApplyResult>;
 }

@@ -41,6 +41,7 @@ export async function attachStoreSync(node: DataPlaneNode, store: ConfigStore, o
     s3: client && location ? { client, location } : undefined,
     pollIntervalMs: settings.pollIntervalMs,
     push: settings.configPush,
+    incremental: settings.configSync === 'incremental',
     startWithoutConfig: options.startWithoutConfig ?? settings.startWithoutConfig,
     dropGuardPercent: settings.dropGuardPercent,
     logger: options.log.child({ part: 'config-sync' }),

@@ -152,6 +152,13 @@ export const Settings = Type.Object(
       'GATEHOUSE_CONFIG_PUSH',
       Type.Boolean({ default: true, description: 'Data plane: LISTEN for new config versions (push) on top of the poll; turn off where notifications cannot arrive (a read replica) to save a connection.' }),
     ),
+    configSync: env(
+      'GATEHOUSE_CONFIG_SYNC',
+      Type.Union([Type.Literal('incremental'), Type.Literal('full')], {
+        default: 'incremental',
+        description: 'Data plane: `incremental` applies new config versions as change sets (whole versions only at cold start, when too far behind or on a mismatch); `full` fetches every version whole (the baseline the config-scale benchmark compares with).',
+      }),
+    ),
     configRetention: env(
       'GATEHOUSE_CONFIG_RETENTION',
       Type.Integer({ minimum: 1, maximum: 1_000_000, default: DEFAULT_CONFIG_RETENTION, description: 'Config versions kept in the store (the current one is never deleted).' }),

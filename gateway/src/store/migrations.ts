@@ -57,6 +57,34 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'restored_at',
     sql: `ALTER TABLE gatehouse_config_versions ADD COLUMN restored_at timestamptz;`,
   },
+  {
+    id: 5,
+    name: 'config_changes',
+    sql: `
+      -- The change set of each version, one row per resource put or removed, written in the same
+      -- transaction as the version: data planes apply these instead of fetching the whole document.
+      -- body is the resource's canonical JSON (NULL: removed); hash is its sha256 over kind, id and body.
+      CREATE TABLE gatehouse_config_changes (
+        version   integer NOT NULL,
+        seq       integer NOT NULL,
+        kind      text NOT NULL,
+        id        text NOT NULL,
+        position  integer,
+        body      text,
+        hash      text,
+        PRIMARY KEY (version, seq)
+      );`,
+  },
+  {
+    id: 6,
+    name: 'version_digest',
+    sql: `
+      -- The digest (sum of resource hashes, see core/resource-digest.ts) a change set must lead to;
+      -- NULL for versions written before change sets: a data plane fetches those whole.
+      -- changes_from: the version the change set applies to (the head it was written on; a restore
+      -- may skip numbers). NULL when the version has no change set.
+      ALTER TABLE gatehouse_config_versions ADD COLUMN digest text, ADD COLUMN changes_from integer;`,
+  },
 ];
 
 /** Advisory lock key shared by every Gatehouse migrator ("gatehous" in ASCII). */

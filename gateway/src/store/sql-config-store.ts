@@ -1,19 +1,24 @@
 /** The config store over SQL: the same queries for PostgreSQL (`pg`) and PGlite. */
-import { actualChecksum, canonicalJson, textChecksum } from '../core/checksum';
+import { actualChecksum, textChecksum } from '../core/checksum';
 import type { GatewayConfig } from '../config/schema';
+import { diffDocuments, documentDigest, documentText, resourceHashOf, resourceText, updatedDigest, type ResourceChange, type ResourceKind } from '../config/change-set';
+import { DigestSum } from '../core/resource-digest';
 import { GatehouseError } from '../core/errors';
 import { StoreDeadlineError, type SqlClient, type SqlSession } from './sql';
-import { emptyDocument, withCanonicalText, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch, type WriteRecord } from './types';
+import { emptyDocument, withCanonicalText, type ChangesSince, type StoredChange, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch, type WriteRecord } from './types';
 
 /** The channel new version numbers are announced on. */
 export const CONFIG_CHANNEL = 'gatehouse_config';
 /** Versions kept by default; the current one is never deleted. */
 export const DEFAULT_RETENTION_VERSIONS = 100;
+/** Change rows past which `changesSince` answers "fetch the whole document" (it is then cheaper). */
+export const DEFAULT_MAX_CHANGES = 10_000;
 /** Advisory lock that serialises config writes across control-plane instances. */
 const WRITE_LOCK_KEY = '7454591101394253362';
 
 const isoTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const HEAD_COLUMNS = `version, checksum, author, message, intended_drop, route_count, ${isoTime('created_at')} AS created_at, ${isoTime('restored_at')} AS restored_at`;
+const CHAIN_COLUMNS = `${HEAD_COLUMNS}, digest, changes_from`;
 
 interface HeadRow {
   version: number;
@@ -24,6 +29,11 @@ interface HeadRow {
   route_count: number;
   created_at: string;
   restored_at: string | null;
+}
+
+interface ChainRow extends HeadRow {
+  digest: string | null;
+  changes_from: number | null;
 }
 
 const toHead = (r: HeadRow): ConfigVersionHead => ({
@@ -69,6 +79,51 @@ export class CorruptVersionError extends GatehouseError {
           : `Version ${version} is the one that does not match and no older version is intact: restore one from the S3 backup (see docs/RUNBOOK.md).`,
     );
   }
+}
+
+interface ChangeRow {
+  readonly kind: ResourceKind;
+  readonly id: string;
+  readonly position: number | null;
+  readonly body: string | null;
+  readonly hash: string | null;
+}
+
+/** The change rows and digest of `after` written over `before`, or undefined when no change set describes it. */
+function changeSet(before: GatewayConfig, after: GatewayConfig, previousDigest: string | undefined): { rows: ChangeRow[]; digest: string } | undefined {
+  const changes = diffDocuments(before, after);
+  if (!changes) return undefined;
+  const rows = changes.map((c: ResourceChange): ChangeRow => {
+    const body = c.body === undefined ? null : resourceText(c.body);
+    return { kind: c.kind, id: c.id, position: c.position ?? null, body, hash: body === null ? null : resourceHashOf(c.kind, c.id, c.body) };
+  });
+  const digest = previousDigest
+    ? updatedDigest(
+        previousDigest,
+        changes.filter((c) => 'previous' in c).map((c) => ({ kind: c.kind, id: c.id, body: c.previous })),
+        rows.filter((r) => r.hash !== null).map((r) => ({ kind: r.kind, id: r.id, hash: r.hash! })),
+      )
+    : documentDigest(after);
+  return { rows, digest };
+}
+
+/** The digest of a document that has no change set (it may not even be a well-formed document). */
+function safeDigest(document: GatewayConfig): string | null {
+  try {
+    return documentDigest(document);
+  } catch {
+    return null;
+  }
+}
+
+/** Writes a version's change rows in one statement. */
+async function insertChanges(s: SqlSession, version: number, rows: readonly ChangeRow[]): Promise<void> {
+  await s.query(
+    `INSERT INTO gatehouse_config_changes (version, seq, kind, id, position, body, hash)
+     SELECT $1, t.seq, t.kind, t.id, t.position, t.body, t.hash
+     FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[]) AS t(seq, kind, id, position, body, hash)`,
+    [version, rows.map((_, i) => i), rows.map((r) => r.kind), rows.map((r) => r.id), rows.map((r) => r.position), rows.map((r) => r.body), rows.map((r) => r.hash)],
+  );
 }
 
 /** Throws when the version's content does not match its checksum. */
@@ -137,14 +192,19 @@ export class SqlConfigStore implements ConfigStore {
         if (version <= (headVersion ?? 0))
           throw new GatehouseError('GW_ERR_VERSION_CONFLICT', `Version ${version} is not above the current version ${headVersion ?? 0}.`);
         // Same value as configChecksum(document), computed once over the text that is stored.
-        const text = canonicalJson(document);
+        const text = documentText(document);
         const checksum = textChecksum(text);
+        // A change set over a head that does not match its checksum would describe the damage: none is written.
+        const intact = cached !== undefined || current === undefined || !change.overCorruptHead || actualChecksum(current as ConfigVersion) === current.checksum;
+        const before = intact ? (cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument()) : undefined;
+        const set = before && changeSet(before, document, headVersion === undefined ? new DigestSum().toString() : await this.digestOf(tx, headVersion));
         const rows = await tx.query<HeadRow>(
-          `INSERT INTO gatehouse_config_versions (version, document, checksum, author, message, intended_drop, route_count, created_at, restored_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now()), CASE WHEN $8::timestamptz IS NULL THEN NULL ELSE now() END)
+          `INSERT INTO gatehouse_config_versions (version, document, checksum, author, message, intended_drop, route_count, created_at, restored_at, digest, changes_from)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now()), CASE WHEN $8::timestamptz IS NULL THEN NULL ELSE now() END, $9, $10)
            RETURNING ${HEAD_COLUMNS}`,
-          [version, text, checksum, change.author, change.message ?? '', intendedDrop, document.routes.length, change.createdAt ?? null],
+          [version, text, checksum, change.author, change.message ?? '', intendedDrop, document.routes.length, change.createdAt ?? null, set?.digest ?? safeDigest(document), set ? (headVersion ?? 0) : null],
         );
+        if (set?.rows.length) await insertChanges(tx, version, set.rows);
         if (change.write)
           await tx.query('INSERT INTO gatehouse_config_writes (id, idempotency_key, version, author) VALUES ($1, $2, $3, $4)', [
             change.write.id,
@@ -154,6 +214,7 @@ export class SqlConfigStore implements ConfigStore {
           ]);
         await tx.query('DELETE FROM gatehouse_config_versions WHERE version <= $1', [version - this.retention]);
         await tx.query('DELETE FROM gatehouse_config_writes WHERE version <= $1', [version - this.retention]);
+        await tx.query('DELETE FROM gatehouse_config_changes WHERE version <= $1', [version - this.retention]);
         await tx.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, String(version)]);
         const committed = withCanonicalText({ ...toHead(rows[0]!), document }, text);
         return change.write ? { ...committed, write: { id: change.write.id, replayed: false } } : committed;
@@ -162,6 +223,37 @@ export class SqlConfigStore implements ConfigStore {
         if (err instanceof StoreDeadlineError && err.commitSent && change.write) throw new WriteOutcomeUnknownError(change.write.id, err.deadlineMs);
         return unavailable(err);
       });
+  }
+
+  async changesSince(from: number, options: { maxChanges?: number } = {}): Promise<ChangesSince> {
+    const maxChanges = options.maxChanges ?? DEFAULT_MAX_CHANGES;
+    return this.db
+      .transaction(async (tx): Promise<ChangesSince> => {
+        const heads = await tx.query<ChainRow>(`SELECT ${CHAIN_COLUMNS} FROM gatehouse_config_versions WHERE version > $1 ORDER BY version`, [from]);
+        if (heads.length === 0) return { ok: true, versions: [] };
+        let base = from;
+        for (const h of heads) {
+          if (h.changes_from === null || !h.digest) return { ok: false, reason: `version ${h.version} has no change set` };
+          // The chain is broken when retention pruned the versions after `from`.
+          if (Number(h.changes_from) !== base) return { ok: false, reason: `version ${base} is too far behind: the change log starts after it` };
+          base = Number(h.version);
+        }
+        const last = Number(heads.at(-1)!.version);
+        const [count] = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM gatehouse_config_changes WHERE version > $1 AND version <= $2', [from, last]);
+        if (Number(count?.n) > maxChanges) return { ok: false, reason: `${count!.n} changes since version ${from} (more than ${maxChanges})` };
+        const rows = await tx.query<{ version: number; kind: ResourceKind; id: string; position: number | null; body: string | null; hash: string | null }>(
+          'SELECT version, kind, id, position, body, hash FROM gatehouse_config_changes WHERE version > $1 AND version <= $2 ORDER BY version, seq',
+          [from, last],
+        );
+        const byVersion = new Map<number, StoredChange[]>();
+        for (const r of rows) {
+          const list = byVersion.get(Number(r.version)) ?? [];
+          list.push({ kind: r.kind, id: r.id, ...(r.position === null ? {} : { position: Number(r.position) }), ...(r.body === null ? {} : { text: r.body, hash: r.hash ?? '' }) });
+          byVersion.set(Number(r.version), list);
+        }
+        return { ok: true, versions: heads.map((h) => ({ head: toHead(h), digest: h.digest!, changes: byVersion.get(Number(h.version)) ?? [] })) };
+      })
+      .catch(unavailable);
   }
 
   async findWrite(id: string): Promise<WriteRecord | undefined> {
@@ -217,6 +309,11 @@ export class SqlConfigStore implements ConfigStore {
     const rows = await s.query<{ id: string; version: number }>('SELECT id, version FROM gatehouse_config_writes WHERE idempotency_key = $1', [idempotencyKey]);
     const earlier = rows[0] && (await this.readVersion(s, Number(rows[0].version)));
     return earlier && withCanonicalText({ ...earlier, write: { id: rows[0]!.id, replayed: true } }, earlier.canonicalText!);
+  }
+
+  private async digestOf(s: SqlSession, version: number): Promise<string | undefined> {
+    const rows = await s.query<{ digest: string | null }>('SELECT digest FROM gatehouse_config_versions WHERE version = $1', [version]);
+    return rows[0]?.digest ?? undefined;
   }
 
   private async readHead(s: SqlSession, version: number): Promise<ConfigVersionHead | undefined> {

@@ -4,6 +4,7 @@
  * commits.
  */
 import type { GatewayConfig } from '../config/schema';
+import type { ResourceChange } from '../config/change-set';
 
 /** A version without its document: cheap to read on every poll. */
 export interface ConfigVersionHead {
@@ -20,6 +21,24 @@ export interface ConfigVersionHead {
   /** ISO 8601 time the version was restored from a backup into this store; absent when it was written here. */
   readonly restoredAt?: string;
 }
+
+/** One stored resource change: its canonical text and hash travel as stored, so a reader can verify them. */
+export interface StoredChange extends ResourceChange {
+  /** The canonical JSON of `body` as stored (absent for a removal). */
+  readonly text?: string;
+  /** `sha256:<hex>` of kind, id and text as recorded (absent for a removal). */
+  readonly hash?: string;
+}
+
+/** What changed after a version: every later version's head with its changes, oldest first. */
+export type ChangesSince =
+  | {
+      readonly ok: true;
+      /** `digest`: `sum256:<hex>` over the version's resources (core/resource-digest.ts), what applying its changes must lead to. */
+      readonly versions: readonly { readonly head: ConfigVersionHead; readonly digest: string; readonly changes: readonly StoredChange[] }[];
+    }
+  /** The change log cannot bring the reader up to date: fetch the head whole. */
+  | { readonly ok: false; readonly reason: string };
 
 /** A committed admin write: which version it produced. */
 export interface WriteRecord {
@@ -81,6 +100,12 @@ export interface ConfigStore {
   head(): Promise<ConfigVersionHead | undefined>;
   /** One version with its document, or undefined when it does not exist (or was pruned). */
   get(version: number): Promise<ConfigVersion | undefined>;
+  /**
+   * The change sets of every version after `version`, up to the head; `ok: false` when the reader
+   * is too far behind (retention pruned them), a version has no change set, or they would be larger
+   * than `maxChanges` (a whole fetch is cheaper).
+   */
+  changesSince(version: number, options?: { maxChanges?: number }): Promise<ChangesSince>;
   /** Version heads, newest first. */
   list(options: { limit: number; before?: number }): Promise<ConfigVersionHead[]>;
   /** Applies a change atomically and announces the new version; throws GatehouseError (400/409/412/503). */

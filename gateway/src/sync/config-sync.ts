@@ -4,14 +4,21 @@
  * interval. Only newer versions are applied, each after its checksum and the drop guard pass; the sink
  * validates before it swaps. After each apply the version is written to the last-known-good file.
  * Uses only reads, so data planes run with read-only database credentials.
+ *
+ * Once a version runs, newer ones arrive as change sets (`changesSince`): each changed resource is
+ * checked against its recorded hash, the sink applies them and checks the result against the
+ * version's digest. A whole version is fetched instead at cold start, when the reader is too far
+ * behind the change log, when a change or the digest does not match, or when `incremental` is off.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Registry } from 'prom-client';
 import { GatehouseError, formatProblems } from '../core/errors';
 import type { ConfigSink, ConfigSource } from '../data-plane/types';
-import type { ConfigStore, ConfigVersion, Unwatch } from '../store/types';
+import type { ConfigStore, ConfigVersion, ConfigVersionHead, StoredChange, Unwatch } from '../store/types';
+import type { ResourceChange } from '../config/change-set';
+import { resourceHash } from '../core/resource-digest';
 import { dropRefusal } from './drop-guard';
-import { readLastKnownGood, writeLastKnownGood } from './last-known-good';
+import { readLastKnownGood, writeAssembledLastKnownGood, writeLastKnownGood } from './last-known-good';
 import { backoffDelay } from '../core/backoff';
 import { silentLogger, type SourceLogger } from '../core/logger';
 import { setRunningSource, syncMetrics, type SyncMetrics } from './metrics';
@@ -24,7 +31,9 @@ export const DEFAULT_RECONNECT_MAX_MS = 10_000;
 export interface ConfigSyncOptions {
   sink: ConfigSink;
   /** The store (read-only use); absent when only files and S3 are available. */
-  store?: Pick<ConfigStore, 'head' | 'get' | 'watch'>;
+  store?: Pick<ConfigStore, 'head' | 'get' | 'watch'> & Partial<Pick<ConfigStore, 'changesSince'>>;
+  /** Apply newer versions as change sets when the sink and store can (default true); false always fetches whole versions. */
+  incremental?: boolean;
   lastKnownGoodFile?: string;
   s3?: { client: S3Client; location: S3Location };
   pollIntervalMs: number;
@@ -151,6 +160,7 @@ export class ConfigSync {
     const store = this.options.store;
     if (!store || this.stopped) return;
     try {
+      if (await this.syncChanges()) return;
       const announced = this.announced;
       this.announced = undefined;
       if (announced !== undefined && (!this.running || announced > this.running.version)) {
@@ -182,6 +192,71 @@ export class ConfigSync {
     }
   }
 
+  /**
+   * Brings the running version up to the head through change sets; false when a whole version must
+   * be fetched instead (or nothing is newer: the whole path's head check then runs).
+   */
+  private async syncChanges(): Promise<boolean> {
+    const { store, sink } = this.options;
+    const running = this.running;
+    if (this.options.incremental === false || !store?.changesSince || !sink.applyChanges || !running) return false;
+    // A store that cannot answer (down, or a reader role without SELECT on the change log) leaves the whole path to report it.
+    const since = await store.changesSince(running.version).catch((err: Error) => ({ ok: false as const, reason: err.message }));
+    if (!since.ok) {
+      this.log.info({ reason: since.reason, running: running.version }, 'fetching the head whole: the change log cannot bring this data plane up to date');
+      return false;
+    }
+    const last = since.versions.at(-1);
+    if (!last) return false;
+    this.announced = undefined;
+    this.metrics.lastSync.set(Date.now() / 1000);
+    const { head } = last;
+    if (this.refused && this.refused.version === head.version && this.refused.checksum === head.checksum) return true;
+    const steps: ResourceChange[][] = [];
+    for (const v of since.versions) {
+      const decoded = decodeChanges(v.changes);
+      if (typeof decoded === 'string') {
+        this.report('checksum', `change set of version ${v.head.version} refused: ${decoded}; fetching version ${head.version} whole`);
+        return false;
+      }
+      steps.push(decoded);
+    }
+    const drop = dropRefusal(this.runningRoutes, { routeCount: head.routeCount, intendedDrop: head.intendedDrop }, this.options.dropGuardPercent);
+    if (drop) {
+      this.refused = { version: head.version, checksum: head.checksum };
+      this.report('drop-guard', `config version ${head.version} from store refused: ${drop}; write it with allowDrop=true if intended`);
+      return true;
+    }
+    const result = await sink.applyChanges({ baseVersion: running.version, steps, digest: last.digest }, { version: head.version, checksum: head.checksum, source: 'store' });
+    if (!result.applied) {
+      if (result.refetch) {
+        this.report('change-set', `change sets to version ${head.version} not applied (${result.reason}); fetching it whole`);
+        return false;
+      }
+      this.refused = { version: head.version, checksum: head.checksum };
+      this.report('invalid', `config version ${head.version} from store refused: ${result.reason}`, result.problems ? { problems: formatProblems(result.problems) } : {});
+      return true;
+    }
+    this.applied(head, 'store', steps.reduce((n, s) => n + s.length, 0));
+    if (this.options.lastKnownGoodFile)
+      await writeAssembledLastKnownGood(this.options.lastKnownGoodFile, head, result.document).catch((err: Error) =>
+        this.report('lkg-write', `could not write the last-known-good file: ${err.message}`),
+      );
+    return true;
+  }
+
+  /** Records a version as running. */
+  private applied(head: ConfigVersionHead, source: ConfigSource, changes?: number): void {
+    this.running = { version: head.version, checksum: head.checksum, source };
+    this.runningRoutes = head.routeCount;
+    this.refused = undefined;
+    this.metrics.version.set(head.version);
+    setRunningSource(this.metrics, source);
+    const created = Date.parse(head.createdAt);
+    if (source === 'store' && Number.isFinite(created)) this.metrics.propagationLag.set(Math.max(0, (Date.now() - created) / 1000));
+    this.log.info({ version: head.version, source, routes: head.routeCount, ...(changes === undefined ? {} : { changes }) }, 'config version applied');
+  }
+
   /** Verifies, guards and applies one version; true when it is now running. */
   private async applyVersion(v: ConfigVersion, source: ConfigSource): Promise<boolean> {
     const refuse = (reason: string, label: string, extra: object = {}) => {
@@ -198,14 +273,7 @@ export class ConfigSync {
     const result = await this.options.sink.apply(v.document, { version: v.version, checksum: v.checksum, source });
     if (!result.applied)
       return refuse(result.reason, 'invalid', result.problems ? { problems: formatProblems(result.problems) } : {});
-    this.running = { version: v.version, checksum: v.checksum, source };
-    this.runningRoutes = routeCount;
-    this.refused = undefined;
-    this.metrics.version.set(v.version);
-    setRunningSource(this.metrics, source);
-    const created = Date.parse(v.createdAt);
-    if (source === 'store' && Number.isFinite(created)) this.metrics.propagationLag.set(Math.max(0, (Date.now() - created) / 1000));
-    this.log.info({ version: v.version, source, routes: routeCount }, 'config version applied');
+    this.applied({ ...v, routeCount }, source);
     if (this.options.lastKnownGoodFile && source !== 'last-known-good') {
       await writeLastKnownGood(this.options.lastKnownGoodFile, v).catch((err: Error) =>
         this.report('lkg-write', `could not write the last-known-good file: ${err.message}`),
@@ -263,4 +331,25 @@ export class ConfigSync {
     this.metrics.syncErrors.inc({ reason });
     this.log.warn({ reason, ...extra }, message);
   }
+}
+
+/** Parses stored changes after checking each against its recorded hash; a string says which one failed. */
+function decodeChanges(stored: readonly StoredChange[]): ResourceChange[] | string {
+  const changes: ResourceChange[] = [];
+  for (const c of stored) {
+    if (c.text === undefined) {
+      changes.push({ kind: c.kind, id: c.id });
+      continue;
+    }
+    const actual = resourceHash(c.kind, c.id, c.text);
+    if (actual !== c.hash) return `${c.kind} "${c.id}" has hash ${actual}, the change log records ${c.hash}`;
+    let body: unknown;
+    try {
+      body = JSON.parse(c.text);
+    } catch (err) {
+      return `${c.kind} "${c.id}" is not JSON (${(err as Error).message})`;
+    }
+    changes.push({ kind: c.kind, id: c.id, body, ...(c.position === undefined ? {} : { position: c.position }) });
+  }
+  return changes;
 }

@@ -1,5 +1,9 @@
 /** The last-known-good file: the last applied version, rewritten atomically so a crash never leaves half a file. */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import type { GatewayConfig } from '../config/schema';
+import { documentTextChunks } from '../config/change-set';
+import type { ConfigVersionHead } from '../store/types';
 import { open, readFile, rename, unlink, mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ConfigVersion } from '../store/types';
@@ -7,12 +11,37 @@ import { formatVersionFile, parseVersionFile } from './version-file';
 
 /** Writes `version` to `path`: temp file in the same directory, fsync, rename over, fsync the directory. */
 export async function writeLastKnownGood(path: string, version: ConfigVersion): Promise<void> {
+  await replaceFile(path, (file) => file.writeFile(formatVersionFile(version)));
+}
+
+/**
+ * Writes a version assembled by applying change sets, a few hundred resources per write so the event
+ * loop is never held for long, hashing the document text on the way: throws (and leaves the old file)
+ * when it does not match the head's checksum, the whole-document check of what the change sets built.
+ */
+export async function writeAssembledLastKnownGood(path: string, head: ConfigVersionHead, document: GatewayConfig): Promise<void> {
+  const { version, checksum, author, message, intendedDrop, routeCount, createdAt } = head;
+  const prefix = JSON.stringify({ version, checksum, author, message, intendedDrop, routeCount, createdAt });
+  await replaceFile(path, async (file) => {
+    await file.write(`${prefix.slice(0, -1)},"document":`);
+    const hash = createHash('sha256');
+    for (const chunk of documentTextChunks(document)) {
+      hash.update(chunk);
+      await file.write(chunk);
+    }
+    await file.write('}');
+    const actual = 'sha256:' + hash.digest('hex');
+    if (actual !== checksum) throw new Error(`the document built from change sets has checksum ${actual}, version ${version} records ${checksum}`);
+  });
+}
+
+async function replaceFile(path: string, write: (file: FileHandle) => Promise<void>): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const file = await open(temp, 'w', 0o600);
   try {
-    await file.writeFile(formatVersionFile(version));
+    await write(file);
     await file.sync();
   } catch (err) {
     await file.close();

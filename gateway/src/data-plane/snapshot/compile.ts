@@ -4,8 +4,15 @@
  * plugin chains. Validation already reports what would keep a route from compiling; handed an
  * unvalidated config anyway, the compiler collects every such problem and throws them together as
  * one GW_ERR_CONFIG_INVALID error before any upstream pool is touched.
+ *
+ * Compilation is one generator that pauses after every route: `compileSnapshot` runs it through,
+ * `compileSnapshotInSlices` runs it in slices of a few milliseconds and yields the event loop between
+ * them, so a large config never holds up a request for longer than one slice. Given the snapshot it
+ * replaces, routes whose config object, global plugins and consumers are unchanged keep their plugin
+ * chain (the costly part), so a change set compiles its changed routes only.
  */
-import type { GatewayConfig } from '../../config/schema';
+import { runInSlices, runThrough } from '../../core/slices';
+import type { GatewayConfig, RouteConfig } from '../../config/schema';
 import { GatehouseError, type Problem } from '../../core/errors';
 import { EMPTY_CHAIN, type PluginChainFactory } from '../../plugins/contract';
 import type { CompiledRoute, Snapshot, UpstreamPool } from '../types';
@@ -15,6 +22,14 @@ import { routeCandidate } from './candidate';
 import { planRoute, type RoutePlan } from '../../config/routes/route-plan';
 import type { PluginConfigChecker } from '../../config/validate';
 import { Router } from './router';
+
+/** What a later compilation can reuse of a snapshot: its compiled routes by route config object. */
+interface Reusable {
+  readonly config: GatewayConfig;
+  readonly plugins: PluginChainFactory | undefined;
+  readonly routes: WeakMap<RouteConfig, CompiledRoute>;
+}
+const reusable = new WeakMap<Snapshot, Reusable>();
 
 export interface SnapshotMeta {
   readonly version: number;
@@ -31,15 +46,28 @@ export interface SnapshotDeps {
   readonly routePlans?: readonly RoutePlan[];
   /** The checker that filled the config's plugin slots (`validateConfig`); chains are then built from them as they are. */
   readonly pluginsCheckedBy?: PluginConfigChecker;
+  /** The snapshot this one replaces: unchanged routes keep its plugin chains. */
+  readonly previous?: Snapshot;
 }
 
 /** Compiles a validated, defaults-filled config; throws GW_ERR_CONFIG_INVALID listing every problem. */
 export function compileSnapshot(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps): Snapshot {
+  return runThrough(compileSteps(config, meta, deps));
+}
+
+/** The same compilation in slices of about `sliceMs`, yielding the event loop between them. */
+export function compileSnapshotInSlices(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, sliceMs?: number): Promise<Snapshot> {
+  return runInSlices(compileSteps(config, meta, deps), sliceMs);
+}
+
+/** Yields once per route planned and once per route compiled; returns the snapshot. */
+function* compileSteps(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps): Generator<void, Snapshot> {
   const problems: Problem[] = [];
   const upstreamIds = new Set(config.upstreams.map((u) => u.id));
   const planned = deps.routePlans?.length === config.routes.length ? deps.routePlans : undefined;
   const plans: RoutePlan[] = [];
-  config.routes.forEach((route, i) => {
+  for (let i = 0; i < config.routes.length; i++) {
+    const route = config.routes[i]!;
     if (!upstreamIds.has(route.upstream))
       problems.push({
         path: `/routes/${i}/upstream`,
@@ -49,12 +77,13 @@ export function compileSnapshot(config: GatewayConfig, meta: SnapshotMeta, deps:
     // The config may be a copy of the validated one (secrets resolved): the route is taken from it.
     const plan = planned ? { ...planned[i]!, config: route } : planRoute(route, i, problems);
     if (plan) plans.push(plan);
-  });
+    if (!planned) yield;
+  }
   if (problems.length > 0) throw new GatehouseError('GW_ERR_CONFIG_INVALID', `${problems.length} problem(s) found while compiling.`, problems);
 
   const lease = deps.targets.lease();
   try {
-    const snapshot = build(config, meta, deps, plans, lease);
+    const snapshot = yield* build(config, meta, deps, plans, lease);
     lease.bind(snapshot);
     return snapshot;
   } catch (err) {
@@ -63,25 +92,32 @@ export function compileSnapshot(config: GatewayConfig, meta: SnapshotMeta, deps:
   }
 }
 
-function build(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, plans: readonly RoutePlan[], lease: TargetLease): Snapshot {
+function* build(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, plans: readonly RoutePlan[], lease: TargetLease): Generator<void, Snapshot> {
   const upstreams = new Map<string, UpstreamPool>();
   const upstreamConfigs = new Map(config.upstreams.map((u) => [u.id, u]));
   for (const u of config.upstreams) upstreams.set(u.id, lease.upstreamPool(u));
 
+  // Chains depend on the route, the global plugin slots and the consumers (credential indexes).
+  const before = deps.previous && reusable.get(deps.previous);
+  const chains = before && before.plugins === deps.plugins && before.config.plugins === config.plugins && before.config.consumers === config.consumers ? before.routes : undefined;
+  const routes = new WeakMap<RouteConfig, CompiledRoute>();
   const router = new Router();
-  plans.forEach((plan, order) => {
+  for (let order = 0; order < plans.length; order++) {
+    const plan = plans[order]!;
     const route = plan.config;
     const compiled: CompiledRoute = Object.freeze({
       id: route.id,
       config: route,
       upstream: upstreams.get(route.upstream)!,
       timeouts: resolveTimeouts(route.timeouts, upstreamConfigs.get(route.upstream)?.timeouts),
-      plugins: deps.plugins ? deps.plugins.forRoute(route, config, deps.pluginsCheckedBy) : EMPTY_CHAIN,
+      plugins: chains?.get(route)?.plugins ?? (deps.plugins ? deps.plugins.forRoute(route, config, deps.pluginsCheckedBy) : EMPTY_CHAIN),
       forwardPath: plan.forwardPath,
     });
+    routes.set(route, compiled);
     const candidate = routeCandidate(compiled, order);
     for (const pattern of plan.patterns) router.add(pattern, candidate, route.hosts);
-  });
+    yield;
+  }
   router.seal();
 
   const snapshot: Snapshot = Object.freeze({
@@ -93,5 +129,6 @@ function build(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, pl
       router.match(method, host, path, headers),
     upstream: (id: string) => upstreams.get(id),
   });
+  reusable.set(snapshot, { config, plugins: deps.plugins, routes });
   return snapshot;
 }

@@ -9,7 +9,7 @@ import type { PluginChainFactory } from '../../plugins/contract';
 import type { ValidatedParts } from '../../config/validate';
 import type { Snapshot } from '../types';
 import { TargetRegistry, type TargetRegistryOptions } from '../upstream/target-registry';
-import { compileSnapshot, type SnapshotMeta } from './compile';
+import { compileSnapshot, compileSnapshotInSlices, type SnapshotMeta } from './compile';
 
 export class SnapshotCompiler implements SnapshotCompilation {
   /** The targets shared by every snapshot this compiler builds (metrics read `targets.targets()`). */
@@ -22,6 +22,13 @@ export class SnapshotCompiler implements SnapshotCompilation {
   /** Compiles and activates: the runtime swaps the result in right away. Throws GW_ERR_CONFIG_INVALID. */
   compile(config: GatewayConfig, meta: SnapshotMeta, plugins: PluginChainFactory | undefined, validated?: ValidatedParts): Snapshot {
     const snapshot = compileSnapshot(config, meta, { targets: this.targets, plugins, routePlans: validated?.routePlans, pluginsCheckedBy: validated?.pluginsCheckedBy });
+    this.targets.activate(snapshot);
+    return snapshot;
+  }
+
+  /** The same in slices that yield the event loop; unchanged routes of `previous` keep their plugin chains. */
+  async compileInSlices(config: GatewayConfig, meta: SnapshotMeta, plugins: PluginChainFactory | undefined, validated?: ValidatedParts, previous?: Snapshot): Promise<Snapshot> {
+    const snapshot = await compileSnapshotInSlices(config, meta, { targets: this.targets, plugins, routePlans: validated?.routePlans, pluginsCheckedBy: validated?.pluginsCheckedBy, previous });
     this.targets.activate(snapshot);
     return snapshot;
   }

@@ -1,0 +1,68 @@
+/**
+ * The version digest: a checksum of a config document that can be updated one resource at a time,
+ * so a data plane that applies a change set can tell whether it now holds exactly what the store
+ * holds without serialising the whole document.
+ *
+ * digest = Σ sha256(kind ␀ id ␀ canonical JSON of the resource) mod 2^256 (the AdHash construction).
+ * Adding, changing or removing one resource adds and subtracts its hashes; the order of resources
+ * does not enter (order is carried by positions in the change set). Against accidental damage (a lost,
+ * duplicated, truncated or altered change) a mismatch goes unnoticed with probability 2^-256. XOR
+ * would cancel a resource counted twice; a sum does not. It is not a defence against someone who can
+ * write the store: they can rewrite the recorded digest as easily as the whole-document checksum,
+ * which is likewise unkeyed; data planes still compare the whole-document sha256 when they write the
+ * last-known-good file.
+ */
+import { createHash } from 'node:crypto';
+
+export const DIGEST_PREFIX = 'sum256:';
+const LIMBS = 8;
+const LIMB = 2 ** 32;
+
+/** `sha256:<hex>` of one resource: its kind, id and canonical JSON. */
+export function resourceHash(kind: string, id: string, canonicalText: string): string {
+  return 'sha256:' + createHash('sha256').update(kind).update('\0').update(id).update('\0').update(canonicalText).digest('hex');
+}
+
+/**
+ * A running sum mod 2^256, kept as eight 32-bit limbs in plain numbers (exact while fewer than 2^21
+ * hashes are added between normalisations), so adding a hash costs eight parseInts, not BigInt work.
+ */
+export class DigestSum {
+  private readonly limbs = new Array<number>(LIMBS).fill(0);
+  private pending = 0;
+
+  /** The sum a `sum256:` digest records; throws on anything else. */
+  static parse(text: string): DigestSum {
+    const hex = text.startsWith(DIGEST_PREFIX) ? text.slice(DIGEST_PREFIX.length) : '';
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`not a sum256 digest: ${text.slice(0, 80)}`);
+    const sum = new DigestSum();
+    for (let i = 0; i < LIMBS; i++) sum.limbs[i] = parseInt(hex.slice(i * 8, i * 8 + 8), 16);
+    return sum;
+  }
+
+  /** Adds (sign 1) or takes out (sign -1) one `sha256:<hex>` resource hash. */
+  add(hash: string, sign: 1 | -1 = 1): this {
+    const at = hash.indexOf(':') + 1;
+    for (let i = 0; i < LIMBS; i++) this.limbs[i]! += sign * parseInt(hash.slice(at + i * 8, at + i * 8 + 8), 16);
+    if (++this.pending >= 1 << 20) this.normalise();
+    return this;
+  }
+
+  /** `sum256:<64 hex>`. */
+  toString(): string {
+    this.normalise();
+    return DIGEST_PREFIX + this.limbs.map((l) => l.toString(16).padStart(8, '0')).join('');
+  }
+
+  /** Carries between limbs (most significant first), dropping what overflows 2^256. */
+  private normalise(): void {
+    let carry = 0;
+    for (let i = LIMBS - 1; i >= 0; i--) {
+      const v = this.limbs[i]! + carry;
+      const limb = ((v % LIMB) + LIMB) % LIMB;
+      carry = (v - limb) / LIMB;
+      this.limbs[i] = limb;
+    }
+    this.pending = 0;
+  }
+}
