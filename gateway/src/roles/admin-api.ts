@@ -25,6 +25,8 @@ export interface AdminPartOptions {
   secretsKeyring?: Keyring;
   /** Standalone: generate `<dataDir>/admin-token` at first start. */
   generateToken: boolean;
+  /** Standalone with a config file: the admin API does not write (GW_ERR_FILE_MANAGED). */
+  fileManaged?: boolean;
 }
 
 export interface AdminPart {
@@ -67,6 +69,7 @@ export async function buildAdminPart(options: AdminPartOptions): Promise<AdminPa
     tokens,
     bodyLimitBytes: settings.adminBodyLimitBytes,
     dropGuardPercent: settings.dropGuardPercent,
+    fileManaged: options.fileManaged,
     logger: log.child({ part: 'admin' }),
   });
   backup?.start();
