@@ -56,3 +56,38 @@ export const AdminPaths = {
   rollback: (n: number) => `/admin/v1/versions/${n}/rollback`,
   nodes: '/admin/v1/nodes',
 } as const;
+
+/**
+ * The S3 deploy channel (`gatehouse apply --via s3://bucket/prefix`), under the backup prefix: the CLI
+ * writes `<prefix>/deploy/requests/<key>.json` (the key is also the write's Idempotency-Key), the
+ * control plane applies it and writes `<prefix>/deploy/results/<key>.json`, then deletes the request.
+ */
+export const DeployChannel = {
+  requests: (prefix: string) => `${prefix.replace(/\/+$/, '')}/deploy/requests/`,
+  request: (prefix: string, key: string) => `${DeployChannel.requests(prefix)}${key}.json`,
+  result: (prefix: string, key: string) => `${prefix.replace(/\/+$/, '')}/deploy/results/${key}.json`,
+  /** Request keys: what the CLI makes (a UUID) and the control plane accepts. */
+  keyPattern: /^[A-Za-z0-9-]{1,64}$/,
+  /** Object metadata naming who asked (`x-amz-meta-author`). */
+  authorMetadata: 'author',
+} as const;
+
+export interface DeployRequest {
+  document: unknown;
+  /** If-Match: the version the CLI diffed against (from its dry run). */
+  expectedVersion?: number;
+  allowDrop?: boolean;
+  dryRun?: boolean;
+  message?: string;
+}
+
+export interface DeployResult {
+  key: string;
+  outcome: 'applied' | 'unchanged' | 'dry-run' | 'refused';
+  author: string;
+  version?: number;
+  baseVersion?: number;
+  diff?: ConfigDiffAnswer;
+  error?: { code: string; message: string };
+  problems?: Problem[];
+}

@@ -6,3 +6,4 @@ export { ConfigService } from './config-service';
 export { StoreHealth, type StoreReadiness } from './store-health';
 export { diffConfigs, type ConfigDiff } from './diff';
 export * from './auth';
+export { DeployInbox, DEFAULT_DEPLOY_POLL_MS, type DeployInboxOptions } from './deploy-inbox';

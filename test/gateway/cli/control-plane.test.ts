@@ -43,7 +43,7 @@ describe('gatehouse CLI against a control plane', () => {
         { id: 'a-orders', paths: ['/a/orders/*'], upstream: 'team-a-svc', tags: ['team-a'] },
         { id: 'a-users', paths: ['/a/users/*'], upstream: 'team-a-svc', tags: ['team-a'] },
       ],
-      plugins: { cors: { origins: ['https://example.com'] } },
+      plugins: { cors: { allowOrigins: ['https://example.com'] } },
     };
     await writeFile(file('start.yaml'), stringify(start));
   });
@@ -69,6 +69,8 @@ describe('gatehouse CLI against a control plane', () => {
     const dump = await readFile(file('dump.yaml'), 'utf8');
     // No default (priority 0, stripPrefix false, retries 1, round-robin, health checks …) is written out.
     expect(dump).not.toMatch(/priority|stripPrefix|preserveHost|retries|poolSize|round-robin|healthChecks|weight/);
+    // Plugin defaults come from the plugin's own schema (cors fills allowMethods, maxAgeSeconds …).
+    expect(dump).toMatch(/\nplugins:\n  cors:\n    allowOrigins:\n      - https:\/\/example.com\n$/);
     expect(dump).toContain('routes:\n  - id: home\n    tags:\n      - platform\n    paths:\n      - /\n    upstream: backend\n');
     // Stable: a second dump is byte for byte the same.
     await gatehouse(['dump', '--output', file('dump2.yaml')], env);
