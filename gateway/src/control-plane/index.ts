@@ -6,3 +6,4 @@ export { ConfigService } from './config-service';
 export { StoreHealth, type StoreReadiness } from './store-health';
 export { diffConfigs, type ConfigDiff } from './diff';
 export * from './auth';
+export { FleetView, type Fleet, type FleetNode, type NodeState } from './fleet';

@@ -12,6 +12,8 @@ import { CorruptVersionError, WriteOutcomeUnknownError } from '../store';
 import { TokenVerifier, type TokenEntry } from './auth/tokens';
 import { ConfigService } from './config-service';
 import { registerConfigRoutes } from './config-routes';
+import type { FleetView } from './fleet';
+import { registerFleetRoutes } from './fleet-routes';
 import { registerResource } from './crud';
 import { MAX_DOCUMENT_DEPTH, nestedDeeperThan } from './document-depth';
 import { registerOpenApi } from './openapi';
@@ -34,6 +36,8 @@ export interface AdminServerOptions {
   onCommit?: (version: ConfigVersion) => void;
   /** The config service to write through (shared with the readiness check); built over `store` when absent. */
   service?: ConfigService;
+  /** The data planes' heartbeats (`GET /admin/v1/nodes`); absent when no heartbeat bucket is set. */
+  fleet?: FleetView;
   /** A pino logger; none means no request logging. */
   logger?: FastifyBaseLogger;
 }
@@ -134,6 +138,7 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
   registerVersionRoutes(app, service);
   registerSecretRoutes(app, service);
   registerWriteRoutes(app, options.store);
+  registerFleetRoutes(app, options.fleet);
   for (const kind of [routes, upstreams, consumers, plugins]) registerResource(app, kind, service);
   return app;
 }

@@ -15,6 +15,7 @@ import { envName, type GatehouseSettings } from '../settings';
 import { openConfigStore } from '../store';
 import { restoreEmptyStoreFromS3, StoreHealth } from '../control-plane';
 import { buildAdminPart } from './admin-api';
+import { fleetViewFrom } from './fleet';
 import type { Closable } from './node';
 import { importInitialConfig } from './initial-config';
 import { secretsKeyring } from './secrets-keys';
@@ -48,7 +49,8 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
     await store.close();
     throw err;
   }
-  const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, secretsKeyring: keyring, generateToken: false }).catch(async (err: unknown) => {
+  const fleet = fleetViewFrom(settings, store, registry, log);
+  const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, secretsKeyring: keyring, fleet: fleet?.fleet, generateToken: false }).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
@@ -58,5 +60,5 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
     readiness: () => health.readiness,
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   });
-  return { admin: part.admin, status, parts: [{ close: () => store.close() }, ...part.parts, { close: () => health.stop() }, { close: () => part.admin.close() }] };
+  return { admin: part.admin, status, parts: [{ close: () => store.close() }, ...(fleet ? [fleet.part] : []), ...part.parts, { close: () => health.stop() }, { close: () => part.admin.close() }] };
 }

@@ -34,6 +34,11 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** Envoy's max_headers_count. */
 export const DEFAULT_MAX_REQUEST_HEADERS = 100;
 
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
+export const DEFAULT_FLEET_QUIET_AFTER_MS = 60_000;
+export const DEFAULT_FLEET_LAG_AFTER_MS = 60_000;
+export const DEFAULT_FLEET_FORGET_AFTER_MS = 30 * 60_000;
+
 export const Settings = Type.Object(
   {
     role: env(
@@ -198,6 +203,34 @@ export const Settings = Type.Object(
     ),
     secretsAwsRegion: env('GATEHOUSE_SECRETS_AWS_REGION', Type.Optional(Type.String({ minLength: 1, description: 'Region of AWS Secrets Manager for `$secret://aws/` references; default from the AWS SDK (`AWS_REGION`).' }))),
     secretsAwsEndpoint: env('GATEHOUSE_SECRETS_AWS_ENDPOINT', Type.Optional(Type.String({ minLength: 1, description: 'Secrets Manager endpoint URL (VPC endpoints, tests); unset uses the AWS default.' }))),
+    // Fleet view (docs/RUNBOOK.md, "The fleet view").
+    nodeId: env(
+      'GATEHOUSE_NODE_ID',
+      Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$', description: 'Name of this node in the fleet view (letters, digits, `.`, `_`, `-`); default the host name (unique per Fargate task).' })),
+    ),
+    region: env('GATEHOUSE_REGION', Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Region this node reports in the fleet view; default `AWS_REGION`.' }))),
+    heartbeatBucket: env(
+      'GATEHOUSE_HEARTBEAT_BUCKET',
+      Type.Optional(Type.String({ minLength: 3, maxLength: 63, description: "S3 bucket data planes write their heartbeats to and the control plane reads them from: the primary region's backup bucket; default `s3Bucket`." })),
+    ),
+    heartbeatRegion: env('GATEHOUSE_HEARTBEAT_REGION', Type.Optional(Type.String({ minLength: 1, description: 'Region of the heartbeat bucket (the primary region); default `s3Region`.' }))),
+    heartbeatPrefix: env('GATEHOUSE_HEARTBEAT_PREFIX', Type.String({ minLength: 1, maxLength: 512, default: 'gatehouse-heartbeats', description: 'Key prefix of the heartbeats: `<prefix>/<nodeId>.json`.' })),
+    heartbeatIntervalMs: env(
+      'GATEHOUSE_HEARTBEAT_INTERVAL_MS',
+      Type.Integer({ minimum: 0, maximum: 3_600_000, default: DEFAULT_HEARTBEAT_INTERVAL_MS, description: 'Data plane: how often its heartbeat is written to the heartbeat bucket; 0 writes none.' }),
+    ),
+    fleetQuietAfterMs: env(
+      'GATEHOUSE_FLEET_QUIET_AFTER_MS',
+      Type.Integer({ minimum: 1_000, maximum: 86_400_000, default: DEFAULT_FLEET_QUIET_AFTER_MS, description: 'Control plane: a data plane whose last heartbeat is older than this is `quiet`.' }),
+    ),
+    fleetLagAfterMs: env(
+      'GATEHOUSE_FLEET_LAG_AFTER_MS',
+      Type.Integer({ minimum: 0, maximum: 86_400_000, default: DEFAULT_FLEET_LAG_AFTER_MS, description: 'Control plane: a data plane still below a config version committed this long ago is `lagging`.' }),
+    ),
+    fleetForgetAfterMs: env(
+      'GATEHOUSE_FLEET_FORGET_AFTER_MS',
+      Type.Integer({ minimum: 1_000, maximum: 604_800_000, default: DEFAULT_FLEET_FORGET_AFTER_MS, description: 'Control plane: a quiet data plane is left out of the fleet view after this long (a cleanly stopped one at once).' }),
+    ),
   },
   { additionalProperties: false },
 );
