@@ -108,6 +108,7 @@ async function runNode(settings: GatehouseSettings, log: Logger, options: MainOp
     log.info({ signal }, 'stopping');
     for (const part of [...node.parts].reverse()) await part.close().catch((err: unknown) => log.error({ err }, 'stopping a config source failed'));
     const report = await drain(node, settings);
+    await node.tracing?.close().catch((err: unknown) => log.error({ err }, 'exporting the last traces failed'));
     await services?.close();
     await node.status?.close();
     log.flush?.();

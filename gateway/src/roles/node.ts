@@ -23,6 +23,8 @@ import type { PluginRegistry } from '../plugins/contract';
 import { createSecretResolver } from '../data-plane/secrets';
 import { SnapshotCompiler } from '../data-plane/snapshot';
 import { parseTrustedProxies } from '../core/client-address';
+import { tracingFrom } from './tracing';
+import type { RequestTracing } from '../data-plane/tracing';
 
 /** Something a role started that must stop at shutdown (file watcher, sync loop, admin API). */
 export interface Closable {
@@ -52,6 +54,8 @@ export interface DataPlaneNode {
   readonly proxy: FastifyInstance<Server>;
   readonly status: FastifyInstance | undefined;
   readonly tunnels: Tunnels;
+  /** Request tracing when on; closed after the drain, so the drained requests' spans are exported. */
+  readonly tracing?: RequestTracing;
   /** Config sources and other role parts, closed in reverse order at shutdown. */
   readonly parts: Closable[];
   /** The admin API (standalone only); `main.ts` listens on the admin address. */
@@ -95,7 +99,8 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
   const tunnels = new Tunnels();
   const accessLog = settings.accessLog ? new PinoAccessLog(createAccessLogger(options.accessLogDestination)) : undefined;
   const trustedProxies = parseTrustedProxies(settings.trustedProxies);
-  const proxy = buildProxyServer({ dataPlane, log, limits: clientLimits(settings), metrics, accessLog, tunnels, trustedProxies });
+  const tracing = tracingFrom(settings);
+  const proxy = buildProxyServer({ dataPlane, log, limits: clientLimits(settings), metrics, accessLog, tunnels, trustedProxies, tracing });
   const dp = dataPlane;
   const status =
     options.status === false
@@ -105,7 +110,7 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
           // The default registry holds the plugins' metrics (gatehouse_ratelimit_*); names never collide.
           metrics: async () => ({ contentType: metrics.registry.contentType, body: (await metrics.registry.metrics()) + (await register.metrics()) }),
         });
-  return { settings, log, dataPlane: dp, metrics, proxy, status, tunnels, parts: [] };
+  return { settings, log, dataPlane: dp, metrics, proxy, status, tunnels, tracing, parts: [] };
 }
 
 /** The proxy listener's client limits, from the settings. */

@@ -203,6 +203,16 @@ export const Settings = Type.Object(
     ),
     secretsAwsRegion: env('GATEHOUSE_SECRETS_AWS_REGION', Type.Optional(Type.String({ minLength: 1, description: 'Region of AWS Secrets Manager for `$secret://aws/` references; default from the AWS SDK (`AWS_REGION`).' }))),
     secretsAwsEndpoint: env('GATEHOUSE_SECRETS_AWS_ENDPOINT', Type.Optional(Type.String({ minLength: 1, description: 'Secrets Manager endpoint URL (VPC endpoints, tests); unset uses the AWS default.' }))),
+    // Tracing (docs/RUNBOOK.md, "Traces").
+    tracing: env('GATEHOUSE_TRACING', Type.Boolean({ default: false, description: 'Data plane: trace proxied requests with OpenTelemetry (a server span per request, a client span per upstream attempt, `traceparent` to the upstream) and export them over OTLP/HTTP.' })),
+    tracingEndpoint: env(
+      'GATEHOUSE_TRACING_ENDPOINT',
+      Type.String({ minLength: 1, maxLength: 2048, default: 'http://127.0.0.1:4318/v1/traces', description: 'OTLP/HTTP traces URL (JSON); the default is a collector sidecar in the same task.' }),
+    ),
+    tracingSampleRatio: env(
+      'GATEHOUSE_TRACING_SAMPLE_RATIO',
+      Type.Number({ minimum: 0, maximum: 1, default: 0.1, description: 'Share of new traces sampled (0 to 1); requests whose `traceparent` says sampled are always traced, unsampled never (parent-based).' }),
+    ),
     // Fleet view (docs/RUNBOOK.md, "The fleet view").
     nodeId: env(
       'GATEHOUSE_NODE_ID',

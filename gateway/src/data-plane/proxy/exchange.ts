@@ -24,6 +24,7 @@ import { requestIdFor } from './request-id';
 import type { TrustedProxies } from '../../core/client-address';
 import { openTunnel, rawHeader, switchingProtocolsHead, type Tunnels } from './tunnel';
 import type { UpgradeResponse } from './upgrade-response';
+import type { RequestTrace, RequestTracing } from '../tracing';
 
 /** Status recorded (metrics, access log) when the client leaves before the response began. */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -39,6 +40,8 @@ export interface ProxyDeps {
   readonly heads: RequestHeadPolicy;
   /** Longest pause in a request body before the request is aborted with 408. */
   readonly bodyTimeoutMs: number;
+  /** Absent when tracing is off: then no request takes a tracing step. */
+  readonly tracing?: RequestTracing;
 }
 
 /** A WebSocket handshake: its response object sits on the raw socket, which a `101` turns into a tunnel. */
@@ -105,6 +108,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   private bodyStalled = false;
   /** Set once the upstream's 101 turned the connection into a tunnel. */
   private tunnelled = false;
+  private trace: RequestTrace | undefined = undefined;
 
   constructor(
     private readonly deps: ProxyDeps,
@@ -129,6 +133,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     res.on('close', onResponseClose);
     deps.metrics?.requestStarted();
     this.requestId = requestIdFor(req.headers['x-request-id']);
+    if (deps.tracing !== undefined) this.trace = deps.tracing.start(req);
     const generation = deps.dataPlane.generation;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -230,6 +235,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
       this.forwardHeaders[1] = host;
       headers = this.forwardHeaders;
     }
+    if (this.trace !== undefined) this.trace.attempt(this.method, target, this.upstreamPath, headers);
     this.pool!.begin(target);
     this.attemptOpen = true;
     target.dispatcher.dispatch(
@@ -370,6 +376,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     if (!this.attemptOpen) return;
     this.attemptOpen = false;
     this.pool!.end(this.target!, outcome);
+    if (this.trace !== undefined) this.trace.attemptEnded(outcome, this.status);
   }
 
   /** Answers with the standard error JSON (when nothing was sent yet). */
@@ -399,6 +406,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     const { deps } = this;
     deps.metrics?.requestFinished(this.route, this.status, this.latencyMs);
     deps.accessLog?.record(this);
+    if (this.trace !== undefined) this.trace.end(this);
     if (this.ctx) {
       try {
         this.route!.plugins.log(this.ctx, this.status);
