@@ -24,7 +24,7 @@ import { requestIdFor } from './request-id';
 import type { TrustedProxies } from '../../core/client-address';
 import { openTunnel, rawHeader, switchingProtocolsHead, type Tunnels } from './tunnel';
 import type { UpgradeResponse } from './upgrade-response';
-import type { RequestTrace, RequestTracing } from '../tracing';
+import { traceIdOf, type RequestTrace, type RequestTracing } from '../tracing';
 
 /** Status recorded (metrics, access log) when the client leaves before the response began. */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -85,6 +85,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   status = 0;
   latencyMs = 0;
   readonly clientIp: string;
+  upstreamLatencyMs = -1;
+  /** Response body bytes: relayed from the upstream so far, or of the gateway's own answer. */
+  bytesOut = 0;
+  private attemptStarted = 0;
+  private readonly bytesReadAtStart: number;
   /** Set when the client sent `Expect: 100-continue`: `100 Continue` goes out just before forwarding. */
   expectContinue = false;
 
@@ -119,6 +124,26 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   ) {
     this.method = req.method ?? 'GET';
     this.clientIp = req.socket.remoteAddress ?? '';
+    this.bytesReadAtStart = req.socket.bytesRead;
+  }
+
+  // AccessRecord facts worked out only when read (the access log), so they cost nothing when it is off.
+  get consumerId(): string | undefined {
+    return this.ctx?.consumer?.id;
+  }
+
+  get userAgent(): string | undefined {
+    return this.req.headers['user-agent'];
+  }
+
+  get traceId(): string | undefined {
+    return this.trace !== undefined ? this.trace.traceId : traceIdOf(this.req.headers.traceparent);
+  }
+
+  get bytesIn(): number {
+    if (!this.hasBody) return 0;
+    if (this.contentLength >= 0) return this.contentLength;
+    return Math.max(0, (this.req.socket?.bytesRead ?? this.bytesReadAtStart) - this.bytesReadAtStart);
   }
 
   /** The incoming headers (what balancers hash on). */
@@ -189,7 +214,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
       if (this.closed) return;
       if (answer) {
         this.status = answer.status;
-        answerPlugin(this.res, answer, this.requestId, this.deps.dataPlane.isDraining, ctx.responseHeaders);
+        this.bytesOut = answerPlugin(this.res, answer, this.requestId, this.deps.dataPlane.isDraining, ctx.responseHeaders);
         return;
       }
     } catch (err) {
@@ -238,6 +263,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     if (this.trace !== undefined) this.trace.attempt(this.method, target, this.upstreamPath, headers);
     this.pool!.begin(target);
     this.attemptOpen = true;
+    this.attemptStarted = performance.now();
     target.dispatcher.dispatch(
       {
         origin: target.origin,
@@ -271,6 +297,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true;
     this.status = statusCode;
+    this.upstreamLatencyMs = performance.now() - this.attemptStarted;
     this.resumeUpstream = resume;
     const headers = forwardResponseHeaders(rawHeaders, this.requestId, this.deps.dataPlane.isDraining);
     const ctx = this.ctx;
@@ -290,6 +317,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   }
 
   onData(chunk: Buffer): boolean {
+    this.bytesOut += chunk.length;
     if (this.res.write(chunk)) return true;
     if (!this.drainListening) {
       this.drainListening = true;
@@ -320,6 +348,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     }
     this.endAttempt('success');
     this.status = 101;
+    this.upstreamLatencyMs = performance.now() - this.attemptStarted;
     const { socket, head } = this.upgrade!.response.takeSocket();
     this.tunnelled = true;
     socket.write(switchingProtocolsHead(rawHeaders, WEBSOCKET, this.requestId, this.ctx?.responseHeaders ?? {}));
@@ -390,7 +419,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
       code === 'GW_ERR_PAYLOAD_TOO_LARGE' ||
       code === 'GW_ERR_BODY_TIMEOUT' ||
       (this.expectContinue && this.hasBody && this.body === null);
-    answerError(this.res, code, this.requestId, closing, this.ctx?.responseHeaders);
+    this.bytesOut = answerError(this.res, code, this.requestId, closing, this.ctx?.responseHeaders);
   }
 
   /** Runs once per request (the response's `close`), whether it completed, failed or the client went away. */
