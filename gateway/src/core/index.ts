@@ -5,3 +5,4 @@ export * from './client-address';
 export * from './logger';
 export * from './backoff';
 export * from './version';
+export * from './metrics';

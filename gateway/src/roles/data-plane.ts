@@ -22,7 +22,7 @@ export async function startDataPlane(options: NodeOptions): Promise<DataPlaneNod
     const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: false, deadlineMs: settings.storeDeadlineMs });
     node.parts.push({ close: () => store.close() });
     try {
-      const { sync } = await attachStoreSync(node, store, { settings, log, registry: node.metrics.registry });
+      const { sync } = await attachStoreSync(node, store, { settings, log, registry: node.registry });
       const heartbeat = startHeartbeat(sync, settings, log);
       if (heartbeat) node.parts.push(heartbeat);
     } catch (err) {

@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { register } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { DestinationStream, Logger } from 'pino';
 import type { Keyring } from '../config/secrets';
 import type { GatehouseSettings } from '../settings';
@@ -42,6 +42,8 @@ export interface NodeOptions {
   readonly accessLogDestination?: DestinationStream;
   /** Also told about every applied or rejected config (cluster workers report readiness with it). */
   readonly observer?: ConfigObserver;
+  /** The node's metrics registry, which every part declares its metrics on (plugin services too); a new one by default. */
+  readonly registry?: Registry;
   /** Decrypts secret envelopes (the role resolves it from the settings, see `secrets-keys.ts`). */
   readonly secretsKeyring?: Keyring;
 }
@@ -50,6 +52,8 @@ export interface DataPlaneNode {
   readonly settings: GatehouseSettings;
   readonly log: Logger;
   readonly dataPlane: DataPlane;
+  /** The node's metrics registry, served on `/metrics`. */
+  readonly registry: Registry;
   readonly metrics: GatewayMetrics;
   readonly proxy: FastifyInstance<Server>;
   readonly status: FastifyInstance | undefined;
@@ -66,7 +70,8 @@ export interface DataPlaneNode {
 export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
   const { settings, log } = options;
   let dataPlane: DataPlane | undefined;
-  const metrics = new GatewayMetrics({ snapshot: () => dataPlane?.snapshot });
+  const registry = options.registry ?? new Registry();
+  const metrics = new GatewayMetrics({ registry, snapshot: () => dataPlane?.snapshot });
   const compiler = new SnapshotCompiler({
     onHealthChange: (change) => log.warn({ health: change }, 'upstream target health changed'),
   });
@@ -107,10 +112,9 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
       ? undefined
       : buildStatusServer({
           readiness: () => ({ ready: dp.ready, reason: dp.notReadyReason, version: dp.currentVersion }),
-          // The default registry holds the plugins' metrics (gatehouse_ratelimit_*); names never collide.
-          metrics: async () => ({ contentType: metrics.registry.contentType, body: (await metrics.registry.metrics()) + (await register.metrics()) }),
+          metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
         });
-  return { settings, log, dataPlane: dp, metrics, proxy, status, tunnels, tracing, parts: [] };
+  return { settings, log, dataPlane: dp, registry, metrics, proxy, status, tunnels, tracing, parts: [] };
 }
 
 /** The proxy listener's client limits, from the settings. */

@@ -35,7 +35,8 @@ export interface ConfigSyncOptions {
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
   logger?: SourceLogger;
-  registry?: Registry;
+  /** The node's metrics registry (the sync declares its metrics on it). */
+  registry: Registry;
 }
 
 /** A sync error as the fleet view reports it. */

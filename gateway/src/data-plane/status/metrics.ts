@@ -1,9 +1,10 @@
 /**
- * Prometheus metrics of one data plane (prefix `gatehouse_`). The hot path only touches label-bound
- * children cached per route and a plain in-flight counter; everything that reads state (target
- * health, in-flight) is computed when Prometheus scrapes.
+ * Prometheus metrics of one data plane (prefix `gatehouse_`), on the node's registry. The hot path
+ * adds to plain cells held per route (`core/metrics.ts`) and a plain in-flight counter; prom-client
+ * reads them, and everything that reads state (target health, in-flight), only when Prometheus scrapes.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { PlainCounter, PlainHistogram, type CounterCell, type HistogramCell } from '../../core/metrics';
 import type { ConfigObserver } from '../runtime';
 import type { RequestMetrics } from '../proxy';
 import type { CompiledRoute, ConfigMeta, Snapshot } from '../types';
@@ -17,11 +18,13 @@ export const NO_ROUTE_LABEL = '';
 const STATUS_CLASSES = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 interface RouteSeries {
-  readonly byClass: ReturnType<Counter<'route' | 'status_class'>['labels']>[];
-  readonly latency: ReturnType<Histogram<'route'>['labels']>;
+  readonly byClass: CounterCell[];
+  readonly latency: HistogramCell;
 }
 
 export interface GatewayMetricsOptions {
+  /** The node's registry, which every metric of the node is declared on; a registry of its own when absent (tests of the proxy alone). */
+  readonly registry?: Registry;
   /** The running snapshot, read at scrape time. */
   readonly snapshot: () => Snapshot | undefined;
   /** Also export Node.js process metrics (memory, event loop lag). Default true. */
@@ -29,20 +32,21 @@ export interface GatewayMetricsOptions {
 }
 
 export class GatewayMetrics implements RequestMetrics, ConfigObserver {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private inFlight = 0;
-  private readonly requests: Counter<'route' | 'status_class'>;
-  private readonly latency: Histogram<'route'>;
+  private readonly requests: PlainCounter<'route' | 'status_class'>;
+  private readonly latency: PlainHistogram<'route'>;
   private readonly configVersion: Gauge;
   private readonly configReloads: Counter<'source'>;
   private readonly configFailures: Counter<'source'>;
   private readonly series = new Map<string, RouteSeries>();
 
   constructor(options: GatewayMetricsOptions) {
-    const registers = [this.registry];
+    const registry = (this.registry = options.registry ?? new Registry());
+    const registers = [registry];
     const p = METRICS_PREFIX;
-    this.requests = new Counter({ name: `${p}requests_total`, help: 'Requests handled, by route id and status class.', labelNames: ['route', 'status_class'], registers });
-    this.latency = new Histogram({ name: `${p}request_duration_seconds`, help: 'Time from request to the end of the response, by route id.', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers });
+    this.requests = new PlainCounter(registry, { name: `${p}requests_total`, help: 'Requests handled, by route id and status class.', labelNames: ['route', 'status_class'] });
+    this.latency = new PlainHistogram(registry, { name: `${p}request_duration_seconds`, help: 'Time from request to the end of the response, by route id.', labelNames: ['route'], buckets: LATENCY_BUCKETS_S });
     // Over cluster workers the lowest version is the honest one.
     this.configVersion = new Gauge({ name: `${p}config_version`, help: 'Version of the running config (0 before the first).', registers, aggregator: 'min' });
     this.configVersion.set(0);
@@ -83,11 +87,11 @@ export class GatewayMetrics implements RequestMetrics, ConfigObserver {
     const id = route === undefined ? NO_ROUTE_LABEL : route.id;
     let s = this.series.get(id);
     if (s === undefined) {
-      s = { byClass: STATUS_CLASSES.map((c) => this.requests.labels(id, c)), latency: this.latency.labels(id) };
+      s = { byClass: STATUS_CLASSES.map((c) => this.requests.cell({ route: id, status_class: c })), latency: this.latency.cell({ route: id }) };
       this.series.set(id, s);
     }
     const cls = (status / 100) | 0;
-    s.byClass[cls >= 1 && cls <= 5 ? cls : 5].inc();
+    s.byClass[cls >= 1 && cls <= 5 ? cls : 5]!.value++;
     s.latency.observe(latencyMs / 1000);
   }
 
