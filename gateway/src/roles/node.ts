@@ -71,7 +71,7 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
   const { settings, log } = options;
   let dataPlane: DataPlane | undefined;
   const registry = options.registry ?? new Registry();
-  const metrics = new GatewayMetrics({ registry, snapshot: () => dataPlane?.snapshot });
+  const metrics = new GatewayMetrics({ registry, snapshot: () => dataPlane?.snapshot, consumerLabels: settings.metricsConsumerLabels });
   const compiler = new SnapshotCompiler({
     onHealthChange: (change) => log.warn({ health: change }, 'upstream target health changed'),
   });

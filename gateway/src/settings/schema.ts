@@ -203,6 +203,10 @@ export const Settings = Type.Object(
     ),
     secretsAwsRegion: env('GATEHOUSE_SECRETS_AWS_REGION', Type.Optional(Type.String({ minLength: 1, description: 'Region of AWS Secrets Manager for `$secret://aws/` references; default from the AWS SDK (`AWS_REGION`).' }))),
     secretsAwsEndpoint: env('GATEHOUSE_SECRETS_AWS_ENDPOINT', Type.Optional(Type.String({ minLength: 1, description: 'Secrets Manager endpoint URL (VPC endpoints, tests); unset uses the AWS default.' }))),
+    metricsConsumerLabels: env(
+      'GATEHOUSE_METRICS_CONSUMER_LABELS',
+      Type.Boolean({ default: false, description: 'Also export `gatehouse_consumer_requests_total{route,consumer,status_class}`: one series per route, consumer and class, so only for a bounded number of consumers (docs/METRICS.md).' }),
+    ),
     // Tracing (docs/RUNBOOK.md, "Traces").
     tracing: env('GATEHOUSE_TRACING', Type.Boolean({ default: false, description: 'Data plane: trace proxied requests with OpenTelemetry (a server span per request, a client span per upstream attempt, `traceparent` to the upstream) and export them over OTLP/HTTP.' })),
     tracingEndpoint: env(

@@ -99,6 +99,8 @@ export interface GatewayOptions {
   readonly limits?: Partial<ClientLimits>;
   /** Request tracing (off when absent). */
   readonly tracing?: RequestTracing;
+  /** The request metrics (a fresh set when absent). */
+  readonly metrics?: GatewayMetrics;
 }
 
 /** A listening gateway; `document` (when given) is applied as version 1. */
@@ -107,7 +109,7 @@ export async function startGateway(document?: object, options: GatewayOptions = 
   const accessLines = new LogLines();
   const log: Logger = pino({ level: 'debug' }, logs);
   let dp: DataPlane | undefined;
-  const metrics = new GatewayMetrics({ snapshot: () => dp?.snapshot, processMetrics: false });
+  const metrics = options.metrics ?? new GatewayMetrics({ snapshot: () => dp?.snapshot, processMetrics: false });
   const dataPlane = new DataPlane({ log, compilation: new SnapshotCompiler(), plugins: options.plugins, observer: metrics });
   dp = dataPlane;
   const tunnels = new Tunnels();

@@ -433,7 +433,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     }
     this.latencyMs = performance.now() - this.started;
     const { deps } = this;
-    deps.metrics?.requestFinished(this.route, this.status, this.latencyMs);
+    deps.metrics?.requestFinished(this);
     deps.accessLog?.record(this);
     if (this.trace !== undefined) this.trace.end(this);
     if (this.ctx) {

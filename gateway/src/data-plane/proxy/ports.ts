@@ -30,7 +30,8 @@ export interface AccessRecord {
 
 export interface RequestMetrics {
   requestStarted(): void;
-  requestFinished(route: CompiledRoute | undefined, status: number, latencyMs: number): void;
+  /** Reads only plain fields of the record, and `consumerId` when per-consumer series are on. */
+  requestFinished(record: AccessRecord): void;
 }
 
 export interface AccessLog {
