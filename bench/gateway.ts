@@ -29,6 +29,8 @@ export interface GatewayOptions {
   readonly nodeFlags?: readonly string[];
   /** Another compiled entry to run instead of dist/ (an experimental or baseline build), runtime dist only. */
   readonly entry?: string;
+  /** Extra settings as environment variables (for example tracing on). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface RunningGateway {
@@ -104,6 +106,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     GATEHOUSE_DATA_DIR: join(dir, 'data'),
     GATEHOUSE_DEREGISTRATION_DELAY_MS: '0',
     GATEHOUSE_DRAIN_TIMEOUT_MS: '2000',
+    ...options.env,
   });
   const flags = options.nodeFlags ?? [];
   const args = options.runtime === 'dist' ? [...flags, options.entry ?? GATEWAY_DIST_ENTRY] : tsNodeArgs(GATEWAY_SOURCE_ENTRY, flags);

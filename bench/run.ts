@@ -17,8 +17,9 @@ import { printReport, type SectionReport } from './report';
 import { proxySection } from './sections/proxy';
 import { routesSection } from './sections/routes';
 import { streamSection } from './sections/stream';
+import { tracingSection } from './sections/tracing';
 
-const SECTIONS = { proxy: proxySection, routes: routesSection, stream: streamSection } as const;
+const SECTIONS = { proxy: proxySection, routes: routesSection, stream: streamSection, tracing: tracingSection } as const;
 type SectionName = keyof typeof SECTIONS;
 
 const DEFAULTS = { connections: 64, durationS: 6, warmupS: 5, rounds: 3, streamMiB: 1024 } as const;

@@ -17,7 +17,7 @@ import { createLogger } from './core/logger';
 import { createPluginRegistry, createPluginServices } from './plugins';
 import { startControlPlane, startDataPlane, startStandalone, superviseWorkers, WORKER_READY_MESSAGE, type DataPlaneNode, type NodeOptions } from './roles';
 import { envName, loadSettings, type GatehouseSettings } from './settings';
-import { AggregatorRegistry, register } from 'prom-client';
+import { AggregatorRegistry, Registry } from 'prom-client';
 
 /** What a caller (tests, the demo launcher, a build with plugins) may pass in. */
 export interface MainOptions {
@@ -63,8 +63,10 @@ async function runNode(settings: GatehouseSettings, log: Logger, options: MainOp
   const worker = cluster.isWorker;
   let listening = false;
   const reportVersion = (version: number): void => void process.send?.({ type: WORKER_READY_MESSAGE, version });
-  // The built-in plugins with their shared services (the rate-limit store: Redis when REDIS_URL is set).
-  const services = options.plugins ? undefined : createPluginServices(settings, log);
+  // One registry for the node: the built-in plugins' services (the rate-limit store: Redis when
+  // REDIS_URL is set) declare their metrics on it too.
+  const registry = new Registry();
+  const services = options.plugins ? undefined : createPluginServices(settings, log, registry);
   let node: DataPlaneNode;
   try {
     node = await startRole({
@@ -72,13 +74,14 @@ async function runNode(settings: GatehouseSettings, log: Logger, options: MainOp
       log,
       plugins: options.plugins ?? createPluginRegistry(services),
       status: !worker,
+      registry,
       // A worker reports each applied version to the primary, once it listens (ready = serving).
       observer: worker ? { applied: (meta) => listening && reportVersion(meta.version), rejected: () => undefined } : undefined,
     });
     if (worker) {
       // Constructing an AggregatorRegistry is what makes a worker answer the primary's metrics requests.
       new AggregatorRegistry();
-      AggregatorRegistry.setRegistries([node.metrics.registry, register]);
+      AggregatorRegistry.setRegistries([registry]);
     }
     await node.proxy.listen({ host: settings.proxyHost, port: settings.proxyPort });
     if (node.status) await node.status.listen({ host: settings.statusHost, port: settings.statusPort });
@@ -108,6 +111,7 @@ async function runNode(settings: GatehouseSettings, log: Logger, options: MainOp
     log.info({ signal }, 'stopping');
     for (const part of [...node.parts].reverse()) await part.close().catch((err: unknown) => log.error({ err }, 'stopping a config source failed'));
     const report = await drain(node, settings);
+    await node.tracing?.close().catch((err: unknown) => log.error({ err }, 'exporting the last traces failed'));
     await services?.close();
     await node.status?.close();
     log.flush?.();

@@ -29,7 +29,8 @@ export interface ConfigBackupOptions {
   retryBaseMs?: number;
   retryMaxMs?: number;
   logger?: SourceLogger;
-  registry?: Registry;
+  /** The node's metrics registry (the backup declares its lag metrics on it). */
+  registry: Registry;
 }
 
 export class ConfigBackup {

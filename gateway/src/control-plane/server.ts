@@ -12,6 +12,8 @@ import { CorruptVersionError, WriteOutcomeUnknownError } from '../store';
 import { TokenVerifier, type TokenEntry } from './auth/tokens';
 import { ConfigService } from './config-service';
 import { registerConfigRoutes } from './config-routes';
+import type { FleetView } from './fleet';
+import { registerFleetRoutes } from './fleet-routes';
 import { registerResource } from './crud';
 import { MAX_DOCUMENT_DEPTH, nestedDeeperThan } from './document-depth';
 import { flag } from './http';
@@ -37,6 +39,8 @@ export interface AdminServerOptions {
   service?: ConfigService;
   /** Standalone with a config file: the file is the one source of truth, so writes answer 409 GW_ERR_FILE_MANAGED. */
   fileManaged?: boolean;
+  /** The data planes' heartbeats (`GET /admin/v1/nodes`); absent when no heartbeat bucket is set. */
+  fleet?: FleetView;
   /** A pino logger; none means no request logging. */
   logger?: FastifyBaseLogger;
 }
@@ -139,6 +143,7 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
   registerVersionRoutes(app, service);
   registerSecretRoutes(app, service);
   registerWriteRoutes(app, options.store);
+  registerFleetRoutes(app, options.fleet);
   for (const kind of [routes, upstreams, consumers, plugins]) registerResource(app, kind, service);
   return app;
 }

@@ -4,3 +4,5 @@ export * from './checksum';
 export * from './client-address';
 export * from './logger';
 export * from './backoff';
+export * from './version';
+export * from './metrics';

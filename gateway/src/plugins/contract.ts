@@ -11,6 +11,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ConsumerConfig, GatewayConfig, RouteConfig } from '../config/schema';
 import type { PluginConfigChecker } from '../config/validate';
 import type { ErrorCode, Problem } from '../core/errors';
+import type { MetricsRegistry } from '../core/metrics';
 
 /** What a plugin may read and change about one request. Created once per request by the data plane. */
 export interface RequestContext {
@@ -87,6 +88,8 @@ export interface PluginLogger {
 export interface PluginServices {
   /** Where plugins log failure details; silent when absent. */
   readonly logger?: PluginLogger;
+  /** The node's metrics registry: a plugin declares its metrics on it (`core/metrics.ts`). */
+  readonly registry?: MetricsRegistry;
   readonly [name: string]: unknown;
 }
 

@@ -2,6 +2,7 @@
  * The one factory for what plugins share: the rate-limit store (Redis when `REDIS_URL` is set,
  * memory otherwise) and the logger. `main.ts` creates it once and closes it on shutdown.
  */
+import type { MetricsRegistry } from '../core/metrics';
 import type { PluginLogger, PluginServices } from './contract';
 import { createRateLimitStore } from './rate-limit/factory';
 import type { RateLimitStore } from './rate-limit/store';
@@ -20,8 +21,8 @@ export interface PluginServiceSettings {
   readonly rateLimitNodeCount?: number;
 }
 
-/** Creates the plugin services from the process settings. */
-export function createPluginServices(settings: PluginServiceSettings, logger?: PluginLogger): ClosablePluginServices {
+/** Creates the plugin services from the process settings; their metrics go on the node's `registry`. */
+export function createPluginServices(settings: PluginServiceSettings, logger?: PluginLogger, registry?: MetricsRegistry): ClosablePluginServices {
   const rateLimit = createRateLimitStore({
     redisUrl: settings.redisUrl,
     redisCluster: settings.redisCluster,
@@ -29,6 +30,7 @@ export function createPluginServices(settings: PluginServiceSettings, logger?: P
     budgetMs: settings.rateLimitBudgetMs,
     nodeCount: settings.rateLimitNodeCount,
     logger,
+    registry,
   });
-  return { rateLimit, logger, close: () => rateLimit.close() };
+  return { rateLimit, logger, registry, close: () => rateLimit.close() };
 }

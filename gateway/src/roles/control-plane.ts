@@ -16,6 +16,7 @@ import { openConfigStore } from '../store';
 import { DeployInbox, restoreEmptyStoreFromS3, StoreHealth } from '../control-plane';
 import { s3Client } from '../sync';
 import { buildAdminPart } from './admin-api';
+import { fleetViewFrom } from './fleet';
 import type { Closable } from './node';
 import { importInitialConfig } from './initial-config';
 import { secretsKeyring } from './secrets-keys';
@@ -49,7 +50,8 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
     await store.close();
     throw err;
   }
-  const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, secretsKeyring: keyring, generateToken: false }).catch(async (err: unknown) => {
+  const fleet = fleetViewFrom(settings, store, registry, log);
+  const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, secretsKeyring: keyring, fleet: fleet?.fleet, generateToken: false }).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
@@ -63,5 +65,5 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
     readiness: () => health.readiness,
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   });
-  return { admin: part.admin, status, parts: [{ close: () => store.close() }, ...part.parts, { close: () => health.stop() }, { close: async () => (await inbox?.close(), deployClient?.destroy()) }, { close: () => part.admin.close() }] };
+  return { admin: part.admin, status, parts: [{ close: () => store.close() }, ...(fleet ? [fleet.part] : []), ...part.parts, { close: () => health.stop() }, { close: async () => (await inbox?.close(), deployClient?.destroy()) }, { close: () => part.admin.close() }] };
 }

@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { register } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { DestinationStream, Logger } from 'pino';
 import type { Keyring } from '../config/secrets';
 import type { GatehouseSettings } from '../settings';
@@ -23,6 +23,8 @@ import type { PluginRegistry } from '../plugins/contract';
 import { createSecretResolver } from '../data-plane/secrets';
 import { SnapshotCompiler } from '../data-plane/snapshot';
 import { parseTrustedProxies } from '../core/client-address';
+import { tracingFrom } from './tracing';
+import type { RequestTracing } from '../data-plane/tracing';
 
 /** Something a role started that must stop at shutdown (file watcher, sync loop, admin API). */
 export interface Closable {
@@ -40,6 +42,8 @@ export interface NodeOptions {
   readonly accessLogDestination?: DestinationStream;
   /** Also told about every applied or rejected config (cluster workers report readiness with it). */
   readonly observer?: ConfigObserver;
+  /** The node's metrics registry, which every part declares its metrics on (plugin services too); a new one by default. */
+  readonly registry?: Registry;
   /** Decrypts secret envelopes (the role resolves it from the settings, see `secrets-keys.ts`). */
   readonly secretsKeyring?: Keyring;
 }
@@ -48,10 +52,14 @@ export interface DataPlaneNode {
   readonly settings: GatehouseSettings;
   readonly log: Logger;
   readonly dataPlane: DataPlane;
+  /** The node's metrics registry, served on `/metrics`. */
+  readonly registry: Registry;
   readonly metrics: GatewayMetrics;
   readonly proxy: FastifyInstance<Server>;
   readonly status: FastifyInstance | undefined;
   readonly tunnels: Tunnels;
+  /** Request tracing when on; closed after the drain, so the drained requests' spans are exported. */
+  readonly tracing?: RequestTracing;
   /** Config sources and other role parts, closed in reverse order at shutdown. */
   readonly parts: Closable[];
   /** The admin API (standalone only); `main.ts` listens on the admin address. */
@@ -62,7 +70,8 @@ export interface DataPlaneNode {
 export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
   const { settings, log } = options;
   let dataPlane: DataPlane | undefined;
-  const metrics = new GatewayMetrics({ snapshot: () => dataPlane?.snapshot });
+  const registry = options.registry ?? new Registry();
+  const metrics = new GatewayMetrics({ registry, snapshot: () => dataPlane?.snapshot, consumerLabels: settings.metricsConsumerLabels });
   const compiler = new SnapshotCompiler({
     onHealthChange: (change) => log.warn({ health: change }, 'upstream target health changed'),
   });
@@ -95,17 +104,17 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
   const tunnels = new Tunnels();
   const accessLog = settings.accessLog ? new PinoAccessLog(createAccessLogger(options.accessLogDestination)) : undefined;
   const trustedProxies = parseTrustedProxies(settings.trustedProxies);
-  const proxy = buildProxyServer({ dataPlane, log, limits: clientLimits(settings), metrics, accessLog, tunnels, trustedProxies });
+  const tracing = tracingFrom(settings);
+  const proxy = buildProxyServer({ dataPlane, log, limits: clientLimits(settings), metrics, accessLog, tunnels, trustedProxies, tracing });
   const dp = dataPlane;
   const status =
     options.status === false
       ? undefined
       : buildStatusServer({
           readiness: () => ({ ready: dp.ready, reason: dp.notReadyReason, version: dp.currentVersion }),
-          // The default registry holds the plugins' metrics (gatehouse_ratelimit_*); names never collide.
-          metrics: async () => ({ contentType: metrics.registry.contentType, body: (await metrics.registry.metrics()) + (await register.metrics()) }),
+          metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
         });
-  return { settings, log, dataPlane: dp, metrics, proxy, status, tunnels, parts: [] };
+  return { settings, log, dataPlane: dp, registry, metrics, proxy, status, tunnels, tracing, parts: [] };
 }
 
 /** The proxy listener's client limits, from the settings. */

@@ -28,7 +28,7 @@ export async function startStandalone(options: NodeOptions): Promise<DataPlaneNo
     ]);
   const keyring = await secretsKeyring(settings, log, true);
   const node = buildDataPlaneNode({ ...options, secretsKeyring: keyring });
-  const registry = node.metrics.registry;
+  const registry = node.registry;
   const store = await openConfigStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate: true, retention: settings.configRetention, deadlineMs: settings.storeDeadlineMs });
   node.parts.push({ close: () => store.close() });
   try {

@@ -1,5 +1,6 @@
-/** Config sync and backup metrics (prom-client, `gatehouse_` prefix), created once per registry. */
-import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
+/** Config sync and backup metrics (`gatehouse_` prefix), declared on the node's registry (`core/metrics.ts`). */
+import { Counter, Gauge } from 'prom-client';
+import { declareMetrics } from '../core/metrics';
 import type { ConfigSource } from '../data-plane/types';
 
 export interface SyncMetrics {
@@ -19,49 +20,36 @@ export interface BackupMetrics {
   oldestPending: { at: number | undefined };
 }
 
-const syncCache = new WeakMap<Registry, SyncMetrics>();
-const backupCache = new WeakMap<Registry, BackupMetrics>();
+/** The sync metrics on the node's registry. */
+export const syncMetrics = declareMetrics((registry): SyncMetrics => {
+  const registers = [registry];
+  return {
+    version: new Gauge({ name: 'gatehouse_config_sync_version', help: 'Config version the sync last applied.', registers }),
+    source: new Gauge({ name: 'gatehouse_config_sync_source', help: 'Where the running config version came from (1 for the current source).', labelNames: ['source'], registers }),
+    lastSync: new Gauge({ name: 'gatehouse_config_sync_last_success_timestamp_seconds', help: 'Unix time of the last successful check against the config store.', registers }),
+    syncErrors: new Counter({ name: 'gatehouse_config_sync_errors_total', help: 'Failed or refused config syncs, by reason.', labelNames: ['reason'], registers }),
+    propagationLag: new Gauge({ name: 'gatehouse_config_propagation_lag_seconds', help: 'Time from a version being committed to this data plane applying it.', registers }),
+  };
+});
 
-/** The sync metrics in `registry` (the default registry unless told). */
-export function syncMetrics(registry: Registry = defaultRegistry): SyncMetrics {
-  let m = syncCache.get(registry);
-  if (!m) {
-    const registers = [registry];
-    m = {
-      version: new Gauge({ name: 'gatehouse_config_sync_version', help: 'Config version the sync last applied.', registers }),
-      source: new Gauge({ name: 'gatehouse_config_sync_source', help: 'Where the running config version came from (1 for the current source).', labelNames: ['source'], registers }),
-      lastSync: new Gauge({ name: 'gatehouse_config_sync_last_success_timestamp_seconds', help: 'Unix time of the last successful check against the config store.', registers }),
-      syncErrors: new Counter({ name: 'gatehouse_config_sync_errors_total', help: 'Failed or refused config syncs, by reason.', labelNames: ['reason'], registers }),
-      propagationLag: new Gauge({ name: 'gatehouse_config_propagation_lag_seconds', help: 'Time from a version being committed to this data plane applying it.', registers }),
-    };
-    syncCache.set(registry, m);
-  }
-  return m;
-}
-
-/** The S3 backup metrics in `registry`. */
-export function backupMetrics(registry: Registry = defaultRegistry): BackupMetrics {
-  let m = backupCache.get(registry);
-  if (!m) {
-    const registers = [registry];
-    const oldestPending: BackupMetrics['oldestPending'] = { at: undefined };
-    m = {
-      oldestPending,
-      lagVersions: new Gauge({ name: 'gatehouse_config_backup_lag_versions', help: 'Config versions committed but not yet backed up to S3.', registers }),
-      lagSeconds: new Gauge({
-        name: 'gatehouse_config_backup_lag_seconds',
-        help: 'Age of the oldest config version not yet backed up to S3 (0 when up to date).',
-        registers,
-        collect() {
-          this.set(oldestPending.at === undefined ? 0 : Math.max(0, (Date.now() - oldestPending.at) / 1000));
-        },
-      }),
-      failures: new Counter({ name: 'gatehouse_config_backup_failures_total', help: 'Failed S3 backup attempts (retried).', registers }),
-    };
-    backupCache.set(registry, m);
-  }
-  return m;
-}
+/** The S3 backup metrics on the node's registry. */
+export const backupMetrics = declareMetrics((registry): BackupMetrics => {
+  const registers = [registry];
+  const oldestPending: BackupMetrics['oldestPending'] = { at: undefined };
+  return {
+    oldestPending,
+    lagVersions: new Gauge({ name: 'gatehouse_config_backup_lag_versions', help: 'Config versions committed but not yet backed up to S3.', registers }),
+    lagSeconds: new Gauge({
+      name: 'gatehouse_config_backup_lag_seconds',
+      help: 'Age of the oldest config version not yet backed up to S3 (0 when up to date).',
+      registers,
+      collect() {
+        this.set(oldestPending.at === undefined ? 0 : Math.max(0, (Date.now() - oldestPending.at) / 1000));
+      },
+    }),
+    failures: new Counter({ name: 'gatehouse_config_backup_failures_total', help: 'Failed S3 backup attempts (retried).', registers }),
+  };
+});
 
 /** Marks `source` as the running source. */
 export function setRunningSource(m: SyncMetrics, source: ConfigSource): void {

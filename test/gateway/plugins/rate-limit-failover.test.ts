@@ -3,7 +3,7 @@
  * limits (limit ÷ node count), the breaker stops calling Redis, and shared limits resume by
  * themselves when Redis answers again. Uses a redis-server of its own, paused and killed mid-traffic.
  */
-import { register } from 'prom-client';
+import { Registry } from 'prom-client';
 import { createRateLimitStore, limitSpec, RedisRateLimitStore, type RateLimitDecision } from '../../../gateway/src/plugins/rate-limit';
 import { chainFor, decide, documentWith, fakeContext } from './harness';
 import { ThrowawayRedis, uniquePrefix } from './redis';
@@ -11,8 +11,10 @@ import { ThrowawayRedis, uniquePrefix } from './redis';
 const HANG_BOUND_MS = 1_000; // catches hangs; not a performance measurement
 const SHARED = [limitSpec(10_000, 3_600_000)];
 
+const registry = new Registry();
+
 async function degraded(reason: string): Promise<number> {
-  const metric = register.getSingleMetric('gatehouse_ratelimit_degraded_total');
+  const metric = registry.getSingleMetric('gatehouse_ratelimit_degraded_total');
   const values = (await metric!.get()).values;
   return values.find((v) => v.labels.reason === reason)?.value ?? 0;
 }
@@ -23,7 +25,7 @@ describe('rate-limit when Redis is slow or down', () => {
 
   beforeAll(async () => {
     redis = await ThrowawayRedis.start();
-    store = createRateLimitStore({ redisUrl: redis.url, keyPrefix: uniquePrefix(), budgetMs: 50, nodeCount: 2, breakerProbeIntervalMs: 100 }) as RedisRateLimitStore;
+    store = createRateLimitStore({ redisUrl: redis.url, keyPrefix: uniquePrefix(), budgetMs: 50, nodeCount: 2, breakerProbeIntervalMs: 100, registry }) as RedisRateLimitStore;
     await store.connected();
   });
 

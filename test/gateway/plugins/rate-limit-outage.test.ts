@@ -5,7 +5,7 @@
  * within the ceiling + 5%, whether Redis kept its counters (freeze) or lost them (restart). An hour
  * window means nothing replenishes while the test runs, so the count does not depend on its speed.
  */
-import { register } from 'prom-client';
+import { Registry } from 'prom-client';
 import { createRateLimitStore, limitSpec, type RedisRateLimitStore } from '../../../gateway/src/plugins/rate-limit';
 import { CircuitBreaker } from '../../../gateway/src/plugins/rate-limit/breaker';
 import { ThrowawayRedis, uniquePrefix } from './redis';
@@ -21,13 +21,15 @@ const PROBE_INTERVAL_MS = 1_000;
 
 let redis: ThrowawayRedis;
 let nodes: RedisRateLimitStore[];
+/** The three stores count on one registry, so `held()` is their sum. */
+const registry = new Registry();
 
 beforeEach(async () => {
   redis = await ThrowawayRedis.start();
   const keyPrefix = uniquePrefix();
   nodes = Array.from(
     { length: NODES },
-    () => createRateLimitStore({ redisUrl: redis.url, keyPrefix, budgetMs: 50, nodeCount: NODES, breakerProbeIntervalMs: PROBE_INTERVAL_MS }) as RedisRateLimitStore,
+    () => createRateLimitStore({ redisUrl: redis.url, keyPrefix, budgetMs: 50, nodeCount: NODES, breakerProbeIntervalMs: PROBE_INTERVAL_MS, registry }) as RedisRateLimitStore,
   );
   await Promise.all(nodes.map((n) => n.connected()));
 });
@@ -56,7 +58,7 @@ async function redisBackOnEveryNode(): Promise<void> {
 }
 
 async function held(): Promise<number> {
-  return (await register.getSingleMetric('gatehouse_ratelimit_outage_held_total')!.get()).values[0]?.value ?? 0;
+  return (await registry.getSingleMetric('gatehouse_ratelimit_outage_held_total')!.get()).values[0]?.value ?? 0;
 }
 
 test('Redis frozen mid-window: before + during + after the freeze, the three nodes admit at most the ceiling + 5%', async () => {

@@ -70,7 +70,7 @@ describe('secrets at rest', () => {
     expect(rows[0]!.d).toContain('$enc:v1:k1:');
     expect(rows[0]!.d).not.toContain(SECRET);
 
-    const backup = new ConfigBackup({ store, client: s3.client, location: s3.location, checkIntervalMs: 60_000 });
+    const backup = new ConfigBackup({ store, client: s3.client, location: s3.location, checkIntervalMs: 60_000, registry: new Registry() });
     backup.start();
     await waitFor(() => backup.backedUpVersion === 1, 'version 1 in S3');
     await backup.stop();

@@ -1,5 +1,7 @@
 /** The one place that chooses the rate-limit store: Redis when a URL is configured, memory otherwise. */
+import type { MetricsRegistry } from '../../core/metrics';
 import type { PluginLogger } from '../contract';
+import { rateLimitMetrics, unscrapedRateLimitMetrics } from './metrics';
 import { MemoryRateLimitStore } from './local';
 import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, RedisRateLimitStore } from './redis';
 import type { RateLimitStore } from './store';
@@ -11,6 +13,8 @@ export interface RateLimitStoreOptions {
   readonly budgetMs?: number;
   readonly nodeCount?: number;
   readonly logger?: PluginLogger;
+  /** The node's metrics registry; without it the store's metrics are not exported. */
+  readonly registry?: MetricsRegistry;
   /** Tests shorten the probe interval to see recovery quickly. */
   readonly breakerProbeIntervalMs?: number;
 }
@@ -24,7 +28,8 @@ export const DEFAULT_RATE_LIMIT_BUDGET_MS = 5;
 
 /** Creates the store the rate-limit plugin shares across routes and config versions. */
 export function createRateLimitStore(options: RateLimitStoreOptions = {}): RateLimitStore {
-  if (!options.redisUrl) return new MemoryRateLimitStore();
+  const metrics = options.registry ? rateLimitMetrics(options.registry) : unscrapedRateLimitMetrics();
+  if (!options.redisUrl) return new MemoryRateLimitStore(undefined, metrics);
   const budgetMs = options.budgetMs ?? DEFAULT_RATE_LIMIT_BUDGET_MS;
   const client = createRedisClient(options.redisUrl, options.redisCluster, Math.max(DEFAULT_COMMAND_TIMEOUT_MS, 2 * budgetMs));
   return new RedisRateLimitStore(client, {
@@ -33,5 +38,6 @@ export function createRateLimitStore(options: RateLimitStoreOptions = {}): RateL
     nodeCount: options.nodeCount ?? 1,
     logger: options.logger,
     breakerProbeIntervalMs: options.breakerProbeIntervalMs,
+    metrics,
   });
 }

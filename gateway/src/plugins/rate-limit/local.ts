@@ -5,6 +5,7 @@
  * Per key it keeps one number, the theoretical arrival time (TAT). A request is admitted when
  * `TAT + interval - burst * interval <= now`, and then moves TAT forward by one interval.
  */
+import { unscrapedRateLimitMetrics, type RateLimitMetrics } from './metrics';
 import type { DecisionSource, LimitSpec, RateLimitDecision, RateLimitStore } from './store';
 
 export const DEFAULT_LOCAL_MAX_KEYS = 100_000;
@@ -119,7 +120,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
   readonly kind = 'memory' as const;
   private readonly limiter: LocalLimiter;
 
-  constructor(maxKeys = DEFAULT_LOCAL_MAX_KEYS) {
+  constructor(
+    maxKeys = DEFAULT_LOCAL_MAX_KEYS,
+    readonly metrics: RateLimitMetrics = unscrapedRateLimitMetrics(),
+  ) {
     this.limiter = new LocalLimiter(maxKeys);
   }
 

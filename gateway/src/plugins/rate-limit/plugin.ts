@@ -9,7 +9,6 @@ import { HeaderName } from '../../config/http-fields';
 import type { Problem } from '../../core/errors';
 import { CidrSet, cidrProblems, clientAddress } from '../../core/client-address';
 import type { GatewayPlugin, PluginAnswer, RequestContext } from '../contract';
-import { recordDecision } from './metrics';
 import { limitSpec, type FailureMode, type LimitSpec, type RateLimitDecision, type RateLimitServices, type RateLimitStore } from './store';
 import { MemoryRateLimitStore } from './local';
 
@@ -95,7 +94,7 @@ function keyBuilder(conf: RateLimitConfig): (ctx: RequestContext) => string {
 }
 
 function answer(ctx: RequestContext, conf: PreparedRateLimit, d: RateLimitDecision): PluginAnswer | undefined {
-  recordDecision(d.source, d.allowed);
+  conf.store.metrics.decision(d.source, d.allowed);
   if (d.source === 'unavailable')
     return { status: 503, error: 'GW_ERR_RATE_LIMIT_UNAVAILABLE', headers: { 'retry-after': String(Math.ceil(d.retryAfterMs / 1000)) } };
   const reset = String(Math.ceil(d.resetMs / 1000));

@@ -14,7 +14,7 @@ import type { PluginLogger } from '../contract';
 import { BudgetQueue, type PendingDecision } from './budget';
 import { CircuitBreaker } from './breaker';
 import { LocalLimiter } from './local';
-import { degradedTotal, outageHeldTotal, recordBreakerState, recordBreakerTransition } from './metrics';
+import { unscrapedRateLimitMetrics, type RateLimitMetrics } from './metrics';
 import { GCRA_COMMAND, GCRA_SCRIPT } from './script';
 import type { FailureMode, LimitSpec, RateLimitDecision, RateLimitStore } from './store';
 import { WriteBatcher } from './write-batch';
@@ -41,6 +41,8 @@ export interface RedisStoreOptions {
   readonly logger?: PluginLogger;
   readonly breakerFailures?: number;
   readonly breakerProbeIntervalMs?: number;
+  /** Where decisions, fallbacks and breaker changes are counted. */
+  readonly metrics?: RateLimitMetrics;
 }
 
 type GcraClient = (Redis | Cluster) & {
@@ -101,6 +103,7 @@ function tagSafe(key: string): string {
 export class RedisRateLimitStore implements RateLimitStore {
   readonly kind = 'redis' as const;
   readonly breaker: CircuitBreaker;
+  readonly metrics: RateLimitMetrics;
   private readonly local = new LocalLimiter();
   private readonly budget: BudgetQueue;
   private readonly batcher: WriteBatcher;
@@ -113,15 +116,16 @@ export class RedisRateLimitStore implements RateLimitStore {
     private readonly client: GcraClient,
     private readonly options: Omit<RedisStoreOptions, 'url' | 'cluster'>,
   ) {
+    const metrics = (this.metrics = options.metrics ?? unscrapedRateLimitMetrics());
     this.breaker = new CircuitBreaker({
       failures: options.breakerFailures,
       probeIntervalMs: options.breakerProbeIntervalMs,
       onChange: (state) => {
-        recordBreakerTransition(state);
+        metrics.breakerTransition(state);
         options.logger?.[state === 'open' ? 'warn' : 'info']({ breaker: state }, `rate-limit Redis breaker ${state}`);
       },
     });
-    recordBreakerState('closed');
+    metrics.breakerState('closed');
     this.budget = new BudgetQueue(options.budgetMs);
     this.batcher = new WriteBatcher(
       client instanceof Cluster ? () => client.nodes('master').map((node) => node.stream) : () => [(client as Redis).stream],
@@ -170,7 +174,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (this.outageKeys.size > 0 && this.outageKeys.has(d.key)) {
       if (!this.local.holds(d.key, d.limits)) this.outageKeys.delete(d.key);
       else if (!local.allowed) {
-        outageHeldTotal.inc();
+        this.metrics.outageHeld();
         return d.resolve({ ...local, source: 'redis' });
       }
     }
@@ -201,7 +205,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   private fallback(reason: string, key: string, limits: readonly LimitSpec[], onFailure: FailureMode): RateLimitDecision {
-    degradedTotal.labels(reason).inc();
+    this.metrics.degraded(reason);
     if (onFailure === 'deny')
       return { allowed: false, limit: limits[0]!.count, windowMs: limits[0]!.windowMs, remaining: 0, resetMs: UNAVAILABLE_RETRY_MS, retryAfterMs: UNAVAILABLE_RETRY_MS, source: 'unavailable' };
     if (this.outageKeys.size < MAX_OUTAGE_KEYS) this.outageKeys.add(key);

@@ -4,6 +4,7 @@
  * down) and memory (one process; the embedded default).
  */
 import type { PluginServices } from '../contract';
+import type { RateLimitMetrics } from './metrics';
 
 /** One limit: `count` requests per `windowMs`, with up to `burst` of them at once (GCRA). */
 export interface LimitSpec {
@@ -41,6 +42,8 @@ export interface RateLimitServices extends PluginServices {
 
 export interface RateLimitStore {
   readonly kind: 'redis' | 'memory';
+  /** Where decisions are counted (the node's registry when the services were given one). */
+  readonly metrics: RateLimitMetrics;
   /**
    * Admits or rejects one request against every limit under `key`; a request rejected by any limit
    * consumes none of them.
