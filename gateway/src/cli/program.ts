@@ -1,12 +1,13 @@
 /**
  * The `gatehouse` command line: config as code against the admin API (dump, validate, diff, apply,
- * versions, rollback). Commander parses; each command lives in its own file under `commands/`.
+ * versions, rollback, status). Commander parses; each command lives in its own file under `commands/`.
  */
 import { Command } from 'commander';
 import { AdminClient } from './admin-client';
 import { applyCommand } from './commands/apply';
 import { diffCommand } from './commands/diff';
 import { dumpCommand } from './commands/dump';
+import { statusCommand } from './commands/status';
 import { validateCommand } from './commands/validate';
 import { versionsCommands } from './commands/versions';
 import { CliEnv, resolveConnection, type ConnectionFlags } from './connection';
@@ -35,5 +36,6 @@ export function buildProgram(): Command {
   diffCommand(program, client);
   applyCommand(program, client);
   versionsCommands(program, client);
+  statusCommand(program, client);
   return program;
 }

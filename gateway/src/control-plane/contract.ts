@@ -91,3 +91,21 @@ export interface DeployResult {
   error?: { code: string; message: string };
   problems?: Problem[];
 }
+
+/** `GET /admin/v1/nodes`: every data plane from its heartbeat, and the store's current version. */
+export interface FleetAnswer {
+  nodes: {
+    id: string;
+    region?: string;
+    role?: string;
+    gatewayVersion?: string;
+    configVersion?: number;
+    checksum?: string;
+    source?: string;
+    lastSyncAt?: string;
+    lastSeenAt: string;
+    state: 'ok' | 'lagging' | 'quiet';
+    errors?: unknown[];
+  }[];
+  configVersion: number;
+}
