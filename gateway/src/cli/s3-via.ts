@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeployChannel, type DeployRequest, type DeployResult } from '../control-plane/contract';
 import type { ApplyOptions } from './commands/apply';
 import { readDesiredConfig } from './config-files';
@@ -45,13 +45,19 @@ async function send(s3: S3Client, where: { bucket: string; prefix: string }, req
     });
   const deadline = Date.now() + RESULT_TIMEOUT_MS;
   for (;;) {
-    const got = await s3.send(new GetObjectCommand({ Bucket: where.bucket, Key: DeployChannel.result(where.prefix, key) })).then(
-      async (o) => JSON.parse(await o.Body!.transformToString()) as DeployResult,
-      (err: Error & { name?: string }) => {
-        if (err.name === 'NoSuchKey' || err.name === 'NotFound') return undefined;
-        throw new CliError(`cannot read the deploy result: ${err.name}: ${err.message}.`);
-      },
-    );
+    // Listed first: without s3:ListBucket, S3 answers a missing object with 403, not 404 (S3 API Reference, GetObject).
+    const resultKey = DeployChannel.result(where.prefix, key);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: where.bucket, Prefix: resultKey, MaxKeys: 1 })).catch((err: Error) => {
+      throw new CliError(`cannot look for the deploy result: ${err.name}: ${err.message}.`);
+    });
+    const got = listed.KeyCount
+      ? await s3
+          .send(new GetObjectCommand({ Bucket: where.bucket, Key: resultKey }))
+          .then(async (o) => JSON.parse(await o.Body!.transformToString()) as DeployResult)
+          .catch((err: Error) => {
+            throw new CliError(`cannot read the deploy result: ${err.name}: ${err.message}.`);
+          })
+      : undefined;
     if (got) return got;
     if (Date.now() > deadline)
       throw new CliError(`no result after ${RESULT_TIMEOUT_MS / 1000} s for request ${key}: is a control plane running with this backup bucket? The request stays and will still be applied once.`);

@@ -62,6 +62,11 @@ export class ConfigDeployer extends Construct {
     });
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects('requests')] }));
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects('results')] }));
+    // The CLI lists its result's key before reading it: without s3:ListBucket a missing object answers 403, not 404
+    // (S3 API Reference, GetObject, "Permissions"); the listing is limited to the results prefix.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${prefix}/deploy/results/*` } } }),
+    );
     // SSE-KMS: writing needs a data key, reading a result needs to decrypt it.
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn] }));
     for (const part of ['requests', 'results'] as const)

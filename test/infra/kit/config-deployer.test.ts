@@ -30,6 +30,9 @@ describe('ConfigDeployer', () => {
         Statement: [
           { Action: 's3:PutObject', Effect: 'Allow', Resource: objects('requests') },
           { Action: 's3:GetObject', Effect: 'Allow', Resource: objects('results') },
+          // S3 API Reference, GetObject: without s3:ListBucket a missing key answers 403 instead of 404,
+          // so the CLI lists its result key first; the listing is limited to the results prefix.
+          { Action: 's3:ListBucket', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Bucket'), 'Arn'] }, Condition: { StringLike: { 's3:prefix': 'gatehouse/deploy/results/*' } } },
           { Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } },
         ],
       },
