@@ -50,7 +50,7 @@ async function send(s3: S3Client, where: { bucket: string; prefix: string }, req
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: where.bucket, Prefix: resultKey, MaxKeys: 1 })).catch((err: Error) => {
       throw new CliError(`cannot look for the deploy result: ${err.name}: ${err.message}.`);
     });
-    const got = listed.KeyCount
+    const got = listed.Contents?.some((o) => o.Key === resultKey)
       ? await s3
           .send(new GetObjectCommand({ Bucket: where.bucket, Key: resultKey }))
           .then(async (o) => JSON.parse(await o.Body!.transformToString()) as DeployResult)
