@@ -6,10 +6,12 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
     // PGlite's CommonJS build loads node built-ins with import(), and `cookie` (used by fastify's
-    // inject) is ESM only; jest's module VM runs neither, so both are compiled to plain CommonJS.
-    '^.+/node_modules/(@electric-sql/pglite|cookie)/.+\\.c?js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+    // inject) and jsondiffpatch (the admin API's diffs) are ESM only; the OTLP exporter loads node:http
+    // with import(); jest's module VM runs none of these, so they are compiled to plain CommonJS (Node
+    // itself loads the ESM ones with require(esm)).
+    '^.+/node_modules/(@electric-sql/pglite|cookie|jsondiffpatch|@dmsnell/diff-match-patch|@opentelemetry/otlp-exporter-base)/.+\\.c?js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(@electric-sql/pglite|cookie)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@electric-sql/pglite|cookie|jsondiffpatch|@dmsnell/diff-match-patch|@opentelemetry/otlp-exporter-base)/)'],
   // Network and process tests are I/O bound; two workers match the 2-core CI machine.
   maxWorkers: 2,
   // Generous: PGlite (WASM Postgres) start-up and process tests are slow on a loaded 2-core machine;

@@ -33,6 +33,7 @@ import { proxySection } from './sections/proxy';
 import { routesSection } from './sections/routes';
 import { streamSection } from './sections/stream';
 import { configScaleSection, DEFAULT_CONFIG_SIZES, DEFAULT_CONFIG_WRITES } from './sections/config-scale';
+import { tracingSection } from './sections/tracing';
 
 const SECTIONS: Readonly<Record<string, BenchSection>> = {
   proxy: proxySection,
@@ -42,6 +43,7 @@ const SECTIONS: Readonly<Record<string, BenchSection>> = {
   workers: workersSection,
   propagation: propagationSection,
   'config-scale': configScaleSection,
+  tracing: tracingSection,
 };
 /** What `npm run bench` runs without `--only`. */
 const DEFAULT_SECTIONS = ['proxy', 'routes', 'stream'];

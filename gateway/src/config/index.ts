@@ -5,3 +5,4 @@ export * from './regex';
 export * from './http-fields';
 export * from './change-set';
 export * from './validate-changes';
+export * from './authored-form';

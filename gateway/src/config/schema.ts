@@ -14,6 +14,15 @@ export const Id = Type.String({
   description: 'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 128 characters',
 });
 
+/** Labels that say who owns a resource: `gatehouse apply --select-tag team-a` owns only resources tagged `team-a`. */
+export const Tags = Type.Optional(
+  Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$' }), {
+    maxItems: 16,
+    uniqueItems: true,
+    description: 'ownership tags (letters, digits, ".", "_", ":", "/", "-"); `gatehouse apply --select-tag` manages only resources with its tag',
+  }),
+);
+
 /** Milliseconds, bounded so a typo cannot disable a timeout for days. */
 const Millis = (def: number, description: string) =>
   Type.Integer({ minimum: 1, maximum: 3_600_000, default: def, description });
@@ -83,6 +92,7 @@ export const Route = Type.Object(
   {
     id: Id,
     description: Type.Optional(Type.String({ maxLength: 1024 })),
+    tags: Tags,
     /** Exact host names or one leading wildcard label (`*.example.com`). Empty or absent: any host. */
     hosts: Type.Optional(
       Type.Array(
@@ -202,6 +212,7 @@ export const Upstream = Type.Object(
   {
     id: Id,
     description: Type.Optional(Type.String({ maxLength: 1024 })),
+    tags: Tags,
     targets: Type.Array(Target, { minItems: 1, maxItems: 1024 }),
     scheme: Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http' }),
     tls: Type.Optional(UpstreamTls),
@@ -222,6 +233,7 @@ export const Upstream = Type.Object(
 export const Consumer = Type.Object(
   {
     id: Id,
+    tags: Tags,
     /** Name forwarded to upstreams in the consumer identity header. */
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' })),
     labels: Type.Optional(Type.Record(Type.String({ maxLength: 63 }), Type.String({ maxLength: 256 }))),

@@ -3,17 +3,17 @@ import type { FastifyInstance } from 'fastify';
 import { stringify } from 'yaml';
 import { ConfigDocument } from '../config/schema';
 import type { ConfigService } from './config-service';
-import { diffConfigs } from './diff';
 import { changeRequest, etag, secretsView, sendOutcome } from './http';
 
 const wantsYaml = (accept: string | undefined) => !!accept && /\b(application|text)\/(x-)?yaml\b/.test(accept);
 
 export function registerConfigRoutes(app: FastifyInstance, service: ConfigService): void {
   const tags = ['config'];
-  app.get('/admin/v1/config', { config: { access: 'read' }, schema: { tags, summary: 'The current config document (YAML with Accept: application/yaml); secrets show as "(secret)" unless an admin asks ?secrets=plaintext' } }, async (req, reply) => {
+  app.get('/admin/v1/config', { config: { access: 'read' }, schema: { tags, summary: 'The current config document (YAML with Accept: application/yaml); secrets show as "(secret)" unless an admin asks ?secrets=plaintext; ?defaults=omit leaves out schema defaults, keys in stable order' } }, async (req, reply) => {
     const view = secretsView(req);
     const cur = await service.current();
-    const document = service.present(cur.document, view);
+    const shown = service.present(cur.document, view);
+    const document = (req.query as { defaults?: string }).defaults === 'omit' ? service.authored(shown) : shown;
     etag(reply, cur.version).header('x-gatehouse-checksum', cur.checksum ?? '');
     if (wantsYaml(req.headers.accept)) return reply.type('application/yaml').send(stringify(document));
     return reply.send(document);
@@ -35,7 +35,7 @@ export function registerConfigRoutes(app: FastifyInstance, service: ConfigServic
     async (req, reply) => {
       // Viewers may validate too: for them an unchanged secret still counts as changed, so the diff is no oracle for guesses.
       const { document, base } = await service.check(req.body, { reuse: req.admin?.role === 'admin' });
-      return reply.send({ valid: true, ...(base ? { baseVersion: base.version, diff: diffConfigs(base.document, document) } : {}) });
+      return reply.send({ valid: true, ...(base ? { baseVersion: base.version, diff: service.diff(base.document, document) } : {}) });
     },
   );
 }

@@ -7,16 +7,17 @@ import { validateConfig, type PluginConfigChecker } from '../config/validate';
 import { validateChanges } from '../config/validate-changes';
 import { diffDocuments } from '../config/change-set';
 import type { GatewayConfig } from '../config/schema';
+import { authoredForm } from '../config/authored-form';
 import type { Keyring } from '../config/secrets';
 import { dropRefusal } from '../sync/drop-guard';
 import { GatehouseError } from '../core/errors';
 import type { ConfigStore, ConfigVersion, ConfigVersionHead } from '../store/types';
 import { emptyDocument } from '../store/types';
 import { createPluginRegistry } from '../plugins';
-import { actualChecksum } from '../core/checksum';
+import { actualChecksum, canonicalJson } from '../core/checksum';
 import { diffConfigs, type ConfigDiff } from './diff';
 import { corruptionOf, namingIntactVersion } from './intact-version';
-import { presentSecrets, reencryptSecrets, sealSecrets, type SealOptions, type SecretContext, type SecretsView } from './secrets';
+import { diffViews, presentSecrets, reencryptSecrets, sealSecrets, type SealOptions, type SecretContext, type SecretsView } from './secrets';
 
 export interface ChangeRequest {
   author: string;
@@ -33,8 +34,11 @@ export interface ChangeRequest {
 
 export type ChangeOutcome =
   | { dryRun: true; baseVersion: number; diff: ConfigDiff; document: GatewayConfig }
-  /** `diff` is undefined for a replayed write (`version.write.replayed`): it changed nothing now. */
-  | { dryRun: false; version: ConfigVersion; diff: ConfigDiff | undefined };
+  /**
+   * `diff` is undefined for a replayed write (`version.write.replayed`): it changed nothing now.
+   * `unchanged`: the new document equals the current one, so no version was made; `version` is the current one.
+   */
+  | { dryRun: false; version: ConfigVersion; diff: ConfigDiff | undefined; unchanged?: boolean };
 
 /** Builds the next document from the current one, which it must not mutate (copy what it changes); may throw a GatehouseError. */
 export type Build = (current: GatewayConfig) => unknown;
@@ -81,6 +85,11 @@ export class ConfigService {
       this.placeholders.set(document, shown);
     }
     return shown;
+  }
+
+  /** `document` without its schema defaults, keys in stable order (`GET /config?defaults=omit`, the CLI's dump). */
+  authored(document: GatewayConfig): Record<string, unknown> {
+    return authoredForm(document, this.secrets.slots);
   }
 
   /** Validates a document and seals its secrets against the current one, without storing it (POST /validate). */
@@ -144,6 +153,8 @@ export class ConfigService {
       return { dryRun: true, baseVersion: cur.version, diff, document };
     }
     let diff: ConfigDiff | undefined;
+    // A no-op aborts the commit's transaction from inside the build (nothing is written); this holds the current version.
+    let unchanged: ConfigVersion | undefined;
     const version = await this.store.commit({
       author: req.author,
       message: req.message,
@@ -154,9 +165,14 @@ export class ConfigService {
       build: (current, head) => {
         const out = this.next(current, head, req, build);
         diff = out.diff;
+        if (head && out.diff.unchanged && canonicalJson(current) === canonicalJson(out.document)) {
+          unchanged = { ...head, document: current };
+          throw new Error('unchanged: nothing to commit');
+        }
         return { document: out.document, intendedDrop: req.allowDrop };
       },
-    }).catch((err: unknown) => namingIntactVersion(this.store, err));
+    }).catch((err: unknown) => (unchanged ? unchanged : namingIntactVersion(this.store, err)));
+    if (unchanged) return { dryRun: false, version: unchanged, diff, unchanged: true };
     if (version.write?.replayed) return { dryRun: false, version, diff: undefined };
     this.cached = { version: version.version, checksum: version.checksum, document: version.document };
     this.options.onCommit?.(version);
@@ -169,7 +185,13 @@ export class ConfigService {
     this.seal(document, current);
     const refusal = req.allowDrop ? undefined : dropRefusal(head?.routeCount, { routeCount: document.routes.length, intendedDrop: false }, this.options.dropGuardPercent);
     if (refusal) throw new GatehouseError('GW_ERR_CONFIG_DROP', `The new version would be refused by data planes: ${refusal}.`);
-    return { document, diff: diffConfigs(current, document) };
+    return { document, diff: this.diff(current, document) };
+  }
+
+  /** The field-level diff between two stored (sealed) documents, with secrets hidden. */
+  diff(before: GatewayConfig, after: GatewayConfig): ConfigDiff {
+    const shown = diffViews(this.secrets, before, after);
+    return diffConfigs(shown.before, shown.after);
   }
 
   private seal(document: GatewayConfig, current: GatewayConfig, options?: SealOptions): void {

@@ -1,9 +1,9 @@
 /**
  * Standalone with a config file: the file is imported into the store as a new version (author
- * `file`) whenever its content differs from the last import, so the file can seed and update the
- * config while changes made through the admin API survive restarts (an unchanged file is not
- * imported again). A file that would drop most routes is refused like any other write; use the
- * admin API with `allowDrop=true` for that.
+ * `file`) whenever its content differs from the last import (an unchanged file is not imported
+ * again, and a file equal to the current version makes no version). The file is the only source:
+ * the admin API refuses writes (GW_ERR_FILE_MANAGED), so an import never replaces an admin change.
+ * A file that would drop most routes is refused like any other write.
  */
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -44,6 +44,7 @@ export class StoreImportSink implements ConfigSink {
       const outcome = await this.service.change({ author: 'file', message: `import ${resolve(this.file)}`, allowDrop: false, dryRun: false }, () => document);
       if (outcome.dryRun) throw new Error('unreachable');
       await this.store.setMarker(key, meta.checksum);
+      if (outcome.unchanged) return { applied: false, reason: 'unchanged since the last import' };
       this.lastVersion = outcome.version.version;
       this.log.info({ file: this.file, version: outcome.version.version }, 'config file imported as a new version');
       return { applied: true, version: outcome.version.version };

@@ -91,6 +91,8 @@ export function etag(reply: FastifyReply, version: number): FastifyReply {
 export function sendOutcome(reply: FastifyReply, outcome: ChangeOutcome, status: number, extra: object = {}): FastifyReply {
   if (outcome.dryRun) return etag(reply, outcome.baseVersion).code(200).send({ dryRun: true, baseVersion: outcome.baseVersion, diff: outcome.diff, ...extra });
   const { version, checksum, createdAt, author, message, intendedDrop, write } = outcome.version;
+  // A no-op answers 200 with the current version: nothing was written.
+  if (outcome.unchanged) return etag(reply, version).code(200).send({ unchanged: true, version, checksum, diff: outcome.diff, ...extra });
   // A replay answers 200 with the first write's version: nothing was written now.
   if (write?.replayed) return etag(reply, version).code(200).send({ version, checksum, createdAt, author, message, intendedDrop, writeId: write.id, replayed: true });
   return etag(reply, version).code(status).send({ version, checksum, createdAt, author, message, intendedDrop, writeId: write?.id, diff: outcome.diff, ...extra });

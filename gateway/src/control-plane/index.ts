@@ -8,3 +8,5 @@ export { importInitialConfig, INITIAL_CONFIG_AUTHOR } from './initial-config';
 export { StoreHealth, type StoreReadiness } from './store-health';
 export { diffConfigs, type ConfigDiff } from './diff';
 export * from './auth';
+export { DeployInbox, DEFAULT_DEPLOY_POLL_MS, type DeployInboxOptions } from './deploy-inbox';
+export { FleetView, type Fleet, type FleetNode, type NodeState } from './fleet';

@@ -65,7 +65,7 @@ function build(operations: readonly Operation[]): object {
         '200': { description: 'OK' },
         '400': { description: 'invalid input; `problems` lists each with its JSON path and a fix' },
         '401': { description: 'no or unknown bearer token' },
-        ...(write ? { '403': { description: 'the token is a viewer token' }, '409': { description: 'conflict (exists, in use, or drops most routes)' }, '412': { description: 'If-Match does not match the current version' }, '413': { description: 'body too large' } } : {}),
+        ...(write ? { '403': { description: 'the token is a viewer token' }, '409': { description: 'conflict (exists, in use, drops most routes, or the config is file-managed in standalone)' }, '412': { description: 'If-Match does not match the current version' }, '413': { description: 'body too large' } } : {}),
         '503': { description: 'the config store is unavailable' },
       },
     };

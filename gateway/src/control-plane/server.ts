@@ -12,8 +12,11 @@ import { CorruptVersionError, WriteOutcomeUnknownError } from '../store';
 import { TokenVerifier, type TokenEntry } from './auth/tokens';
 import { ConfigService } from './config-service';
 import { registerConfigRoutes } from './config-routes';
+import type { FleetView } from './fleet';
+import { registerFleetRoutes } from './fleet-routes';
 import { registerResource } from './crud';
 import { MAX_DOCUMENT_DEPTH, nestedDeeperThan } from './document-depth';
+import { flag } from './http';
 import { registerOpenApi } from './openapi';
 import { consumers, plugins, routes, upstreams } from './resources';
 import { registerSecretRoutes } from './secret-routes';
@@ -34,6 +37,10 @@ export interface AdminServerOptions {
   onCommit?: (version: ConfigVersion) => void;
   /** The config service to write through (shared with the readiness check); built over `store` when absent. */
   service?: ConfigService;
+  /** Standalone with a config file: the file is the one source of truth, so writes answer 409 GW_ERR_FILE_MANAGED. */
+  fileManaged?: boolean;
+  /** The data planes' heartbeats (`GET /admin/v1/nodes`); absent when no heartbeat bucket is set. */
+  fleet?: FleetView;
   /** A pino logger; none means no request logging. */
   logger?: FastifyBaseLogger;
 }
@@ -104,6 +111,8 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
     req.admin = who;
     const access = req.routeOptions.config?.access ?? 'write';
     if (access === 'write' && who.role !== 'admin') return send(reply, new GatehouseError('GW_ERR_FORBIDDEN', 'This needs an admin token; viewer tokens can only read.'));
+    // A dry run writes nothing, so it still answers its diff against the file's version.
+    if (access === 'write' && options.fileManaged && !flag(req, 'dryRun')) return send(reply, new GatehouseError('GW_ERR_FILE_MANAGED'));
   });
 
   app.addHook('preValidation', async (req) => {
@@ -134,6 +143,7 @@ export function buildAdminServer(options: AdminServerOptions): FastifyInstance {
   registerVersionRoutes(app, service);
   registerSecretRoutes(app, service);
   registerWriteRoutes(app, options.store);
+  registerFleetRoutes(app, options.fleet);
   for (const kind of [routes, upstreams, consumers, plugins]) registerResource(app, kind, service);
   return app;
 }

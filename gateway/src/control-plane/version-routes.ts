@@ -37,9 +37,22 @@ export function registerVersionRoutes(app: FastifyInstance, service: ConfigServi
     return reply.send({ ...v, document: service.present(v.document, view), intact: actualChecksum(v) === v.checksum });
   });
 
+  app.get(
+    '/admin/v1/versions/:from/diff/:to',
+    { config: { access: 'read' }, schema: { tags, summary: 'Field-level diff from one version to another (secrets never shown)', params: Type.Object({ from: Type.Integer({ minimum: 1 }), to: Type.Integer({ minimum: 1 }) }) } },
+    async (req, reply) => {
+      const p = req.params as { from: string; to: string };
+      const [a, b] = [positiveInt(p.from, 'from'), positiveInt(p.to, 'to')];
+      const [from, to] = await Promise.all([store.get(a), store.get(b)]);
+      for (const [n, v] of [[a, from], [b, to]] as const)
+        if (!v) throw new GatehouseError('GW_ERR_RESOURCE_NOT_FOUND', `Version ${n} does not exist (or was removed by retention); list versions with GET /admin/v1/versions.`);
+      return reply.send({ from: a, to: b, diff: service.diff(from!.document, to!.document) });
+    },
+  );
+
   app.post(
     '/admin/v1/versions/:version/rollback',
-    { config: { access: 'write' }, schema: { tags, summary: 'Roll back: a new version with the content of an older one', params: VersionParams } },
+    { config: { access: 'write' }, schema: { tags, summary: 'Roll back: a new version with the content of an older one (200 unchanged when it is the current content)', params: VersionParams } },
     async (req, reply) => {
       const n = positiveInt((req.params as { version: string }).version, 'version');
       const old = await store.get(n);

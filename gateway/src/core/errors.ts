@@ -45,7 +45,11 @@ export const Errors = {
   GW_ERR_RESOURCE_IN_USE: define('GW_ERR_RESOURCE_IN_USE', 409, 'The resource is still referenced; remove or change the references first.'),
   GW_ERR_ADMIN_BODY_TOO_LARGE: define('GW_ERR_ADMIN_BODY_TOO_LARGE', 413, 'The request body is larger than the admin API accepts; raise adminBodyLimitBytes (GATEHOUSE_ADMIN_BODY_LIMIT_BYTES) or send a smaller document.'),
   GW_ERR_UNSUPPORTED_MEDIA_TYPE: define('GW_ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'Send the body as application/json or application/yaml.'),
+  GW_ERR_FILE_MANAGED: define('GW_ERR_FILE_MANAGED', 409, 'This gateway takes its config from a file (GATEHOUSE_CONFIG), so the admin API is read-only here (reads, validate and dry runs still work): edit the file instead (it is imported on change), or run without GATEHOUSE_CONFIG to manage the config through the admin API.'),
   GW_ERR_NO_CONFIG: define('GW_ERR_NO_CONFIG', 500, 'No config version could be loaded from the store, the last-known-good file or the S3 backup.'),
+  // Fleet view.
+  GW_ERR_FLEET_NOT_CONFIGURED: define('GW_ERR_FLEET_NOT_CONFIGURED', 409, 'The fleet view reads data-plane heartbeats from S3, and this control plane has no heartbeat bucket; set GATEHOUSE_HEARTBEAT_BUCKET (or GATEHOUSE_S3_BUCKET) on the control plane and the data planes.'),
+  GW_ERR_FLEET_UNAVAILABLE: define('GW_ERR_FLEET_UNAVAILABLE', 503, 'The data-plane heartbeats could not be read from S3; retry, and check the control plane log and its access to the heartbeat bucket.'),
   // Secrets.
   GW_ERR_SECRETS_PLAINTEXT_FORBIDDEN: define('GW_ERR_SECRETS_PLAINTEXT_FORBIDDEN', 403, 'Secrets in plaintext are shown to admin tokens only; read without ?secrets=plaintext to see "(secret)" placeholders.'),
   GW_ERR_SECRETS_KEY_MISSING: define('GW_ERR_SECRETS_KEY_MISSING', 409, 'This control plane has no secrets key; set GATEHOUSE_SECRETS_KEYS (docs/RUNBOOK.md, "Secrets keys") and restart it.'),

@@ -4,6 +4,7 @@ export * from './checksum';
 export * from './client-address';
 export * from './logger';
 export * from './backoff';
+export * from './version';
 export * from './metrics';
 export * from './resource-digest';
 export * from './slices';

@@ -1,6 +1,7 @@
 /**
- * JSON access log (pino): one line per proxied request with route id, upstream target, status,
- * latency, request id, method, path (never the query string) and client address. Request headers are
+ * JSON access log (pino): one line per proxied request with route id, consumer, upstream target,
+ * status, total and upstream latency, body bytes in and out, user agent, trace id, request id, method,
+ * path (never the query string) and client address. Request headers are
  * not logged; the redaction list is a second line of defence should a field ever carry them.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
@@ -38,6 +39,12 @@ export class PinoAccessLog implements AccessLog {
       path: e.logPath,
       status: e.status,
       latencyMs: Math.round(e.latencyMs * 1000) / 1000,
+      upstreamLatencyMs: e.upstreamLatencyMs < 0 ? null : Math.round(e.upstreamLatencyMs * 1000) / 1000,
+      consumer: e.consumerId ?? null,
+      bytesIn: e.bytesIn,
+      bytesOut: e.bytesOut,
+      userAgent: e.userAgent ?? null,
+      traceId: e.traceId ?? null,
       clientIp: e.clientIp,
     });
   }

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { DataPlane } from './runtime';
 import { createProxyHandlers, createUpgradeHandler, Tunnels, type AccessLog, type RequestMetrics } from './proxy';
 import { type TrustedProxies } from '../core/client-address';
+import type { RequestTracing } from './tracing';
 
 /** What one client connection may hold of this process; from the `client*`, `max*` and `underscoresInHeaders` settings. */
 export interface ClientLimits {
@@ -41,6 +42,8 @@ export interface ProxyServerOptions {
   readonly tunnels?: Tunnels;
   /** Peers (load balancers) whose `X-Forwarded-Proto/-Host` are kept; none when absent. */
   readonly trustedProxies?: TrustedProxies;
+  /** Request tracing; absent when off. */
+  readonly tracing?: RequestTracing;
 }
 
 /** Builds the proxy listener (not listening). */
@@ -54,6 +57,7 @@ export function buildProxyServer(options: ProxyServerOptions): FastifyInstance<S
     trustedProxies: options.trustedProxies,
     heads: { maxHeaders: limits.maxRequestHeaders, underscores: limits.underscoresInHeaders },
     bodyTimeoutMs: limits.bodyTimeoutMs,
+    tracing: options.tracing,
   };
   const handlers = createProxyHandlers(deps);
   const app = fastify({

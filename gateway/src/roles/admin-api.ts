@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Keyring } from '../config/secrets';
 import { s3Client } from '../sync';
-import { buildAdminServer, ConfigBackup, ConfigService, ensureAdminTokenFile, parseTokenEntries, type TokenEntry } from '../control-plane';
+import { buildAdminServer, ConfigBackup, type FleetView, ConfigService, ensureAdminTokenFile, parseTokenEntries, type TokenEntry } from '../control-plane';
 import { type PluginRegistry } from '../plugins/contract';
 import { GatehouseError } from '../core/errors';
 import { envName, type GatehouseSettings } from '../settings';
@@ -23,8 +23,12 @@ export interface AdminPartOptions {
   plugins?: PluginRegistry;
   /** Encrypts inline secrets before they are stored. */
   secretsKeyring?: Keyring;
+  /** The fleet view behind `GET /admin/v1/nodes` (control plane with a heartbeat bucket). */
+  fleet?: FleetView;
   /** Standalone: generate `<dataDir>/admin-token` at first start. */
   generateToken: boolean;
+  /** Standalone with a config file: the admin API does not write (GW_ERR_FILE_MANAGED). */
+  fileManaged?: boolean;
 }
 
 export interface AdminPart {
@@ -67,6 +71,8 @@ export async function buildAdminPart(options: AdminPartOptions): Promise<AdminPa
     tokens,
     bodyLimitBytes: settings.adminBodyLimitBytes,
     dropGuardPercent: settings.dropGuardPercent,
+    fileManaged: options.fileManaged,
+    fleet: options.fleet,
     logger: log.child({ part: 'admin' }),
   });
   backup?.start();

@@ -1,7 +1,7 @@
 /**
  * Role `control-plane`: the admin API over PostgreSQL (`DATABASE_URL`), migrations at start-up (and,
  * on an empty database, a restore of the newest S3 backup or, when there is none, the import of the
- * initial config file), the S3 backup of every version, and a
+ * initial config file), the S3 backup of every version, the S3 deploy channel (`apply --via`), and a
  * status listener (`/healthz`, `/readyz`, `/metrics` with the backup lag). It serves no proxy traffic.
  * Nothing listens yet: `main.ts` does that.
  */
@@ -13,8 +13,10 @@ import { type PluginRegistry } from '../plugins/contract';
 import { GatehouseError } from '../core/errors';
 import { envName, type GatehouseSettings } from '../settings';
 import { openConfigStore } from '../store';
-import { importInitialConfig, restoreEmptyStoreFromS3, StoreHealth } from '../control-plane';
+import { DeployInbox, importInitialConfig, restoreEmptyStoreFromS3, StoreHealth } from '../control-plane';
+import { s3Client } from '../sync';
 import { buildAdminPart } from './admin-api';
+import { fleetViewFrom } from './fleet';
 import { closeParts, type GatewayNode } from './node';
 import { secretsKeyring } from './secrets-keys';
 import { s3LocationFrom } from './store-sync';
@@ -43,17 +45,22 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
     await store.close();
     throw err;
   }
-  const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, secretsKeyring: keyring, generateToken: false }).catch(async (err: unknown) => {
+  const fleet = fleetViewFrom(settings, store, registry, log);
+  const part = await buildAdminPart({ settings, log, store, registry, plugins: options.plugins, secretsKeyring: keyring, fleet: fleet?.fleet, generateToken: false }).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
   const health = new StoreHealth({ check: () => part.service.current(), intervalMs: settings.storeCheckIntervalMs, registry, logger: log.child({ part: 'store-health' }) });
   await health.start();
+  // `gatehouse apply --via s3://…`: requests left in the backup bucket are applied like admin API writes.
+  const deployClient = location && s3Client(location);
+  const inbox = deployClient && location && new DeployInbox({ client: deployClient, location, service: part.service, log: log.child({ part: 'deploy-inbox' }), bodyLimitBytes: settings.adminBodyLimitBytes });
+  inbox?.start();
   const status = buildStatusServer({
     readiness: () => health.readiness,
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   });
-  const parts = [{ close: () => store.close() }, ...part.parts, { close: () => health.stop() }, { close: () => part.admin.close() }];
+  const parts = [{ close: () => store.close() }, ...(fleet ? [fleet.part] : []), ...part.parts, { close: () => health.stop() }, { close: async () => (await inbox?.close(), deployClient?.destroy()) }, { close: () => part.admin.close() }];
   return {
     role: 'control-plane',
     admin: part.admin,

@@ -7,6 +7,7 @@ import { GatehouseError } from '../core/errors';
 import { envName } from '../settings';
 import { openConfigStore } from '../store';
 import { attachConfigFile } from './file-config';
+import { startHeartbeat } from './fleet';
 import { buildDataPlaneNode, type DataPlaneNode, type NodeOptions } from './node';
 import { secretsKeyring } from './secrets-keys';
 import { attachStoreSync } from './store-sync';
@@ -21,7 +22,9 @@ export async function startDataPlane(options: NodeOptions): Promise<DataPlaneNod
     const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: false, deadlineMs: settings.storeDeadlineMs });
     node.parts.push({ close: () => store.close() });
     try {
-      await attachStoreSync(node, store, { settings, log, registry: node.registry });
+      const { sync } = await attachStoreSync(node, store, { settings, log, registry: node.registry });
+      const heartbeat = startHeartbeat(sync, settings, log);
+      if (heartbeat) node.parts.push(heartbeat);
     } catch (err) {
       await store.close().catch(() => undefined);
       throw err;

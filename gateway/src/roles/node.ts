@@ -25,6 +25,8 @@ import type { PluginRegistry } from '../plugins/contract';
 import { createSecretResolver } from '../data-plane/secrets';
 import { SnapshotCompiler } from '../data-plane/snapshot';
 import { parseTrustedProxies } from '../core/client-address';
+import { tracingFrom } from './tracing';
+import type { RequestTracing } from '../data-plane/tracing';
 
 /** Something a role started that must stop at shutdown (file watcher, sync loop, admin API). */
 export interface Closable {
@@ -86,6 +88,8 @@ export interface DataPlaneNode extends GatewayNode {
   readonly metrics: GatewayMetrics;
   readonly proxy: FastifyInstance<Server>;
   readonly tunnels: Tunnels;
+  /** Request tracing when on; closed after the drain, so the drained requests' spans are exported. */
+  readonly tracing?: RequestTracing;
 }
 
 /** Assembles a data-plane node (not listening, no config yet: `/readyz` is 503 until a source applies one). */
@@ -93,7 +97,7 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
   const { settings, log } = options;
   let dataPlane: DataPlane | undefined;
   const registry = options.registry ?? new Registry();
-  const metrics = new GatewayMetrics({ registry, snapshot: () => dataPlane?.snapshot });
+  const metrics = new GatewayMetrics({ registry, snapshot: () => dataPlane?.snapshot, consumerLabels: settings.metricsConsumerLabels });
   const compiler = new SnapshotCompiler({
     onHealthChange: (change) => log.warn({ health: change }, 'upstream target health changed'),
   });
@@ -126,7 +130,8 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
   const tunnels = new Tunnels();
   const accessLog = settings.accessLog ? new PinoAccessLog(createAccessLogger(options.accessLogDestination)) : undefined;
   const trustedProxies = parseTrustedProxies(settings.trustedProxies);
-  const proxy = buildProxyServer({ dataPlane, log, limits: clientLimits(settings), metrics, accessLog, tunnels, trustedProxies });
+  const tracing = tracingFrom(settings);
+  const proxy = buildProxyServer({ dataPlane, log, limits: clientLimits(settings), metrics, accessLog, tunnels, trustedProxies, tracing });
   const dp = dataPlane;
   const status =
     options.status === false
@@ -146,6 +151,7 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
     proxy,
     status,
     tunnels,
+    tracing,
     parts,
     reload: () => {
       for (const part of parts) if ('reload' in part && typeof part.reload === 'function') void part.reload();
@@ -154,6 +160,7 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
     stop: async () => {
       await closeParts(parts, log);
       const report = await drain(node, settings);
+      await tracing?.close().catch((err: unknown) => log.error({ err }, 'exporting the last traces failed'));
       await status?.close();
       return report.clean ? 0 : 1;
     },

@@ -1,8 +1,10 @@
 /**
  * Role `standalone`: proxy, admin API and embedded store in one process. The store is PGlite in
  * `<dataDir>/store` (or PostgreSQL when DATABASE_URL is set); the data plane follows it like any
- * data plane (push + poll, last-known-good file). With a config file (`GATEHOUSE_CONFIG`), each
- * changed file content is imported as a new version, so admin API changes survive restarts.
+ * data plane (push + poll, last-known-good file). With a config file (`GATEHOUSE_CONFIG`), the file
+ * is the one source of truth: each changed file content is imported as a new version and the admin
+ * API only reads, validates and diffs (writes answer GW_ERR_FILE_MANAGED), so no admin change can be
+ * silently replaced by the next import.
  */
 import { GatehouseError } from '../core/errors';
 import { envName } from '../settings';
@@ -31,7 +33,7 @@ export async function startStandalone(options: NodeOptions): Promise<DataPlaneNo
   node.parts.push({ close: () => store.close() });
   try {
     if (settings.configFile) node.parts.push(await attachFileImport(store, settings.configFile, settings, plugins?.checker, log, keyring));
-    const admin = await buildAdminPart({ settings, log, store, registry, plugins, secretsKeyring: keyring, generateToken: true });
+    const admin = await buildAdminPart({ settings, log, store, registry, plugins, secretsKeyring: keyring, generateToken: true, fileManaged: !!settings.configFile });
     node.parts.push(...admin.parts, { close: () => admin.admin.close() });
     // The admin API can load a first config, so standalone waits for one instead of exiting.
     await attachStoreSync(node, store, { settings, log, registry, startWithoutConfig: true });

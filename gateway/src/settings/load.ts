@@ -16,6 +16,12 @@ function kindOf(schema: TSchema): string {
 /** Converts one environment value to the setting's type, or explains why it cannot. */
 function coerce(key: string, variable: string, raw: string, schema: TSchema): { value?: unknown; problem?: Problem } {
   const kind = kindOf(schema);
+  if (kind === 'number' && schema.type === 'number') {
+    // A fraction (the tracing sample ratio): plain decimal notation only.
+    if (!/^-?\d+(\.\d+)?$/.test(raw.trim()))
+      return { problem: { path: `/settings/${key}`, message: `${variable}="${raw}" is not a number.`, fix: `set ${variable} to a decimal number, e.g. ${String(schema.default ?? 1)}.` } };
+    return { value: Number(raw) };
+  }
   if (kind === 'number') {
     if (!/^-?\d+$/.test(raw.trim()))
       return { problem: { path: `/settings/${key}`, message: `${variable}="${raw}" is not a whole number.`, fix: `set ${variable} to a whole number, e.g. ${String(schema.default ?? 1)}.` } };

@@ -34,6 +34,11 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** Envoy's max_headers_count. */
 export const DEFAULT_MAX_REQUEST_HEADERS = 100;
 
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
+export const DEFAULT_FLEET_QUIET_AFTER_MS = 60_000;
+export const DEFAULT_FLEET_LAG_AFTER_MS = 60_000;
+export const DEFAULT_FLEET_FORGET_AFTER_MS = 30 * 60_000;
+
 export const Settings = Type.Object(
   {
     role: env(
@@ -205,6 +210,48 @@ export const Settings = Type.Object(
     ),
     secretsAwsRegion: env('GATEHOUSE_SECRETS_AWS_REGION', Type.Optional(Type.String({ minLength: 1, description: 'Region of AWS Secrets Manager for `$secret://aws/` references; default from the AWS SDK (`AWS_REGION`).' }))),
     secretsAwsEndpoint: env('GATEHOUSE_SECRETS_AWS_ENDPOINT', Type.Optional(Type.String({ minLength: 1, description: 'Secrets Manager endpoint URL (VPC endpoints, tests); unset uses the AWS default.' }))),
+    metricsConsumerLabels: env(
+      'GATEHOUSE_METRICS_CONSUMER_LABELS',
+      Type.Boolean({ default: false, description: 'Also export `gatehouse_consumer_requests_total{route,consumer,status_class}`: one series per route, consumer and class, so only for a bounded number of consumers (docs/METRICS.md).' }),
+    ),
+    // Tracing (docs/RUNBOOK.md, "Traces").
+    tracing: env('GATEHOUSE_TRACING', Type.Boolean({ default: false, description: 'Data plane: trace proxied requests with OpenTelemetry (a server span per request, a client span per upstream attempt, `traceparent` to the upstream) and export them over OTLP/HTTP.' })),
+    tracingEndpoint: env(
+      'GATEHOUSE_TRACING_ENDPOINT',
+      Type.String({ minLength: 1, maxLength: 2048, default: 'http://127.0.0.1:4318/v1/traces', description: 'OTLP/HTTP traces URL (JSON); the default is a collector sidecar in the same task.' }),
+    ),
+    tracingSampleRatio: env(
+      'GATEHOUSE_TRACING_SAMPLE_RATIO',
+      Type.Number({ minimum: 0, maximum: 1, default: 0.1, description: 'Share of new traces sampled (0 to 1); requests whose `traceparent` says sampled are always traced, unsampled never (parent-based).' }),
+    ),
+    // Fleet view (docs/RUNBOOK.md, "The fleet view").
+    nodeId: env(
+      'GATEHOUSE_NODE_ID',
+      Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$', description: 'Name of this node in the fleet view (letters, digits, `.`, `_`, `-`); default the host name (unique per Fargate task).' })),
+    ),
+    region: env('GATEHOUSE_REGION', Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Region this node reports in the fleet view; default `AWS_REGION`.' }))),
+    heartbeatBucket: env(
+      'GATEHOUSE_HEARTBEAT_BUCKET',
+      Type.Optional(Type.String({ minLength: 3, maxLength: 63, description: "S3 bucket data planes write their heartbeats to and the control plane reads them from: the primary region's backup bucket; default `s3Bucket`." })),
+    ),
+    heartbeatRegion: env('GATEHOUSE_HEARTBEAT_REGION', Type.Optional(Type.String({ minLength: 1, description: 'Region of the heartbeat bucket (the primary region); default `s3Region`.' }))),
+    heartbeatPrefix: env('GATEHOUSE_HEARTBEAT_PREFIX', Type.String({ minLength: 1, maxLength: 512, default: 'gatehouse-heartbeats', description: 'Key prefix of the heartbeats: `<prefix>/<nodeId>.json`.' })),
+    heartbeatIntervalMs: env(
+      'GATEHOUSE_HEARTBEAT_INTERVAL_MS',
+      Type.Integer({ minimum: 0, maximum: 3_600_000, default: DEFAULT_HEARTBEAT_INTERVAL_MS, description: 'Data plane: how often its heartbeat is written to the heartbeat bucket; 0 writes none.' }),
+    ),
+    fleetQuietAfterMs: env(
+      'GATEHOUSE_FLEET_QUIET_AFTER_MS',
+      Type.Integer({ minimum: 1_000, maximum: 86_400_000, default: DEFAULT_FLEET_QUIET_AFTER_MS, description: 'Control plane: a data plane whose last heartbeat is older than this is `quiet`.' }),
+    ),
+    fleetLagAfterMs: env(
+      'GATEHOUSE_FLEET_LAG_AFTER_MS',
+      Type.Integer({ minimum: 0, maximum: 86_400_000, default: DEFAULT_FLEET_LAG_AFTER_MS, description: 'Control plane: a data plane still below a config version committed this long ago is `lagging`.' }),
+    ),
+    fleetForgetAfterMs: env(
+      'GATEHOUSE_FLEET_FORGET_AFTER_MS',
+      Type.Integer({ minimum: 1_000, maximum: 604_800_000, default: DEFAULT_FLEET_FORGET_AFTER_MS, description: 'Control plane: a quiet data plane is left out of the fleet view after this long (a cleanly stopped one at once).' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -48,6 +48,16 @@ export interface ConfigSyncOptions {
   registry: Registry;
 }
 
+/** A sync error as the fleet view reports it. */
+export interface SyncError {
+  readonly at: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Recent errors kept for the heartbeat (oldest dropped first). */
+const RECENT_ERRORS = 5;
+
 export interface StartResult {
   loaded: boolean;
   source?: ConfigSource;
@@ -72,6 +82,8 @@ export class ConfigSync {
   private unwatch: Unwatch | undefined;
   /** A LISTEN being set up, so that stop() can wait for it and close it. */
   private listening: Promise<void> | undefined;
+  private lastSync: number | undefined;
+  private readonly errors: SyncError[] = [];
 
   constructor(private readonly options: ConfigSyncOptions) {
     this.log = options.logger ?? silentLogger;
@@ -81,6 +93,11 @@ export class ConfigSync {
   /** The running version and where it came from. */
   get current(): { version: number; checksum: string; source: ConfigSource } | undefined {
     return this.running;
+  }
+
+  /** When the store last answered a check (Unix ms), and the most recent errors, newest last. */
+  get health(): { lastSyncAt: number | undefined; errors: readonly SyncError[] } {
+    return { lastSyncAt: this.lastSync, errors: this.errors };
   }
 
   /** Loads the first version and starts push and pull. Throws GW_ERR_NO_CONFIG when nothing loads and starting without config is off. */
@@ -96,6 +113,7 @@ export class ConfigSync {
     if (this.options.store) {
       try {
         const head = await this.options.store.head();
+        this.markSynced();
         const v = head && (await this.options.store.get(head.version));
         if (v) loaded = await this.applyVersion(v, 'store');
         if (!loaded) reasons.push(v ? `store: version ${v.version} was refused` : 'store: holds no config version');
@@ -166,13 +184,13 @@ export class ConfigSync {
       if (announced !== undefined && (!this.running || announced > this.running.version)) {
         const v = await store.get(announced);
         if (v) {
-          this.metrics.lastSync.set(Date.now() / 1000);
+          this.markSynced();
           await this.applyVersion(v, 'store');
           return;
         }
       }
       const head = await store.head();
-      this.metrics.lastSync.set(Date.now() / 1000);
+      this.markSynced();
       if (!head) return;
       const running = this.running;
       if (running && head.version <= running.version) {
@@ -327,8 +345,15 @@ export class ConfigSync {
     }, this.options.pollIntervalMs);
   }
 
+  private markSynced(): void {
+    this.lastSync = Date.now();
+    this.metrics.lastSync.set(this.lastSync / 1000);
+  }
+
   private report(reason: string, message: string, extra: object = {}): void {
     this.metrics.syncErrors.inc({ reason });
+    this.errors.push({ at: new Date().toISOString(), reason, message });
+    if (this.errors.length > RECENT_ERRORS) this.errors.shift();
     this.log.warn({ reason, ...extra }, message);
   }
 }

@@ -1,5 +1,5 @@
 /** Config sources and the sync loop that feeds a data plane: store (push + pull), last-known-good file, S3 backup. */
-export { ConfigSync, type ConfigSyncOptions, type StartResult } from './config-sync';
+export { ConfigSync, type ConfigSyncOptions, type StartResult, type SyncError } from './config-sync';
 export { FileConfigSource, readConfigFile, type ConfigFile } from './file-source';
 // What a config source feeds (the data plane, or the standalone file import): its side of the contract.
 export type { ApplyResult, ConfigMeta, ConfigSink } from '../data-plane/types';
@@ -8,3 +8,4 @@ export { readLastKnownGood, writeLastKnownGood } from './last-known-good';
 export { parseVersionFile, formatVersionFile } from './version-file';
 export * from './s3';
 export { syncMetrics, backupMetrics } from './metrics';
+export { HeartbeatWriter, parseHeartbeat, NODE_ID_PATTERN, type Heartbeat, type HeartbeatLocation } from './heartbeat';

@@ -23,3 +23,4 @@ export { AdminAccess, type AdminAccessProps } from './admin-access';
 export { AlarmTopic, type AlarmTopicProps } from './alarm-topic';
 export { RegionAlarms, type RegionAlarmsProps, ALARM_THRESHOLDS } from './region-alarms';
 export { PublicWebAcl, type PublicWebAclProps, MANAGED_RULE_GROUPS, COUNT_ONLY_RULES } from './public-web-acl';
+export { ConfigDeployer, type ConfigDeployerProps, DEFAULT_BACKUP_PREFIX } from './config-deployer';

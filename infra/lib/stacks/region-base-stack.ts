@@ -1,7 +1,7 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
-import { BackupBucket, GatewayRepository, ReleasedImage, type InitialImage } from '../constructs';
+import { BackupBucket, ConfigDeployer, GatewayRepository, ReleasedImage, type InitialImage } from '../constructs';
 import { backupBucketName, backupKeyAlias, imageParameterName, repositoryName } from '../names';
 
 /** Properties of a {@link RegionBaseStack}. */
@@ -25,6 +25,8 @@ export class RegionBaseStack extends Stack {
   readonly releasedImage: ReleasedImage;
   /** The gateway's ECR repository in this region. */
   readonly repository: GatewayRepository;
+  /** Primary region only: the role CI assumes for `gatehouse apply --via s3://…`. */
+  readonly configDeployer?: ConfigDeployer;
 
   constructor(scope: Construct, id: string, props: RegionBaseStackProps) {
     super(scope, id, props);
@@ -47,6 +49,8 @@ export class RegionBaseStack extends Stack {
         ? config.secondaryRegions.map((r) => ({ region: r, bucketName: backupBucketName(prefix, config.account, r), keyAlias: backupKeyAlias(prefix) }))
         : [],
     });
+    if (isPrimary)
+      this.configDeployer = new ConfigDeployer(this, 'ConfigDeployer', { bucket: this.backup.bucket, bucketName: backupBucketName(prefix, config.account, region), key: this.backup.key });
     this.releasedImage = new ReleasedImage(this, 'ReleasedImage', {
       parameterName: imageParameterName(prefix),
       initialImage: props.initialImage,

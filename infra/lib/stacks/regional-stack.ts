@@ -14,6 +14,7 @@ import {
   CONFIG_DATABASE_NAME,
   ConfigDatabase,
   ConfigReadReplica,
+  ConfigDeployer,
   ControlPlaneService,
   GATEWAY_CONTAINER_NAME,
   GATEWAY_PROXY_PORT,
@@ -266,6 +267,7 @@ export class RegionalStack extends Stack {
       // and imported the initial config: they become ready within one poll, inside the grace period.
       gateway.service.node.addDependency(controlPlane.service);
       backup.grantBackupReadWrite(controlPlane.taskDefinition.taskRole);
+      ConfigDeployer.grantInbox(controlPlane.taskDefinition.taskRole, backupBucketName(prefix, config.account, region));
       new AdminAccess(this, 'AdminAccess', { vpc, adminLoadBalancer: controlPlane.loadBalancer });
       new CfnOutput(this, 'AdminApiUrl', { value: `http://${controlPlane.loadBalancer.loadBalancerDnsName}`, description: 'Admin API (inside the VPC only)' });
       new CfnOutput(this, 'AdminTokenSecret', { value: adminToken.secret.secretName, description: 'Secret whose "token" key is the first admin API token' });

@@ -33,4 +33,19 @@ describe('loadSettings', () => {
       ]),
     );
   });
+
+  it('reads a fractional setting (the tracing sample ratio) from the environment, and refuses one out of range or not a number', () => {
+    expect(loadSettings({}, { GATEHOUSE_TRACING_SAMPLE_RATIO: '0.25' }).tracingSampleRatio).toBe(0.25);
+    expect(loadSettings({}, {}).tracingSampleRatio).toBe(0.1);
+    const bad = (raw: string) => {
+      try {
+        loadSettings({}, { GATEHOUSE_TRACING_SAMPLE_RATIO: raw });
+      } catch (err) {
+        return (err as GatehouseError).problems[0]!.message;
+      }
+      return 'accepted';
+    };
+    expect(bad('a tenth')).toBe('GATEHOUSE_TRACING_SAMPLE_RATIO="a tenth" is not a number.');
+    expect(bad('1.5')).not.toBe('accepted');
+  });
 });

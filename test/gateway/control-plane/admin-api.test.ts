@@ -111,6 +111,12 @@ describe('admin API', () => {
         upstreams: { added: [], removed: [], changed: [] },
         consumers: { added: [], removed: [], changed: [] },
         plugins: { added: [], removed: [], changed: [] },
+        changes: [
+          { op: 'remove', path: '/routes/orders/paths/1', before: '/o/*' },
+          { op: 'add', path: '/routes/y0', value: expect.objectContaining({ id: 'y0' }) },
+          { op: 'add', path: '/routes/y1', value: expect.objectContaining({ id: 'y1' }) },
+          { op: 'add', path: '/routes/y2', value: expect.objectContaining({ id: 'y2' }) },
+        ],
         unchanged: false,
       },
     });

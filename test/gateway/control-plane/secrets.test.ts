@@ -67,13 +67,16 @@ describe('admin API secrets', () => {
     expect(await rawDocuments()).not.toContain(SECRET);
 
     const again = await inject(app, 'PUT', '/admin/v1/config', asAdmin, base);
-    expect(again.json().diff.unchanged).toBe(true);
-    expect(again.json().checksum).toBe(first.json().checksum);
-    expect(aliceSlot((await store.get(2))!.document).secret).toBe(aliceSlot(stored).secret);
+    // The same plaintext keeps the stored envelope, so the write is a no-op: no version 2.
+    expect(again.json()).toMatchObject({ unchanged: true, version: 1, checksum: first.json().checksum, diff: { unchanged: true } });
+    expect(await store.get(2)).toBeUndefined();
 
     const changed = await inject(app, 'PUT', '/admin/v1/consumers/alice', asAdmin, { plugins: { 'jwt-auth': { subject: 'alice', secret: OTHER } } });
     expect(changed.json().diff.consumers.changed).toEqual(['alice']);
-    expect(aliceSlot((await store.get(3))!.document).secret).not.toBe(aliceSlot(stored).secret);
+    // The diff says that the secret changed, never what it was or is.
+    expect(changed.json().diff.changes).toEqual([{ op: 'replace', path: '/consumers/alice/plugins/jwt-auth/secret', before: '(secret)', value: '(secret, changed)' }]);
+    expect(JSON.stringify(changed.json())).not.toContain('$enc:');
+    expect(aliceSlot((await store.get(2))!.document).secret).not.toBe(aliceSlot(stored).secret);
     expect(await rawDocuments()).not.toContain(OTHER);
   });
 

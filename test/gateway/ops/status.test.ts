@@ -56,8 +56,8 @@ describe('status listener', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
     const text = res.body;
-    expect(text).toContain('gatehouse_requests_total{route="api",status_class="2xx"} 2');
-    expect(text).toContain('gatehouse_requests_total{route="",status_class="4xx"} 1');
+    expect(text).toContain('gatehouse_requests_total{route="api",status_class="2xx",code="200"} 2');
+    expect(text).toContain('gatehouse_requests_total{route="",status_class="4xx",code="404"} 1');
     expect(text).toMatch(/gatehouse_request_duration_seconds_bucket\{le="[0-9.]+",route="api"\} \d+/);
     expect(text).toContain('gatehouse_request_duration_seconds_count{route="api"} 2');
     expect(text).toContain(`gatehouse_upstream_target_healthy{upstream="u",target="127.0.0.1:${upstream.port}"} 1`);

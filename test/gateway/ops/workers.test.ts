@@ -59,7 +59,7 @@ describe('worker processes (GATEHOUSE_WORKERS=2)', () => {
     for (let i = 0; i < 20; i++) expect(await get(`http://127.0.0.1:${proxyPort}/x/${i}`)).toEqual({ status: 200, body: 'ok' });
     const metrics = (await get(`http://127.0.0.1:${statusPort}/metrics`)).body;
     // Summed over both workers.
-    expect(metrics).toContain('gatehouse_requests_total{route="all",status_class="2xx"} 20');
+    expect(metrics).toContain('gatehouse_requests_total{route="all",status_class="2xx",code="200"} 20');
     expect(metrics).toContain('gatehouse_config_version 1');
 
     child.proc.kill('SIGTERM');

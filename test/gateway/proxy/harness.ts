@@ -14,6 +14,7 @@ import { clientLimits } from '../../../gateway/src/roles/node';
 import { loadSettings } from '../../../gateway/src/settings';
 import { SnapshotCompiler } from '../../../gateway/src/data-plane/snapshot';
 import { parseTrustedProxies } from '../../../gateway/src/core/client-address';
+import type { RequestTracing } from '../../../gateway/src/data-plane/tracing';
 
 /** Collects JSON log lines written by pino. */
 export class LogLines extends Writable {
@@ -96,6 +97,10 @@ export interface GatewayOptions {
   readonly trustedProxies?: string;
   /** Client limits over the settings' defaults. */
   readonly limits?: Partial<ClientLimits>;
+  /** Request tracing (off when absent). */
+  readonly tracing?: RequestTracing;
+  /** The request metrics (a fresh set when absent). */
+  readonly metrics?: GatewayMetrics;
 }
 
 /** A listening gateway; `document` (when given) is applied as version 1. */
@@ -104,14 +109,14 @@ export async function startGateway(document?: object, options: GatewayOptions = 
   const accessLines = new LogLines();
   const log: Logger = pino({ level: 'debug' }, logs);
   let dp: DataPlane | undefined;
-  const metrics = new GatewayMetrics({ snapshot: () => dp?.snapshot, processMetrics: false });
+  const metrics = options.metrics ?? new GatewayMetrics({ snapshot: () => dp?.snapshot, processMetrics: false });
   const dataPlane = new DataPlane({ log, compilation: new SnapshotCompiler(), plugins: options.plugins, observer: metrics });
   dp = dataPlane;
   const tunnels = new Tunnels();
   const accessLog = options.accessLog ? new PinoAccessLog(createAccessLogger(accessLines)) : undefined;
   const trustedProxies = parseTrustedProxies(options.trustedProxies ?? '');
   const limits = { ...clientLimits(loadSettings({}, {})), ...options.limits };
-  const proxy = buildProxyServer({ dataPlane, log, limits, metrics, accessLog, tunnels, trustedProxies });
+  const proxy = buildProxyServer({ dataPlane, log, limits, metrics, accessLog, tunnels, trustedProxies, tracing: options.tracing });
   await proxy.listen({ port: 0, host: '127.0.0.1' });
   const port = (proxy.server.address() as AddressInfo).port;
   let version = 0;

@@ -2,3 +2,4 @@
 export type { SecretContext } from './context';
 export { sealSecrets, reencryptSecrets, type SealOptions } from './seal';
 export { presentSecrets, type SecretsView } from './view';
+export { diffViews } from './diff-view';

@@ -25,6 +25,7 @@ import { requestIdFor } from './request-id';
 import type { TrustedProxies } from '../../core/client-address';
 import { openTunnel, rawHeader, switchingProtocolsHead, type Tunnels } from './tunnel';
 import type { UpgradeResponse } from './upgrade-response';
+import { traceIdOf, type RequestTrace, type RequestTracing } from '../tracing';
 
 /** Status recorded (metrics, access log) when the client leaves before the response began. */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -40,6 +41,8 @@ export interface ProxyDeps {
   readonly heads: RequestHeadPolicy;
   /** Longest pause in a request body before the request is aborted with 408. */
   readonly bodyTimeoutMs: number;
+  /** Absent when tracing is off: then no request takes a tracing step. */
+  readonly tracing?: RequestTracing;
 }
 
 /** A WebSocket handshake: its response object sits on the raw socket, which a `101` turns into a tunnel. */
@@ -89,6 +92,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   status = 0;
   latencyMs = 0;
   readonly clientIp: string;
+  upstreamLatencyMs = -1;
+  /** Response body bytes: relayed from the upstream so far, or of the gateway's own answer. */
+  bytesOut = 0;
+  private attemptStarted = 0;
+  private readonly bytesReadAtStart: number;
   /** Set when the client sent `Expect: 100-continue`: `100 Continue` goes out just before forwarding. */
   expectContinue = false;
 
@@ -114,6 +122,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   private bodyStalled = false;
   /** Set once the upstream's 101 turned the connection into a tunnel. */
   private tunnelled = false;
+  private trace: RequestTrace | undefined = undefined;
 
   constructor(
     private readonly deps: ProxyDeps,
@@ -124,6 +133,26 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   ) {
     this.method = req.method ?? 'GET';
     this.clientIp = req.socket.remoteAddress ?? '';
+    this.bytesReadAtStart = req.socket.bytesRead;
+  }
+
+  // AccessRecord facts worked out only when read (the access log), so they cost nothing when it is off.
+  get consumerId(): string | undefined {
+    return this.ctx?.consumer?.id;
+  }
+
+  get userAgent(): string | undefined {
+    return this.req.headers['user-agent'];
+  }
+
+  get traceId(): string | undefined {
+    return this.trace !== undefined ? this.trace.traceId : traceIdOf(this.req.headers.traceparent);
+  }
+
+  get bytesIn(): number {
+    if (!this.hasBody) return 0;
+    if (this.contentLength >= 0) return this.contentLength;
+    return Math.max(0, (this.req.socket?.bytesRead ?? this.bytesReadAtStart) - this.bytesReadAtStart);
   }
 
   /** The incoming headers (what balancers hash on). */
@@ -138,6 +167,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     res.on('close', onResponseClose);
     deps.metrics?.requestStarted();
     this.requestId = requestIdFor(req.headers['x-request-id']);
+    if (deps.tracing !== undefined) this.trace = deps.tracing.start(req);
     const generation = deps.dataPlane.generation;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -220,7 +250,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     const route = this.route!;
     if (answer) {
       this.status = answer.status;
-      answerPlugin(this.res, answer, this.requestId, this.deps.dataPlane.isDraining, ctx.responseHeaders);
+      this.bytesOut = answerPlugin(this.res, answer, this.requestId, this.deps.dataPlane.isDraining, ctx.responseHeaders);
       return;
     }
     this.upstreamPath = ctx.upstreamPath + ctx.forwardQuery(this.query);
@@ -268,8 +298,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
       this.forwardHeaders[1] = host;
       headers = this.forwardHeaders;
     }
+    if (this.trace !== undefined) this.trace.attempt(this.method, target, this.upstreamPath, headers);
     this.pool!.begin(target);
     this.attemptOpen = true;
+    this.attemptStarted = performance.now();
     target.dispatcher.dispatch(
       {
         origin: target.origin,
@@ -303,6 +335,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true;
     this.status = statusCode;
+    this.upstreamLatencyMs = performance.now() - this.attemptStarted;
     this.resumeUpstream = resume;
     const headers = forwardResponseHeaders(rawHeaders, this.requestId, this.deps.dataPlane.isDraining);
     const ctx = this.ctx;
@@ -322,6 +355,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
   }
 
   onData(chunk: Buffer): boolean {
+    this.bytesOut += chunk.length;
     if (this.res.write(chunk)) return true;
     if (!this.drainListening) {
       this.drainListening = true;
@@ -352,6 +386,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     }
     this.endAttempt('success');
     this.status = 101;
+    this.upstreamLatencyMs = performance.now() - this.attemptStarted;
     const { socket, head } = this.upgrade!.response.takeSocket();
     this.tunnelled = true;
     socket.write(switchingProtocolsHead(rawHeaders, WEBSOCKET, this.requestId, this.ctx?.responseHeaders ?? {}));
@@ -408,6 +443,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     if (!this.attemptOpen) return;
     this.attemptOpen = false;
     this.pool!.end(this.target!, outcome);
+    if (this.trace !== undefined) this.trace.attemptEnded(outcome, this.status);
   }
 
   /** Answers with the standard error JSON (when nothing was sent yet). */
@@ -421,7 +457,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
       code === 'GW_ERR_PAYLOAD_TOO_LARGE' ||
       code === 'GW_ERR_BODY_TIMEOUT' ||
       (this.expectContinue && this.hasBody && this.body === null);
-    answerError(this.res, code, this.requestId, closing, this.ctx?.responseHeaders);
+    this.bytesOut = answerError(this.res, code, this.requestId, closing, this.ctx?.responseHeaders);
   }
 
   /** Runs once per request (the response's `close`), whether it completed, failed or the client went away. */
@@ -435,8 +471,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     }
     this.latencyMs = performance.now() - this.started;
     const { deps } = this;
-    deps.metrics?.requestFinished(this.route, this.status, this.latencyMs);
+    deps.metrics?.requestFinished(this);
     deps.accessLog?.record(this);
+    if (this.trace !== undefined) this.trace.end(this);
     if (this.ctx) {
       try {
         this.route!.plugins.log(this.ctx, this.status);

@@ -15,11 +15,23 @@ export interface AccessRecord {
   readonly status: number;
   readonly latencyMs: number;
   readonly clientIp: string;
+  /** Id of the consumer an auth plugin identified. */
+  readonly consumerId: string | undefined;
+  /** From sending the last attempt to the upstream's response head; -1 when none arrived. */
+  readonly upstreamLatencyMs: number;
+  /** Request body bytes: Content-Length, or for a chunked body what the connection delivered meanwhile. */
+  readonly bytesIn: number;
+  /** Response body bytes relayed from the upstream, or of the gateway's own answer. */
+  readonly bytesOut: number;
+  readonly userAgent: string | undefined;
+  /** This request's trace (tracing on), else the caller's `traceparent` trace id. */
+  readonly traceId: string | undefined;
 }
 
 export interface RequestMetrics {
   requestStarted(): void;
-  requestFinished(route: CompiledRoute | undefined, status: number, latencyMs: number): void;
+  /** Reads only plain fields of the record, and `consumerId` when per-consumer series are on. */
+  requestFinished(record: AccessRecord): void;
 }
 
 export interface AccessLog {
