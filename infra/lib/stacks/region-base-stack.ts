@@ -1,7 +1,7 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
-import { BackupBucket, GatewayRepository, ReleasedImage, type InitialImage } from '../constructs';
+import { BackupBucket, GatewayRepository, ReleasedImage, type InitialImage, addHeartbeatLifecycle } from '../constructs';
 import { backupBucketName, backupKeyAlias, imageParameterName, repositoryName } from '../names';
 
 /** Properties of a {@link RegionBaseStack}. */
@@ -47,6 +47,7 @@ export class RegionBaseStack extends Stack {
         ? config.secondaryRegions.map((r) => ({ region: r, bucketName: backupBucketName(prefix, config.account, r), keyAlias: backupKeyAlias(prefix) }))
         : [],
     });
+    if (isPrimary) addHeartbeatLifecycle(this.backup.bucket);
     this.releasedImage = new ReleasedImage(this, 'ReleasedImage', {
       parameterName: imageParameterName(prefix),
       initialImage: props.initialImage,
