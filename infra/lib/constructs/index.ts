@@ -24,3 +24,6 @@ export { AlarmTopic, type AlarmTopicProps } from './alarm-topic';
 export { RegionAlarms, type RegionAlarmsProps, ALARM_THRESHOLDS } from './region-alarms';
 export { PublicWebAcl, type PublicWebAclProps, MANAGED_RULE_GROUPS, COUNT_ONLY_RULES } from './public-web-acl';
 export { ConfigDeployer, type ConfigDeployerProps, DEFAULT_BACKUP_PREFIX } from './config-deployer';
+export { TelemetryCollector, type TelemetryCollectorProps, collectorConfig, gatewayMetricsNamespace, DATA_PLANE_EMF, CONTROL_PLANE_EMF, COLLECTOR_IMAGE, COLLECTOR_CONTAINER_NAME, OTLP_HTTP_PORT } from './telemetry-collector';
+export { GatewayAlarms, type GatewayAlarmsProps, GATEWAY_ALARM_THRESHOLDS, gatewayWidgets } from './gateway-alarms';
+export { grantHeartbeatWrite, heartbeatEnvironment, addHeartbeatLifecycle, HEARTBEAT_PREFIX, type HeartbeatBucket } from './heartbeat-access';

@@ -5,7 +5,7 @@
  * them to X-Ray. The collector config is generated here (`collectorConfig`), so the metric names the
  * alarms use and the ones the collector ships are one list.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -19,7 +19,7 @@ export const COLLECTOR_CONTAINER_NAME = 'telemetry-collector';
 /** The OTLP/HTTP port on the task's loopback (the gateway's default `tracingEndpoint`). */
 export const OTLP_HTTP_PORT = 4318;
 /** The CloudWatch namespace of the gateway's own metrics, below the deployment's prefix. */
-export const gatewayMetricsNamespace = (prefix: string): string => `${prefix}/Gatehouse`;
+export const gatewayMetricsNamespace = (prefix: string): string => `${prefix}/Gateway`;
 
 /** Series shipped to CloudWatch: these names, aggregated to these dimension sets (each dimension set is billed as a metric). */
 export interface EmfSelection {
@@ -97,7 +97,7 @@ export function collectorConfig(o: CollectorConfigOptions): Record<string, unkno
 export interface TelemetryCollectorProps {
   /** The gateway's task definition (the collector joins it; they share the loopback). */
   readonly taskDefinition: ecs.FargateTaskDefinition;
-  /** The deployment's prefix: the namespace is `<prefix>/Gatehouse`. */
+  /** The deployment's prefix: the namespace is `<prefix>/Gateway`, the log group `/<prefix>/<id>`. */
   readonly prefix: string;
   /** What to ship. */
   readonly metrics: readonly EmfSelection[];
@@ -139,7 +139,7 @@ export class TelemetryCollector extends Construct {
     if (scrapeInterval.toSeconds() < 10) throw new Error(`TelemetryCollector: scrapeInterval must be at least 10 seconds (the scrape timeout), got ${scrapeInterval.toSeconds()}.`);
     this.namespace = gatewayMetricsNamespace(props.prefix);
     // A fixed name, so the generated config holds plain text rather than a token.
-    const logGroupName = `/${props.prefix}/gatehouse/${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`;
+    const logGroupName = `/${props.prefix.toLowerCase()}/${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`;
     this.logGroup = new logs.LogGroup(this, 'Metrics', { logGroupName, retention: props.logRetention, removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY });
     const config = collectorConfig({
       namespace: this.namespace,
@@ -161,10 +161,13 @@ export class TelemetryCollector extends Construct {
     });
     const role = props.taskDefinition.taskRole;
     this.logGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams');
-    if (props.traces)
+    if (props.traces) {
       // X-Ray's write and sampling APIs have no resource-level permissions.
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], resources: ['*'] }),
       );
+      if (role instanceof Construct)
+        Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'The X-Ray trace and sampling APIs have no resource-level permissions; the collector sidecar sends the gateway traces.' });
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
-import { BackupBucket, ConfigDeployer, GatewayRepository, ReleasedImage, type InitialImage } from '../constructs';
+import { BackupBucket, ConfigDeployer, GatewayRepository, ReleasedImage, type InitialImage, addHeartbeatLifecycle } from '../constructs';
 import { backupBucketName, backupKeyAlias, imageParameterName, repositoryName } from '../names';
 
 /** Properties of a {@link RegionBaseStack}. */
@@ -51,6 +51,7 @@ export class RegionBaseStack extends Stack {
     });
     if (isPrimary)
       this.configDeployer = new ConfigDeployer(this, 'ConfigDeployer', { bucket: this.backup.bucket, bucketName: backupBucketName(prefix, config.account, region), key: this.backup.key });
+    if (isPrimary) addHeartbeatLifecycle(this.backup.bucket);
     this.releasedImage = new ReleasedImage(this, 'ReleasedImage', {
       parameterName: imageParameterName(prefix),
       initialImage: props.initialImage,

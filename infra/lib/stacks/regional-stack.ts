@@ -36,9 +36,17 @@ import {
   SmokeTestHook,
   maxAllocatedStorageGiB,
   type BackupBucket,
+  CONTROL_PLANE_EMF,
+  DATA_PLANE_EMF,
+  GatewayAlarms,
+  gatewayWidgets,
+  grantHeartbeatWrite,
+  heartbeatEnvironment,
+  TelemetryCollector,
+  gatewayMetricsNamespace,
 } from '../constructs';
 import { addReleaseContractOutputs } from './release-contract';
-import { backupBucketName, databaseArn, databaseIdentifier, databaseSecretName, imageParameterName, replicaIdentifier, secretsKeyName } from '../names';
+import { backupBucketName, backupKeyAlias, databaseArn, databaseIdentifier, databaseSecretName, imageParameterName, replicaIdentifier, secretsKeyName } from '../names';
 
 /** Properties of a {@link RegionalStack}. */
 export interface RegionalStackProps extends StackProps {
@@ -170,7 +178,9 @@ export class RegionalStack extends Stack {
     const secretsKey = isPrimary
       ? new SecretsKey(this, 'SecretsKey', { secretName: secretsKeyName(prefix), replicaRegions: config.secondaryRegions }).secret
       : new ReplicatedSecret(this, 'SecretsKeyReplica', { secretName: secretsKeyName(prefix) }).secret;
-    const backupSettings = { GATEHOUSE_S3_BUCKET: backupBucketName(prefix, config.account, region), GATEHOUSE_S3_REGION: region };
+    // Fleet view: every node reports to the primary region's backup bucket (docs/RUNBOOK.md, "The fleet view").
+    const heartbeats = { bucketName: backupBucketName(prefix, config.account, config.primaryRegion), region: config.primaryRegion, keyAlias: backupKeyAlias(prefix) };
+    const backupSettings = { GATEHOUSE_S3_BUCKET: backupBucketName(prefix, config.account, region), GATEHOUSE_S3_REGION: region, ...heartbeatEnvironment(heartbeats, region) };
     const databaseSettings = {
       environment: { DATABASE_URL: `postgresql://${databaseHost}:${POSTGRES_PORT}/${CONFIG_DATABASE_NAME}?sslmode=no-verify`, ...backupSettings },
       secrets: {
@@ -205,6 +215,9 @@ export class RegionalStack extends Stack {
         GATEHOUSE_TRUSTED_PROXIES: vpc.vpcCidrBlock,
         // A read replica refuses LISTEN (hot standby): secondary regions rely on the poll alone.
         GATEHOUSE_CONFIG_PUSH: String(isPrimary),
+        // Traces go to the collector sidecar (its default endpoint), sampled at 5 % unless the caller decided.
+        GATEHOUSE_TRACING: 'true',
+        GATEHOUSE_TRACING_SAMPLE_RATIO: '0.05',
       },
       secrets: { ...databaseSettings.secrets, REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret) },
       logRetention,
@@ -214,6 +227,9 @@ export class RegionalStack extends Stack {
     database?.allowFrom(gateway.securityGroup);
     replica?.allowFrom(gateway.securityGroup);
     backup.grantBackupRead(gateway.taskDefinition.taskRole);
+    grantHeartbeatWrite(gateway.taskDefinition.taskRole, heartbeats);
+    const telemetry = { prefix, logRetention, removalPolicy };
+    new TelemetryCollector(this, 'DataPlaneTelemetry', { ...telemetry, taskDefinition: gateway.taskDefinition, metrics: DATA_PLANE_EMF, traces: true });
 
     const blueGreen = (this.blueGreen = new BlueGreenDeployment(this, 'BlueGreen', {
       service: gateway.service,
@@ -268,6 +284,7 @@ export class RegionalStack extends Stack {
       gateway.service.node.addDependency(controlPlane.service);
       backup.grantBackupReadWrite(controlPlane.taskDefinition.taskRole);
       ConfigDeployer.grantInbox(controlPlane.taskDefinition.taskRole, backupBucketName(prefix, config.account, region));
+      new TelemetryCollector(this, 'ControlPlaneTelemetry', { ...telemetry, taskDefinition: controlPlane.taskDefinition, metrics: CONTROL_PLANE_EMF });
       new AdminAccess(this, 'AdminAccess', { vpc, adminLoadBalancer: controlPlane.loadBalancer });
       new CfnOutput(this, 'AdminApiUrl', { value: `http://${controlPlane.loadBalancer.loadBalancerDnsName}`, description: 'Admin API (inside the VPC only)' });
       new CfnOutput(this, 'AdminTokenSecret', { value: adminToken.secret.secretName, description: 'Secret whose "token" key is the first admin API token' });
@@ -292,9 +309,11 @@ export class RegionalStack extends Stack {
         ? { database: { instanceIdentifier: databaseIdentifier(prefix), allocatedStorageGiB: config.database.allocatedStorageGiB } }
         : { replicaInstanceIdentifier: replicaIdentifier(prefix, region) }),
     });
+    const namespace = gatewayMetricsNamespace(prefix);
+    const gatewayAlarms = new GatewayAlarms(this, 'GatewayAlarms', { namespace, targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup], controlPlane: isPrimary });
     const alarmTopic = new AlarmTopic(this, 'AlarmTopic', { emails: config.alarmEmails, removalPolicy });
 
-    new RegionDashboard(this, 'Dashboard', {
+    const dashboard = new RegionDashboard(this, 'Dashboard', {
       dashboardName: `${prefix}-${region}`,
       loadBalancer: edge.loadBalancer,
       service: gateway.service,
@@ -302,8 +321,9 @@ export class RegionalStack extends Stack {
       cacheReplicationGroupId: cache.replicationGroup.ref,
       cacheNodeCount: cache.nodeCount,
       databaseInstanceIdentifier: isPrimary ? databaseIdentifier(prefix) : replicaIdentifier(prefix, region),
-      alarms: [...blueGreen.alarms, ...regionAlarms.alarms],
+      alarms: [...blueGreen.alarms, ...regionAlarms.alarms, ...gatewayAlarms.alarms],
     });
+    dashboard.dashboard.addWidgets(...gatewayWidgets(namespace, isPrimary));
 
     // The infra contract's outputs (OutputKey = id), read by the release command.
     addReleaseContractOutputs(this, {

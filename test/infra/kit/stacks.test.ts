@@ -83,7 +83,8 @@ describe('the default deployment (cdk.json): stacks, checks and snapshots', () =
     for (const region of ['us-east-1', 'us-west-2']) {
       const t = templates[`Gatehouse-${region}`];
       const [paramId] = Object.entries(t.toJSON().Parameters as Record<string, { Type: string; Default?: string }>).find(([, p]) => p.Default === '/gatehouse/gateway/image')!;
-      t.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [Match.objectLike({ Name: 'gateway', Image: { Ref: paramId } })] });
+      // (The task also runs the telemetry collector sidecar.)
+      t.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: Match.arrayWith([Match.objectLike({ Name: 'gateway', Image: { Ref: paramId } })]) });
     }
   });
 
