@@ -75,6 +75,8 @@ export class BackupBucket extends Construct {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,
       bucketKeyEnabled: true,
+      // Object events on the default bus (Control Tower CT.S3.PR.4), e.g. for a rule that alerts on deletes.
+      eventBridgeEnabled: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,

@@ -1,13 +1,15 @@
 /** The kit's constructs, one architectural task each; stacks compose them. */
-export { NetworkFoundation, type NetworkFoundationProps } from './network-foundation';
+export { NetworkFoundation, type NetworkFoundationProps, NETWORK_DEFAULTS } from './network-foundation';
 export { PublicLoadBalancer, type PublicLoadBalancerProps, GATEWAY_PROXY_PORT, GATEWAY_STATUS_PORT } from './public-load-balancer';
-export { GatewayService, type GatewayServiceProps, GATEWAY_CONTAINER_NAME } from './gateway-service';
+export { GatewayService, type GatewayServiceProps, GATEWAY_CONTAINER_NAME, GATEWAY_SERVICE_DEFAULTS } from './gateway-service';
 export { GATEWAY_DATA_DIR, GATEWAY_ADMIN_PORT, GATEWAY_USER } from './gateway-container';
+export { gatewayEnvironment, gatewaySecrets, type GatewaySettings, type GatewaySecretSettings } from './gateway-settings';
 export { BlueGreenDeployment, type BlueGreenDeploymentProps, type TrafficShifting } from './blue-green-deployment';
+export { GatewayRelease, type GatewayReleaseProps } from './gateway-release';
 export { ServiceRollout, type ServiceRolloutProps, MAX_ROLLOUT_TIMEOUT_MINUTES } from './service-rollout';
 export { ServiceShapeGuard, type ServiceShapeGuardProps } from './service-shape-guard';
-export { RateLimitCache, type RateLimitCacheProps, REDIS_PORT } from './rate-limit-cache';
-export { ConfigDatabase, type ConfigDatabaseProps, POSTGRES_PORT, CONFIG_DATABASE_NAME, maxAllocatedStorageGiB } from './config-database';
+export { RateLimitCache, type RateLimitCacheProps, REDIS_PORT, RATE_LIMIT_CACHE_DEFAULTS } from './rate-limit-cache';
+export { ConfigDatabase, type ConfigDatabaseProps, POSTGRES_PORT, CONFIG_DATABASE_NAME, CONFIG_DATABASE_DEFAULTS, maxAllocatedStorageGiB } from './config-database';
 export { ConfigReadReplica, type ConfigReadReplicaProps } from './config-read-replica';
 export { ControlPlaneService, type ControlPlaneServiceProps, INITIAL_CONFIG_CONTAINER_NAME } from './control-plane-service';
 export { AdminToken, type AdminTokenProps } from './admin-token';
@@ -21,5 +23,6 @@ export { SecretsKey, type SecretsKeyProps } from './secrets-key';
 export { GatewayRepository, type GatewayRepositoryProps } from './gateway-repository';
 export { AdminAccess, type AdminAccessProps } from './admin-access';
 export { AlarmTopic, type AlarmTopicProps } from './alarm-topic';
+export { ControlTowerBaseline, type ControlTowerBaselineProps, grantsOnlyForAwsServices } from './control-tower-baseline';
 export { RegionAlarms, type RegionAlarmsProps, ALARM_THRESHOLDS } from './region-alarms';
 export { PublicWebAcl, type PublicWebAclProps, MANAGED_RULE_GROUPS, COUNT_ONLY_RULES } from './public-web-acl';

@@ -125,10 +125,13 @@ export class PublicLoadBalancer extends Construct {
     const logs =
       props.accessLogsBucket ??
       new s3.Bucket(this, 'AccessLogs', {
+        // ALB access logs can only be written with SSE-S3 (ELB user guide, "Access logs": bucket requirements).
         encryption: s3.BucketEncryption.S3_MANAGED,
+        versioned: true,
+        eventBridgeEnabled: true,
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
         enforceSSL: true,
-        lifecycleRules: [{ expiration: Duration.days(90) }],
+        lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1) }],
         removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
         autoDeleteObjects: false,
       });

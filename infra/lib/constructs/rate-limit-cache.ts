@@ -7,6 +7,9 @@ import { Construct } from 'constructs';
 /** Redis port; not the default 6379, so a scan for open Redis finds nothing here. */
 export const REDIS_PORT = 6380;
 
+/** The cache's sizes when a prop is left out; the `dev` profile is exactly these. */
+export const RATE_LIMIT_CACHE_DEFAULTS = { nodeType: 'cache.t4g.small', replicas: 1, snapshotRetentionDays: 1 } as const;
+
 /** Properties of a {@link RateLimitCache}. */
 export interface RateLimitCacheProps {
   /** The VPC; the cache goes into its isolated subnets. */
@@ -57,7 +60,7 @@ export class RateLimitCache extends Construct {
 
   constructor(scope: Construct, id: string, props: RateLimitCacheProps) {
     super(scope, id);
-    const replicas = props.replicas ?? 1;
+    const replicas = props.replicas ?? RATE_LIMIT_CACHE_DEFAULTS.replicas;
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)
       throw new Error(`RateLimitCache: replicas must be an integer from 1 to 5 (automatic failover needs a replica), got ${replicas}.`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
@@ -81,7 +84,7 @@ export class RateLimitCache extends Construct {
       replicationGroupDescription: 'Gatehouse rate-limit counters',
       engine: 'redis',
       engineVersion: '7.1',
-      cacheNodeType: props.nodeType ?? 'cache.t4g.small',
+      cacheNodeType: props.nodeType ?? RATE_LIMIT_CACHE_DEFAULTS.nodeType,
       numCacheClusters: this.nodeCount,
       multiAzEnabled: true,
       automaticFailoverEnabled: true,
@@ -91,7 +94,7 @@ export class RateLimitCache extends Construct {
       transitEncryptionEnabled: true,
       atRestEncryptionEnabled: true,
       authToken: this.authToken.secretValue.unsafeUnwrap(),
-      snapshotRetentionLimit: props.snapshotRetentionDays ?? 1,
+      snapshotRetentionLimit: props.snapshotRetentionDays ?? RATE_LIMIT_CACHE_DEFAULTS.snapshotRetentionDays,
       autoMinorVersionUpgrade: true,
     });
     this.replicationGroup.applyRemovalPolicy(removalPolicy === RemovalPolicy.RETAIN ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY);

@@ -1,7 +1,7 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
-import { BackupBucket, GatewayRepository, ReleasedImage, type InitialImage } from '../constructs';
+import { BackupBucket, ControlTowerBaseline, GatewayRepository, ReleasedImage, type InitialImage } from '../constructs';
 import { backupBucketName, backupKeyAlias, imageParameterName, repositoryName } from '../names';
 
 /** Properties of a {@link RegionBaseStack}. */
@@ -51,5 +51,6 @@ export class RegionBaseStack extends Stack {
       parameterName: imageParameterName(prefix),
       initialImage: props.initialImage,
     });
+    new ControlTowerBaseline(this, 'Baseline', { logRetentionDays: config.logRetentionDays }).applyTo(this);
   }
 }

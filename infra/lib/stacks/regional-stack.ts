@@ -1,7 +1,6 @@
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -10,14 +9,12 @@ import {
   AdminAccess,
   AlarmTopic,
   AdminToken,
-  BlueGreenDeployment,
   CONFIG_DATABASE_NAME,
   ConfigDatabase,
   ConfigReadReplica,
   ControlPlaneService,
-  GATEWAY_CONTAINER_NAME,
-  GATEWAY_PROXY_PORT,
-  GATEWAY_STATUS_PORT,
+  ControlTowerBaseline,
+  GatewayRelease,
   GatewayService,
   GlobalRouting,
   NetworkFoundation,
@@ -30,11 +27,10 @@ import {
   ReleasedImage,
   ReplicatedSecret,
   SecretsKey,
-  ServiceRollout,
-  ServiceShapeGuard,
-  SmokeTestHook,
   maxAllocatedStorageGiB,
   type BackupBucket,
+  type GatewaySecretSettings,
+  type GatewaySettings,
 } from '../constructs';
 import { addReleaseContractOutputs } from './release-contract';
 import { backupBucketName, databaseArn, databaseIdentifier, databaseSecretName, imageParameterName, replicaIdentifier, secretsKeyName } from '../names';
@@ -71,8 +67,8 @@ export class RegionalStack extends Stack {
   readonly edge: PublicLoadBalancer;
   /** The data plane service. */
   readonly gateway: GatewayService;
-  /** The CodeDeploy application, deployment group and rollback alarms. */
-  readonly blueGreen: BlueGreenDeployment;
+  /** The release machinery: blue/green deployment, smoke test, rollout. */
+  readonly release: GatewayRelease;
   /** The rate-limit cache. */
   readonly cache: RateLimitCache;
   /** The config database primary (primary region only). */
@@ -169,14 +165,16 @@ export class RegionalStack extends Stack {
     const secretsKey = isPrimary
       ? new SecretsKey(this, 'SecretsKey', { secretName: secretsKeyName(prefix), replicaRegions: config.secondaryRegions }).secret
       : new ReplicatedSecret(this, 'SecretsKeyReplica', { secretName: secretsKeyName(prefix) }).secret;
-    const backupSettings = { GATEHOUSE_S3_BUCKET: backupBucketName(prefix, config.account, region), GATEHOUSE_S3_REGION: region };
-    const databaseSettings = {
-      environment: { DATABASE_URL: `postgresql://${databaseHost}:${POSTGRES_PORT}/${CONFIG_DATABASE_NAME}?sslmode=no-verify`, ...backupSettings },
-      secrets: {
-        PGUSER: ecs.Secret.fromSecretsManager(credentials, 'username'),
-        PGPASSWORD: ecs.Secret.fromSecretsManager(credentials, 'password'),
-        GATEHOUSE_SECRETS_KEYS: ecs.Secret.fromSecretsManager(secretsKey),
-      },
+    // What both roles read: the config store and the S3 backup of this region.
+    const storeSettings: GatewaySettings = {
+      databaseUrl: `postgresql://${databaseHost}:${POSTGRES_PORT}/${CONFIG_DATABASE_NAME}?sslmode=no-verify`,
+      s3Bucket: backupBucketName(prefix, config.account, region),
+      s3Region: region,
+    };
+    const storeSecrets: GatewaySecretSettings = {
+      databaseUser: ecs.Secret.fromSecretsManager(credentials, 'username'),
+      databasePassword: ecs.Secret.fromSecretsManager(credentials, 'password'),
+      secretsKeys: ecs.Secret.fromSecretsManager(secretsKey),
     };
 
     const image = ReleasedImage.atDeployTime(this, imageParameterName(prefix));
@@ -191,21 +189,21 @@ export class RegionalStack extends Stack {
       minTasks: config.task.minTasks,
       maxTasks: config.task.maxTasks,
       targetCpuPercent: config.task.targetCpuPercent,
-      requestsPerTask: config.task.requestsPerTarget,
+      requestsPerTask: config.task.requestsPerTask,
       drainTimeout: drain,
-      environment: {
-        ...databaseSettings.environment,
-        GATEHOUSE_LOG_LEVEL: 'info',
+      settings: {
+        ...storeSettings,
+        logLevel: 'info',
         // While Redis is unreachable each task allows limit ÷ this; the autoscaler's floor is the safe divisor.
-        GATEHOUSE_RATE_LIMIT_NODES: String(config.task.minTasks),
+        rateLimitNodeCount: config.task.minTasks,
         // A fresh deployment has no config version yet: start unready and poll instead of crash-looping.
-        GATEHOUSE_START_WITHOUT_CONFIG: 'true',
+        startWithoutConfig: true,
         // Only the ALB (inside the VPC) may tell the gateway the original scheme and host.
-        GATEHOUSE_TRUSTED_PROXIES: vpc.vpcCidrBlock,
+        trustedProxies: vpc.vpcCidrBlock,
         // A read replica refuses LISTEN (hot standby): secondary regions rely on the poll alone.
-        GATEHOUSE_CONFIG_PUSH: String(isPrimary),
+        configPush: isPrimary,
       },
-      secrets: { ...databaseSettings.secrets, REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret) },
+      secrets: { ...storeSecrets, redisUrl: ecs.Secret.fromSecretsManager(cache.urlSecret) },
       logRetention,
       removalPolicy,
     }));
@@ -214,39 +212,14 @@ export class RegionalStack extends Stack {
     replica?.allowFrom(gateway.securityGroup);
     backup.grantBackupRead(gateway.taskDefinition.taskRole);
 
-    const blueGreen = (this.blueGreen = new BlueGreenDeployment(this, 'BlueGreen', {
-      service: gateway.service,
-      blueTargetGroup: edge.blueTargetGroup,
-      greenTargetGroup: edge.greenTargetGroup,
-      prodListener: edge.prodListener,
-      testListener: edge.testListener,
+    const release = (this.release = new GatewayRelease(this, 'Release', {
+      edge,
+      gateway,
+      imageParameterName: imageParameterName(prefix),
       trafficShifting: config.trafficShifting,
+      canaryPath: config.canaryPath,
       applicationName: `${prefix}-gateway`,
     }));
-    const smokeTest = new SmokeTestHook(this, 'SmokeTest', {
-      vpc,
-      testListenerUrl: `http://${edge.loadBalancer.loadBalancerDnsName}:${edge.testListenerPort}`,
-      testListenerArn: edge.testListener.listenerArn,
-      canaryPath: config.canaryPath,
-      statusPort: GATEWAY_STATUS_PORT,
-      blueTargetGroupArn: edge.blueTargetGroup.targetGroupArn,
-      greenTargetGroupArn: edge.greenTargetGroup.targetGroupArn,
-      targetSecurityGroup: gateway.securityGroup,
-    });
-    // Only the function itself (grantInvoke would add a `:*` wildcard for versions the hook never uses).
-    blueGreen.deploymentGroup.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [smokeTest.function.functionArn] }),
-    );
-    new ServiceShapeGuard(this, 'ServiceShape', { service: gateway.service });
-    new ServiceRollout(this, 'Rollout', {
-      service: gateway.service,
-      taskDefinition: gateway.taskDefinition,
-      deploymentGroup: blueGreen.deploymentGroup,
-      containerName: GATEWAY_CONTAINER_NAME,
-      containerPort: GATEWAY_PROXY_PORT,
-      imageParameterName: imageParameterName(prefix),
-      smokeTestFunction: smokeTest.function,
-    });
 
     if (database) {
       const adminToken = new AdminToken(this, 'AdminToken', { secretName: `${prefix}/admin-token`, removalPolicy });
@@ -255,9 +228,9 @@ export class RegionalStack extends Stack {
         image,
         adminClients: ec2.Peer.ipv4(vpc.vpcCidrBlock),
         accessLogsBucket: edge.accessLogsBucket,
-        environment: databaseSettings.environment,
+        settings: storeSettings,
         initialConfig: props.initialConfig,
-        secrets: { ...databaseSettings.secrets, GATEHOUSE_ADMIN_TOKENS: adminToken.entry },
+        secrets: { ...storeSecrets, adminTokens: adminToken.entry },
         logRetention,
         removalPolicy,
       }));
@@ -300,23 +273,14 @@ export class RegionalStack extends Stack {
       cacheReplicationGroupId: cache.replicationGroup.ref,
       cacheNodeCount: cache.nodeCount,
       databaseInstanceIdentifier: isPrimary ? databaseIdentifier(prefix) : replicaIdentifier(prefix, region),
-      alarms: [...blueGreen.alarms, ...regionAlarms.alarms],
+      alarms: [...release.blueGreen.alarms, ...regionAlarms.alarms],
     });
 
     // The infra contract's outputs (OutputKey = id), read by the release command.
-    addReleaseContractOutputs(this, {
-      cluster,
-      service: gateway.service,
-      containerName: GATEWAY_CONTAINER_NAME,
-      containerPort: GATEWAY_PROXY_PORT,
-      deploymentGroup: blueGreen.deploymentGroup,
-      prodListener: edge.prodListener,
-      testListener: edge.testListener,
-      imageParameterName: imageParameterName(prefix),
-      smokeTestFunction: smokeTest.function,
-      loadBalancer: edge.loadBalancer,
-    });
+    addReleaseContractOutputs(this, release.contract);
     // Last, so every alarm of the region pages: the rollback, Route 53 and region alarms alike.
     alarmTopic.notifyFromEveryAlarmIn(this);
+    // Then every log group, key and state machine (the kit's and aws-cdk-lib's own) meets the controls.
+    new ControlTowerBaseline(this, 'Baseline', { logRetentionDays: config.logRetentionDays, removalPolicy }).applyTo(this);
   }
 }
