@@ -58,6 +58,12 @@ export interface ControlPlaneServiceProps {
    */
   readonly secrets?: GatewaySecretSettings;
   /**
+   * Refuse deletion of the internal load balancer (set in the `prod` profile).
+   *
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
+  /**
    * How long container logs are kept.
    *
    * @default logs.RetentionDays.ONE_MONTH
@@ -161,6 +167,7 @@ export class ControlPlaneService extends Construct {
       securityGroup: albSecurityGroup,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       dropInvalidHeaderFields: true,
+      deletionProtection: props.deletionProtection ?? false,
     });
     this.loadBalancer.logAccessLogs(props.accessLogsBucket, 'admin-alb');
     const listener = this.loadBalancer.addListener('Admin', { port: 80, protocol: elbv2.ApplicationProtocol.HTTP, open: false });

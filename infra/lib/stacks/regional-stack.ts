@@ -230,6 +230,7 @@ export class RegionalStack extends Stack {
         accessLogsBucket: edge.accessLogsBucket,
         settings: storeSettings,
         initialConfig: props.initialConfig,
+        deletionProtection: config.deletionProtection,
         secrets: { ...storeSecrets, adminTokens: adminToken.entry },
         logRetention,
         removalPolicy,
