@@ -130,6 +130,10 @@ export class RateLimitCache extends Construct {
       snapshotRetentionLimit: props.snapshotRetentionDays ?? RATE_LIMIT_CACHE_DEFAULTS.snapshotRetentionDays,
       autoMinorVersionUpgrade: true,
     });
+    Validations.of(this.replicationGroup).acknowledge({
+      id: 'AwsSolutions-AEC6',
+      reason: 'Clients authenticate through RBAC (the user group), which supersedes the single AUTH token this rule looks for.',
+    });
     this.replicationGroup.applyRemovalPolicy(removalPolicy === RemovalPolicy.RETAIN ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY);
 
     // The URL is assembled by CloudFormation from a dynamic reference, so the password never appears
