@@ -2,12 +2,15 @@
  * Child processes of the bench: each measured server runs in its own process so that it never shares
  * an event loop with the load generator or with another server. Every child is registered and killed
  * when the bench exits, whatever the reason, so no server (nginx included) is ever left running.
+ * The gateway itself is started by `support/gateway-process.ts` (shared with the tests), which kills
+ * its children on exit the same way.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { createServer } from 'node:net';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+
+export { freePort } from '../support/free-port';
 
 export const BENCH_DIR = __dirname;
 export const REPO_ROOT = join(__dirname, '..');
@@ -110,19 +113,6 @@ export async function startBenchServer(
     });
   });
   return { child, port };
-}
-
-/** A port that was free a moment ago (for servers that cannot listen on port 0 and report it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One GET; resolves with the status code, or undefined when the connection fails. */

@@ -1,6 +1,10 @@
 /** What every section of the bench is given: the shared upstream, the load settings and the run options. */
 import type { GatewayRole, GatewayRuntime } from './gateway';
 import type { LoadOptions, LoadResult } from './load';
+import type { SectionReport } from './report';
+
+/** A bench section: measures something and reports tables and notes. `bench/run.ts` says how to add one. */
+export type BenchSection = (ctx: BenchContext) => Promise<SectionReport>;
 
 export interface BenchContext {
   readonly upstreamPort: number;
@@ -13,6 +17,8 @@ export interface BenchContext {
   readonly profileDir?: string;
   /** Bytes streamed each way in the stream section. */
   readonly streamBytes: number;
+  /** Flags only some sections read, parsed once by `bench/run.ts`, by commander's camelCase name (`pollMs`). */
+  readonly options: Readonly<Record<string, string>>;
   log(message: string): void;
 }
 

@@ -1,12 +1,14 @@
 /**
  * The gateway under test, driven as a black box: a child process (data-plane or standalone role) with a config file
- * the bench writes, free ports, no access log, and readiness taken from its status listener's `/readyz`.
+ * the bench writes, free ports, no access log, and readiness taken from its status listener's `/readyz`
+ * (started by `support/gateway-process.ts`, which the tests use too), and the dist/ build it may run.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, REPO_ROOT, spawnChild, tsNodeArgs, waitForStatus, type BenchChild } from './children';
+import { GATEWAY_DIST_ENTRY, GATEWAY_SOURCE_ENTRY, REPO_ROOT, startGateway as startGatewayProcess, type RunningGateway } from '../support/gateway-process';
+
+export { GATEWAY_DIST_ENTRY, GATEWAY_SOURCE_ENTRY, type RunningGateway };
 
 /** How the gateway is run: TypeScript through tsx, or the compiled output of `npm run build`. */
 export type GatewayRuntime = 'tsx' | 'dist';
@@ -15,10 +17,6 @@ export type GatewayRuntime = 'tsx' | 'dist';
  * production) or `standalone` (the same proxy plus the admin API and the embedded PGlite store).
  */
 export type GatewayRole = 'data-plane' | 'standalone';
-
-export const GATEWAY_SOURCE_ENTRY = join(REPO_ROOT, 'gateway', 'src', 'main.ts');
-export const GATEWAY_DIST_ENTRY = join(REPO_ROOT, 'dist', 'gateway', 'src', 'main.js');
-const GATEWAY_READY_TIMEOUT_MS = 120_000;
 
 export interface GatewayOptions {
   readonly runtime: GatewayRuntime;
@@ -29,16 +27,6 @@ export interface GatewayOptions {
   readonly nodeFlags?: readonly string[];
   /** Another compiled entry to run instead of dist/ (an experimental or baseline build), runtime dist only. */
   readonly entry?: string;
-}
-
-export interface RunningGateway {
-  readonly child: BenchChild;
-  readonly proxyPort: number;
-  readonly statusPort: number;
-  /** Milliseconds from spawn to `/readyz` 200. */
-  readonly readyMs: number;
-  /** Stops it gracefully (SIGTERM; profiles are written on exit) and removes its temporary files. */
-  stop(): Promise<void>;
 }
 
 const TSC = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -75,53 +63,10 @@ export function gatewayAvailable(runtime: GatewayRuntime): boolean {
   return existsSync(runtime === 'dist' ? GATEWAY_DIST_ENTRY : GATEWAY_SOURCE_ENTRY);
 }
 
-/** Environment for the child: the caller's, minus every store or Gatehouse setting that could leak in. */
-function childEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('GATEHOUSE_') || key === 'DATABASE_URL' || key === 'REDIS_URL') continue;
-    env[key] = value;
-  }
-  return { ...env, NODE_ENV: 'production', ...overrides };
-}
-
-/** Starts the gateway and waits until it is ready. */
-export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-gw-'));
-  const configFile = join(dir, 'config.json');
-  writeFileSync(configFile, JSON.stringify(options.config));
-  const [proxyPort, statusPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-  const env = childEnvironment({
-    GATEHOUSE_ROLE: options.role,
-    GATEHOUSE_CONFIG: configFile,
-    GATEHOUSE_PROXY_HOST: '127.0.0.1',
-    GATEHOUSE_PROXY_PORT: String(proxyPort),
-    GATEHOUSE_STATUS_HOST: '127.0.0.1',
-    GATEHOUSE_STATUS_PORT: String(statusPort),
-    GATEHOUSE_ADMIN_PORT: String(adminPort),
-    GATEHOUSE_ACCESS_LOG: 'false',
-    GATEHOUSE_LOG_LEVEL: 'warn',
-    GATEHOUSE_DATA_DIR: join(dir, 'data'),
-    GATEHOUSE_DEREGISTRATION_DELAY_MS: '0',
-    GATEHOUSE_DRAIN_TIMEOUT_MS: '2000',
-  });
-  const flags = options.nodeFlags ?? [];
-  const args = options.runtime === 'dist' ? [...flags, options.entry ?? GATEWAY_DIST_ENTRY] : tsNodeArgs(GATEWAY_SOURCE_ENTRY, flags);
-  const started = Date.now();
-  const child = spawnChild('gateway', process.execPath, args, { cwd: REPO_ROOT, env });
-  // The gateway logs to stdout; keep the pipe drained so it never blocks on a full buffer.
-  child.proc.stdout?.resume();
-  const stop = async (): Promise<void> => {
-    await child.stop('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitForStatus(`http://127.0.0.1:${statusPort}/readyz`, 200, child, GATEWAY_READY_TIMEOUT_MS);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { child, proxyPort, statusPort, readyMs: Date.now() - started, stop };
+/** Starts the gateway (a config file, free ports, no access log, `NODE_ENV=production`) and waits until it is ready. */
+export function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const entry = options.runtime === 'dist' ? (options.entry ?? GATEWAY_DIST_ENTRY) : GATEWAY_SOURCE_ENTRY;
+  return startGatewayProcess({ runtime: options.runtime, role: options.role, config: options.config, nodeFlags: options.nodeFlags, entry, env: { NODE_ENV: 'production' } });
 }
 
 /** A config document with one upstream (`bench`) at the given port and the given routes. */

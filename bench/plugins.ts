@@ -1,5 +1,5 @@
 /**
- * Plugins benchmark (`npx tsx bench/plugins.ts`): what key-auth plus Redis rate limiting (and the
+ * Plugins benchmark (`npm run bench -- --only plugins`): what key-auth plus Redis rate limiting (and the
  * always-on metrics) cost the gateway. Targets, each its own process in front of the same upstream:
  *   - gateway with key-auth + rate-limit on Redis,
  *   - the same plugins with the in-memory store (no REDIS_URL): what Redis itself adds,
@@ -12,20 +12,20 @@
  * The decision budget is raised to 50 ms here (`GATEHOUSE_RATE_LIMIT_BUDGET_MS`), so that decisions are
  * Redis decisions even on a loaded machine; the count of EVALSHA calls in Redis shows it.
  * Needs Redis (REDIS_URL, default redis://127.0.0.1:6379).
- * Options: --duration <s> (5), --warmup <s> (1), --connections <n> (64), --rounds <n> (3).
+ * It takes the bench's --duration, --warmup, --connections and --rounds.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort, REPO_ROOT, spawnChild, startBenchServer, tsNodeArgs, waitForStatus, type BenchChild } from './children';
+import { startGateway as startGatewayProcess } from '../support/gateway-process';
+import { REPO_ROOT, startBenchServer } from './children';
+import type { BenchContext } from './context';
+import { reportFromMarkdown, type SectionReport } from './report';
 
 const AUTOCANNON = join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
-const GATEWAY = join(REPO_ROOT, 'gateway', 'src', 'main.ts');
 const API_KEY = 'bench-key-0123456789abcdef';
 const LOAD_FRACTION = 0.7;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -103,42 +103,9 @@ interface Gateway {
 }
 
 /** A file-driven data plane (`node --import tsx gateway/src/main.ts`), ready when /readyz answers 200. */
-async function startGateway(name: string, config: object, env: Record<string, string>): Promise<Gateway> {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-plugins-'));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  const [proxyPort, statusPort] = [await freePort(), await freePort()];
-  const base: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GATEHOUSE_') && k !== 'DATABASE_URL' && k !== 'REDIS_URL') base[k] = v;
-  const child: BenchChild = spawnChild(name, process.execPath, tsNodeArgs(GATEWAY), {
-    cwd: REPO_ROOT,
-    env: {
-      ...base,
-      NODE_ENV: 'production',
-      GATEHOUSE_ROLE: 'data-plane',
-      GATEHOUSE_CONFIG: join(dir, 'config.json'),
-      GATEHOUSE_PROXY_HOST: '127.0.0.1',
-      GATEHOUSE_PROXY_PORT: String(proxyPort),
-      GATEHOUSE_STATUS_HOST: '127.0.0.1',
-      GATEHOUSE_STATUS_PORT: String(statusPort),
-      GATEHOUSE_ACCESS_LOG: 'false',
-      GATEHOUSE_LOG_LEVEL: 'warn',
-      GATEHOUSE_DATA_DIR: join(dir, 'data'),
-      GATEHOUSE_DEREGISTRATION_DELAY_MS: '0',
-      ...env,
-    },
-  });
-  child.proc.stdout?.resume();
-  const stop = async () => {
-    await child.stop('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitForStatus(`http://127.0.0.1:${statusPort}/readyz`, 200, child, 120_000);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { url: `http://127.0.0.1:${proxyPort}/bench`, pid: child.pid, stop };
+async function startGateway(config: object, env: Record<string, string>): Promise<Gateway> {
+  const gw = await startGatewayProcess({ config, env: { NODE_ENV: 'production', ...env } });
+  return { url: `${gw.origin}/bench`, pid: gw.child.pid, stop: gw.stop };
 }
 
 /** Redis server CPU (user + sys) so far, milliseconds. */
@@ -157,14 +124,10 @@ async function evalshaCalls(redis: Redis): Promise<number> {
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 const row = (name: string, l: Load) => `| ${name} | ${fmt(l.rps)} | ${fmt(l.p50Ms, 1)} | ${fmt(l.p99Ms, 1)} | ${fmt(l.cpuUs, 1)} | ${l.errors} |`;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, rounds: { type: 'string' } } });
-  const durationS = Number(values.duration ?? 5);
-  const warmupS = Number(values.warmup ?? 1);
-  const connections = Number(values.connections ?? 64);
-  const rounds = Number(values.rounds ?? 3);
-  for (const [name, v] of Object.entries({ duration: durationS, warmup: warmupS, connections, rounds }))
-    if (!Number.isInteger(v) || v < (name === 'warmup' ? 0 : 1)) throw new Error(`--${name} must be a whole number${name === 'warmup' ? '' : ' above 0'}`);
+/** The plugins section (`npm run bench -- --only plugins`): peak and fixed-rate runs, as markdown tables and notes. */
+export async function pluginsSection(ctx: BenchContext): Promise<SectionReport> {
+  const { durationS, warmupS, connections } = ctx.load;
+  const rounds = ctx.rounds;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
   try {
     await redis.connect();
@@ -173,14 +136,14 @@ async function main(): Promise<void> {
   }
   const prefix = `gatehouse-bench:${randomUUID().slice(0, 8)}:`;
   const stops: (() => Promise<void>)[] = [];
-  const log = (m: string) => process.stderr.write(`[bench:plugins] ${m}\n`);
+  const log = (m: string) => ctx.log(`plugins: ${m}`);
   try {
     const upstream = await startBenchServer('upstream.ts');
     stops.push(() => upstream.child.stop());
     const bare = await startBenchServer('bare-proxy.ts', [String(upstream.port)]);
     stops.push(() => bare.child.stop());
     const upstreams = [{ id: 'bench', targets: [{ host: '127.0.0.1', port: upstream.port }] }];
-    const plain = await startGateway('gateway', { upstreams, routes: [{ id: 'bench', paths: ['/*'], upstream: 'bench' }] }, {});
+    const plain = await startGateway({ upstreams, routes: [{ id: 'bench', paths: ['/*'], upstream: 'bench' }] }, {});
     stops.push(plain.stop);
     const pluginConfig = {
       upstreams,
@@ -195,15 +158,15 @@ async function main(): Promise<void> {
         },
       ],
     };
-    const withPlugins = await startGateway('gateway+plugins', pluginConfig, {
+    const withPlugins = await startGateway(pluginConfig, {
       REDIS_URL,
       GATEHOUSE_REDIS_PREFIX: prefix,
       GATEHOUSE_RATE_LIMIT_BUDGET_MS: String(BENCH_BUDGET_MS),
     });
     stops.push(withPlugins.stop);
-    const inMemory = await startGateway('gateway+plugins(memory)', pluginConfig, {});
+    const inMemory = await startGateway(pluginConfig, {});
     stops.push(inMemory.stop);
-    const noop = await startGateway('gateway+noop', { upstreams, routes: [{ id: 'bench', paths: ['/*'], upstream: 'bench', plugins: { 'request-headers': {} } }] }, {});
+    const noop = await startGateway({ upstreams, routes: [{ id: 'bench', paths: ['/*'], upstream: 'bench', plugins: { 'request-headers': {} } }] }, {});
     stops.push(noop.stop);
     const auth = { 'x-api-key': API_KEY };
 
@@ -270,7 +233,7 @@ async function main(): Promise<void> {
       '',
       `- p99 added by the plugins at 70% load: ${fmt(ratePlugins.p99Ms - ratePlain.p99Ms, 2)} ms (target: at most 1 ms)`,
     ];
-    process.stdout.write(lines.join('\n') + '\n');
+    return reportFromMarkdown('plugins', lines);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     const keys = await redis.keys(`${prefix}*`).catch(() => [] as string[]);
@@ -278,8 +241,3 @@ async function main(): Promise<void> {
     redis.disconnect();
   }
 }
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});

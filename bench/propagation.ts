@@ -3,58 +3,34 @@
  * For each admin write (a new route), the time from the admin API's answer to all three data planes
  * serving the route; 100 writes with push (LISTEN) on, then with the poll alone. Also the time to apply
  * a 10,000-route version and the admin write throughput.
- * Run: npx tsx bench/propagation.ts [--writes 100] [--poll-writes 100] [--poll-ms 1000]
+ * Run: npm run bench -- --only propagation [--writes 100] [--poll-writes 100] [--poll-ms 1000]
  * Needs PostgreSQL at 127.0.0.1:5432 (or BENCH_DATABASE_URL). Bounded: every wait has a deadline.
  */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Pool, request } from 'undici';
 import { buildAdminServer, hashToken, newToken } from '../gateway/src/control-plane';
 import { openConfigStore, type ConfigStore } from '../gateway/src/store';
-import { freePort, REPO_ROOT, spawnChild, tsNodeArgs, waitForStatus, type BenchChild } from './children';
+import { startGateway, type RunningGateway } from '../support/gateway-process';
 import { createBenchDatabase, percentile } from './control-plane/database';
-import { GATEWAY_SOURCE_ENTRY } from './gateway';
+import type { BenchContext } from './context';
+import type { SectionReport } from './report';
 
 const SERVE_DEADLINE_MS = 30_000;
 const DATA_PLANES = 3;
 const PROBE_PAUSE_MS = 2;
 
 interface DataPlaneProc {
-  child: BenchChild;
+  gateway: RunningGateway;
   pool: Pool;
-  dir: string;
 }
 
 async function startDataPlanes(databaseUrl: string, push: boolean, pollMs: number): Promise<DataPlaneProc[]> {
   return Promise.all(
-    Array.from({ length: DATA_PLANES }, async (_, i) => {
-      const [proxyPort, statusPort] = [await freePort(), await freePort()];
-      const dir = mkdtempSync(join(tmpdir(), 'gh-prop-dp-'));
-      const env: NodeJS.ProcessEnv = {};
-      for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GATEHOUSE_') && k !== 'DATABASE_URL') env[k] = v;
-      Object.assign(env, {
-        NODE_ENV: 'production',
-        GATEHOUSE_ROLE: 'data-plane',
-        DATABASE_URL: databaseUrl,
-        GATEHOUSE_CONFIG_PUSH: String(push),
-        GATEHOUSE_POLL_INTERVAL_MS: String(pollMs),
-        GATEHOUSE_PROXY_HOST: '127.0.0.1',
-        GATEHOUSE_PROXY_PORT: String(proxyPort),
-        GATEHOUSE_STATUS_HOST: '127.0.0.1',
-        GATEHOUSE_STATUS_PORT: String(statusPort),
-        GATEHOUSE_DATA_DIR: dir,
-        GATEHOUSE_ACCESS_LOG: 'false',
-        GATEHOUSE_LOG_LEVEL: 'warn',
-        GATEHOUSE_DEREGISTRATION_DELAY_MS: '0',
-        GATEHOUSE_DRAIN_TIMEOUT_MS: '2000',
+    Array.from({ length: DATA_PLANES }, async () => {
+      const gateway = await startGateway({
+        env: { NODE_ENV: 'production', DATABASE_URL: databaseUrl, GATEHOUSE_CONFIG_PUSH: String(push), GATEHOUSE_POLL_INTERVAL_MS: String(pollMs) },
       });
-      const child = spawnChild(`data-plane-${i}`, process.execPath, tsNodeArgs(GATEWAY_SOURCE_ENTRY), { cwd: REPO_ROOT, env });
-      child.proc.stdout?.resume();
-      await waitForStatus(`http://127.0.0.1:${statusPort}/readyz`, 200, child, 120_000);
-      return { child, pool: new Pool(`http://127.0.0.1:${proxyPort}`, { connections: 2 }), dir };
+      return { gateway, pool: new Pool(gateway.origin, { connections: 2 }) };
     }),
   );
 }
@@ -63,8 +39,7 @@ async function stopDataPlanes(dps: DataPlaneProc[]): Promise<void> {
   await Promise.all(
     dps.map(async (dp) => {
       await dp.pool.close();
-      await dp.child.stop('SIGTERM');
-      rmSync(dp.dir, { recursive: true, force: true });
+      await dp.gateway.stop();
     }),
   );
 }
@@ -139,11 +114,18 @@ async function throughput(admin: Admin, prefix: string, count: number, concurren
 
 const routes = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, paths: [`/${prefix}${i}`], upstream: 'bench' }));
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { writes: { type: 'string', default: '100' }, 'poll-writes': { type: 'string', default: '100' }, 'poll-ms': { type: 'string', default: '1000' } } });
-  const writes = Number(values.writes);
-  const pollWrites = Number(values['poll-writes']);
-  const pollMs = Number(values['poll-ms']);
+/** A whole-number section flag from the bench's command line. */
+function count(ctx: BenchContext, name: string): number {
+  const n = Number(ctx.options[name]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a whole number above 0, got "${ctx.options[name]}"`);
+  return n;
+}
+
+/** The propagation section (`npm run bench -- --only propagation`): its figures, one note each. */
+export async function propagationSection(ctx: BenchContext): Promise<SectionReport> {
+  const writes = count(ctx, 'writes');
+  const pollWrites = count(ctx, 'pollWrites');
+  const pollMs = count(ctx, 'pollMs');
   const db = await createBenchDatabase('propagation');
   const upstream: Server = createServer((_req, res) => res.end('ok'));
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
@@ -153,7 +135,7 @@ async function main(): Promise<void> {
   const out: string[] = [];
   const log = (line: string) => {
     out.push(line);
-    process.stderr.write(line + '\n');
+    ctx.log(`propagation: ${line}`);
   };
   try {
     await adminWrite(admin, 'PUT', '/admin/v1/config', { upstreams: [{ id: 'bench', targets: [{ host: '127.0.0.1', port: upstreamPort }] }], routes: routes(20, 'base') });
@@ -189,10 +171,5 @@ async function main(): Promise<void> {
     await new Promise((r) => upstream.close(r));
     await db.drop();
   }
-  process.stdout.write(out.join('\n') + '\n');
+  return { name: 'propagation', tables: [], notes: out };
 }
-
-main().catch((err: unknown) => {
-  process.stderr.write(`propagation: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});

@@ -89,3 +89,23 @@ export function printReport(header: readonly string[], sections: readonly Sectio
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }
+
+/** A section report from markdown lines (`| a | b |` tables and `- ` notes), for sections that write their results as markdown. */
+export function reportFromMarkdown(name: string, lines: readonly string[]): SectionReport {
+  const tables: Table[] = [];
+  const notes: string[] = [];
+  const cells = (line: string) => line.slice(1, -1).split('|').map((c) => c.trim());
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line.startsWith('|')) {
+      if (line) notes.push(line.replace(/^- /, ''));
+      continue;
+    }
+    const headers = cells(line);
+    const rows: string[][] = [];
+    for (i += 2; i < lines.length && lines[i]!.trim().startsWith('|'); i++) rows.push(cells(lines[i]!.trim()));
+    i--;
+    tables.push({ title: `${name}: ${headers[0]}`, headers, rows });
+  }
+  return { name, tables, notes };
+}

@@ -1,49 +1,87 @@
 /**
- * `npm run bench`: the data-plane benchmark. Sections:
- * - proxy: gateway (one route, no plugins) vs a bare undici proxy vs nginx, same upstream, same load;
- * - routes: a 10,000-route table vs one route, and the table's validate/compile time;
- * - stream: peak RSS of the proxy while 1 GiB streams up and down through it.
- * Options: `npm run bench -- --help`.
+ * `npm run bench`: the one bench entry. It parses the command line once (commander), starts the
+ * shared upstream, and runs the sections asked for (`--only`), each given the same `BenchContext`.
+ * Sections run by default: proxy (gateway vs bare undici vs nginx), routes (a 10,000-route table vs one
+ * route, and its validate/compile time), stream (RSS while 1 GiB streams through). On request only
+ * (they need Redis or PostgreSQL and take minutes): plugins (key-auth + rate-limit cost), propagation
+ * (config propagation from the control plane to three data planes). Options: `npm run bench -- --help`.
+ *
+ * Adding a section (the interface is meant to stay as it is):
+ * 1. a file `bench/sections/<name>.ts` exporting `async function <name>Section(ctx: BenchContext): Promise<SectionReport>`;
+ *    it reads everything it needs from `ctx` (load settings, runtime, role, its own flags in
+ *    `ctx.options`) and never reads `process.argv`; start the gateway with `startGateway` from `./gateway`;
+ * 2. one line in `SECTIONS` below (and in `DEFAULT_SECTIONS` when it should run by default);
+ * 3. any flag only it reads: one `.option()` line on the command below; its value arrives in
+ *    `ctx.options` under commander's camelCase name (`--poll-ms` -> `ctx.options.pollMs`), as a string.
+ * The bench's child programs (upstream.ts, bare-proxy.ts, compile-time.ts) are not entries: they take
+ * positional arguments from the section that spawns them.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { startBenchServer } from './children';
-import type { BenchContext } from './context';
+import type { BenchContext, BenchSection } from './context';
 import { ensureBuilt, gatewayAvailable, type GatewayRole, type GatewayRuntime } from './gateway';
 import { defaultTool, type LoadTool } from './load';
 import { printReport, type SectionReport } from './report';
+import { pluginsSection } from './plugins';
+import { propagationSection } from './propagation';
 import { proxySection } from './sections/proxy';
 import { routesSection } from './sections/routes';
 import { streamSection } from './sections/stream';
 
-const SECTIONS = { proxy: proxySection, routes: routesSection, stream: streamSection } as const;
-type SectionName = keyof typeof SECTIONS;
+const SECTIONS: Readonly<Record<string, BenchSection>> = {
+  proxy: proxySection,
+  routes: routesSection,
+  stream: streamSection,
+  plugins: pluginsSection,
+  propagation: propagationSection,
+};
+/** What `npm run bench` runs without `--only`. */
+const DEFAULT_SECTIONS = ['proxy', 'routes', 'stream'];
 
 const DEFAULTS = { connections: 64, durationS: 6, warmupS: 5, rounds: 3, streamMiB: 1024 } as const;
 
-const HELP = `Usage: npm run bench -- [options]
-  --only <list>        sections to run, comma-separated: ${Object.keys(SECTIONS).join(',')} (default: all)
-  --connections <n>    concurrent connections of the load generator (default ${DEFAULTS.connections})
-  --duration <s>       measured seconds per run (default ${DEFAULTS.durationS})
-  --warmup <s>         warm-up seconds of each target before its first measured run (default ${DEFAULTS.warmupS})
-  --rounds <n>         measured runs per target, interleaved; medians are reported (default ${DEFAULTS.rounds})
-  --tool <wrk|autocannon>  load generator (default: wrk when installed, else autocannon)
-  --runtime <dist|tsx> run the compiled gateway (dist/, rebuilt first when older than gateway/src; what
-                       the container runs) or the TypeScript sources through tsx (default dist)
-  --role <data-plane|standalone>  gateway role: the proxy alone reading the config file, or with the
-                       admin API and embedded PGlite store in the same process (default data-plane)
-  --stream-mib <n>     MiB streamed each way in the stream section (default ${DEFAULTS.streamMiB})
-  --profile            run the gateway with --cpu-prof in the proxy section and print its top self-time functions
-`;
+/** A commander parser for a whole number (`min` 0 for warm-up, else 1). */
+const wholeNumber =
+  (min: number) =>
+  (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number${min ? ' above 0' : ''}, got "${raw}"`);
+    return n;
+  };
 
-function positiveInt(name: string, raw: string | undefined, def: number): number {
-  if (raw === undefined) return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || (n === 0 && name !== 'warmup')) throw new Error(`--${name} must be a whole number${name === 'warmup' ? '' : ' above 0'}, got "${raw}"`);
-  return n;
+/** The bench's one command line. */
+function command(): Command {
+  return new Command('npm run bench --')
+    .description('Gatehouse benchmarks: each section measures the gateway against baselines in the same run and reports ratios.')
+    .option('--only <list>', `sections to run, comma-separated: ${Object.keys(SECTIONS).join(',')}`, DEFAULT_SECTIONS.join(','))
+    .option('--connections <n>', 'concurrent connections of the load generator', wholeNumber(1), DEFAULTS.connections)
+    .option('--duration <s>', 'measured seconds per run', wholeNumber(1), DEFAULTS.durationS)
+    .option('--warmup <s>', 'warm-up seconds of each target before its first measured run', wholeNumber(0), DEFAULTS.warmupS)
+    .option('--rounds <n>', 'measured runs per target, interleaved; medians are reported', wholeNumber(1), DEFAULTS.rounds)
+    .addOption(new Option('--tool <tool>', 'load generator (default: wrk when installed, else autocannon)').choices(['wrk', 'autocannon']))
+    .addOption(
+      new Option('--runtime <runtime>', 'the compiled gateway (dist/, rebuilt first when older than gateway/src; what the container runs) or the sources through tsx')
+        .choices(['dist', 'tsx'])
+        .default('dist'),
+    )
+    .addOption(
+      new Option('--role <role>', 'the proxy alone reading the config file, or with the admin API and embedded PGlite store in the same process')
+        .choices(['data-plane', 'standalone'])
+        .default('data-plane'),
+    )
+    .option('--stream-mib <n>', 'MiB streamed each way in the stream section', wholeNumber(1), DEFAULTS.streamMiB)
+    .option('--profile', 'run the gateway with --cpu-prof in the proxy section and print its top self-time functions', false)
+    // Section flags (ctx.options).
+    .option('--writes <n>', 'propagation: admin writes measured with push on', '100')
+    .option('--poll-writes <n>', 'propagation: admin writes measured with the poll alone', '100')
+    .option('--poll-ms <ms>', 'propagation: the poll interval of the poll-only run', '1000');
 }
+
+/** The run-wide options every section reads through its context; the rest are section flags. */
+const CONTEXT_OPTIONS = new Set(['only', 'connections', 'duration', 'warmup', 'rounds', 'tool', 'runtime', 'role', 'streamMib', 'profile']);
 
 function machine(): string {
   let model = cpus()[0]?.model ?? 'unknown cpu';
@@ -58,34 +96,14 @@ function machine(): string {
 const loadAverage = (): string => loadavg().map((n) => n.toFixed(2)).join(', ');
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      only: { type: 'string' },
-      connections: { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      rounds: { type: 'string' },
-      tool: { type: 'string' },
-      runtime: { type: 'string' },
-      role: { type: 'string' },
-      'stream-mib': { type: 'string' },
-      profile: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const only = (values.only ?? Object.keys(SECTIONS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const values = command().parse(process.argv).opts<Record<string, string | number | boolean | undefined>>();
+  const only = String(values.only).split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = only.filter((s) => !(s in SECTIONS));
   if (unknown.length) throw new Error(`unknown section(s) ${unknown.join(', ')}; use one of ${Object.keys(SECTIONS).join(', ')}`);
   const tool = (values.tool ?? defaultTool()) as LoadTool;
-  if (tool !== 'wrk' && tool !== 'autocannon') throw new Error(`--tool must be wrk or autocannon, got "${String(values.tool)}"`);
-  const runtime = (values.runtime ?? 'dist') as GatewayRuntime;
-  if (runtime !== 'tsx' && runtime !== 'dist') throw new Error(`--runtime must be tsx or dist, got "${String(values.runtime)}"`);
-  const role = (values.role ?? 'data-plane') as GatewayRole;
-  if (role !== 'data-plane' && role !== 'standalone') throw new Error(`--role must be data-plane or standalone, got "${String(values.role)}"`);
+  const runtime = values.runtime as GatewayRuntime;
+  const role = values.role as GatewayRole;
+  const options = Object.fromEntries(Object.entries(values).filter(([k]) => !CONTEXT_OPTIONS.has(k)).map(([k, v]) => [k, String(v)]));
 
   const log = (message: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
   if (runtime === 'dist' && gatewayAvailable('tsx')) ensureBuilt(log);
@@ -94,23 +112,24 @@ async function main(): Promise<void> {
     upstreamPort: upstream.port,
     load: {
       tool,
-      connections: positiveInt('connections', values.connections, DEFAULTS.connections),
-      durationS: positiveInt('duration', values.duration, DEFAULTS.durationS),
-      warmupS: positiveInt('warmup', values.warmup, DEFAULTS.warmupS),
+      connections: values.connections as number,
+      durationS: values.duration as number,
+      warmupS: values.warmup as number,
     },
-    rounds: positiveInt('rounds', values.rounds, DEFAULTS.rounds),
+    rounds: values.rounds as number,
     runtime,
     role,
     profileDir: values.profile ? mkdtempSync(join(tmpdir(), 'gatehouse-bench-prof-')) : undefined,
-    streamBytes: positiveInt('stream-mib', values['stream-mib'], DEFAULTS.streamMiB) * 1024 * 1024,
+    streamBytes: (values.streamMib as number) * 1024 * 1024,
+    options,
     log,
   };
   const header = [`Date: ${new Date().toISOString()}`, `Machine: ${machine()}`, `Load average at start: ${loadAverage()}`];
   const reports: SectionReport[] = [];
   try {
-    for (const name of only as SectionName[]) {
+    for (const name of only) {
       ctx.log(`section ${name}`);
-      reports.push(await SECTIONS[name](ctx));
+      reports.push(await SECTIONS[name]!(ctx));
     }
   } finally {
     await upstream.child.stop();

@@ -5,7 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const SRC = resolve(__dirname, '../../gateway/src');
+const ROOT = resolve(__dirname, '../..');
+const SRC = resolve(ROOT, 'gateway/src');
 const DESIGN = readFileSync(resolve(__dirname, '../../docs/DESIGN.md'), 'utf8');
 
 /** Layer name of a file or import target: its top-level folder; `plugins/contract.ts` and `main.ts` stand alone. */
@@ -28,12 +29,33 @@ function allowList(): Map<string, readonly string[] | 'anything'> {
   return allowed;
 }
 
+/** Every relative import of `file`, resolved to a path under the repository. */
+const importsOf = (file: string): string[] =>
+  [...readFileSync(file, 'utf8').matchAll(/(?:from|import\(|require\()\s*['"](\.[^'"]+)['"]/g)].map(([, spec]) => resolve(dirname(file), spec!));
+
 const files = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 
 describe('import rules (docs/DESIGN.md, layers table)', () => {
   it('reads a rule for every layer', () => {
     expect([...allowList().keys()].sort()).toEqual(['config', 'contract', 'control-plane', 'core', 'data-plane', 'main.ts', 'plugins', 'roles', 'settings', 'store', 'sync']);
+  });
+
+  it('has a rule for everything at the top of gateway/src (the parts section matches the tree)', () => {
+    const allowed = allowList();
+    const top = readdirSync(SRC).map((name) => layerOf(join(SRC, name)));
+    expect([...new Set(top)].filter((layer) => !allowed.has(layer))).toEqual([]);
+  });
+
+  it('keeps test/ out of bench/ and support/, and gateway code out of support/', () => {
+    const violations: string[] = [];
+    for (const dir of ['bench', 'support'])
+      for (const file of files(join(ROOT, dir)))
+        for (const target of importsOf(file)) {
+          const where = relative(ROOT, target).split('\\').join('/');
+          if (where.startsWith('test/') || (dir === 'support' && where.startsWith('gateway/'))) violations.push(`${relative(ROOT, file)} -> ${where}`);
+        }
+    expect(violations).toEqual([]);
   });
 
   it('lets every relative import under gateway/src reach only its own layer or one the table allows', () => {

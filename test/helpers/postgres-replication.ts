@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { freePort } from './free-port';
+import { freePort } from '../../support/free-port';
 import { binDir, postgresUser } from './control-plane/postgres-server';
 import { waitFor } from './control-plane/wait';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { spawnGatehouse, MAIN, type GatehouseChild } from '../gateway/ops/child';
+import { spawnGateway, type GatewayChild } from '../../support/gateway-process';
 
 const run = promisify(execFile);
 
@@ -121,8 +121,8 @@ export async function runContainerCommand(
 }
 
 /** Starts the gateway with exactly `env`, as `user`. */
-export function spawnTaskGateway(env: Record<string, string>, user: { uid: number; gid: number }): GatehouseChild {
-  return spawnGatehouse({ PATH, ...env }, MAIN, { uid: user.uid, gid: user.gid, exactEnv: true });
+export function spawnTaskGateway(env: Record<string, string>, user: { uid: number; gid: number }): GatewayChild {
+  return spawnGateway({ env: { PATH, ...env }, uid: user.uid, gid: user.gid, exactEnv: true });
 }
 
 /** The real uid of a running process (from /proc). */

@@ -212,8 +212,18 @@ function byItem(a: Problem, b: Problem): number {
   return (Number(ia) || 0) - (Number(ib) || 0);
 }
 
-/** A validated config: the defaults-filled document and its routes' plans, in route order, for the compiler. */
-export type ConfigValidation = { ok: true; value: GatewayConfig; routePlans: readonly RoutePlan[] } | { ok: false; problems: Problem[] };
+/**
+ * What validation worked out that compilation consumes instead of doing it again: the routes' plans,
+ * in route order, and the checker whose defaults-filled output the document's plugin slots are.
+ */
+export interface ValidatedParts {
+  readonly routePlans: readonly RoutePlan[];
+  /** Undefined when no checker ran: the compiler then checks each plugin slot itself. */
+  readonly pluginsCheckedBy?: PluginConfigChecker;
+}
+
+/** A validated config: the defaults-filled document and what the compiler takes from its validation. */
+export type ConfigValidation = ({ ok: true; value: GatewayConfig } & ValidatedParts) | { ok: false; problems: Problem[] };
 
 /**
  * Validates a config document. On success returns a defaults-filled copy and the route plans; on failure, every
@@ -231,7 +241,7 @@ export function validateConfig(input: unknown, plugins?: PluginConfigChecker): C
     const c = schema.value;
     const routePlans: RoutePlan[] = [];
     const problems = semanticProblems(c, plugins, { routes: identity(c.routes.length), upstreams: identity(c.upstreams.length), consumers: identity(c.consumers.length), brokenUpstreamIds: new Set() }, routePlans);
-    return problems.length ? { ok: false, problems: problems.sort(byItem) } : { ok: true, value: c, routePlans };
+    return problems.length ? { ok: false, problems: problems.sort(byItem) } : { ok: true, value: c, routePlans, pluginsCheckedBy: plugins };
   }
   const part = schemaValidPart(input as Record<string, unknown>);
   const later = part ? semanticProblems(part.document, plugins, part.at) : [];

@@ -5,9 +5,8 @@
  * snapshot uses any more are swept once the last request on an older generation has finished.
  */
 import type { Logger } from 'pino';
-import { validateConfig, type PluginConfigChecker } from '../config/validate';
+import { validateConfig, type PluginConfigChecker, type ValidatedParts } from '../config/validate';
 import type { GatewayConfig } from '../config/schema';
-import type { RoutePlan } from '../config/routes/route-plan';
 import { formatProblems, GatehouseError, type Problem } from '../core/errors';
 import { createSecretResolver, type SecretResolver } from './secrets';
 import type { PluginChainFactory, PluginRegistry } from '../plugins/contract';
@@ -15,8 +14,8 @@ import type { ApplyResult, ConfigMeta, ConfigSink, Snapshot } from './types';
 
 /** Compiles configs into snapshots and owns what snapshots share (upstream targets and their pools). */
 export interface SnapshotCompilation {
-  /** `routePlans`: what validation returned for `config`'s routes, so patterns are not parsed twice. */
-  compile(config: GatewayConfig, meta: ConfigMeta, plugins: PluginChainFactory | undefined, routePlans?: readonly RoutePlan[]): Snapshot;
+  /** `validated`: what validation returned for `config` (route plans, checked plugin slots), so nothing is parsed or checked twice. */
+  compile(config: GatewayConfig, meta: ConfigMeta, plugins: PluginChainFactory | undefined, validated?: ValidatedParts): Snapshot;
   /** Called once `retired` serves no request any more: frees what no live snapshot uses. */
   release(retired: Snapshot, live: readonly Snapshot[]): void;
   /** Closes every upstream pool and health checker (graceful: pools finish their requests). */
@@ -83,7 +82,7 @@ export class DataPlane implements ConfigSink {
   private closed = false;
   private readonly secrets: SecretResolver;
   /** The running config as validated (secrets unresolved), compiled again when a referenced secret changes. */
-  private running: { config: GatewayConfig; meta: ConfigMeta; routePlans: readonly RoutePlan[] } | undefined;
+  private running: { config: GatewayConfig; meta: ConfigMeta; validated: ValidatedParts } | undefined;
 
   constructor(private readonly options: DataPlaneOptions) {
     this.secrets = options.secrets ?? createSecretResolver({ checker: options.plugins?.checker, log: options.log });
@@ -132,7 +131,7 @@ export class DataPlane implements ConfigSink {
       const running = this.running;
       if (this.closed || !running) return;
       try {
-        this.swapIn(this.options.compilation.compile(await this.secrets.resolve(running.config), running.meta, this.options.plugins?.factory, running.routePlans));
+        this.swapIn(this.options.compilation.compile(await this.secrets.resolve(running.config), running.meta, this.options.plugins?.factory, running.validated));
         this.options.log.info({ version: running.meta.version }, 'a referenced secret changed: the running version was compiled again');
       } catch (err) {
         this.options.log.error({ err, version: running.meta.version }, 'recompiling after a secret changed failed; keeping the running snapshot');
@@ -157,14 +156,14 @@ export class DataPlane implements ConfigSink {
     if (this.closed) return { applied: false, reason: 'the data plane is closed' };
     let snapshot: Snapshot;
     try {
-      snapshot = this.options.compilation.compile(resolved, meta, this.options.plugins?.factory, validated.routePlans);
+      snapshot = this.options.compilation.compile(resolved, meta, this.options.plugins?.factory, validated);
     } catch (err) {
       if (err instanceof GatehouseError && err.problems.length > 0) return this.reject(meta, 'the config is invalid', err.problems);
       log.error({ err, version: meta.version, source: meta.source }, 'config could not be compiled');
       return this.reject(meta, `the config could not be compiled: ${(err as Error).message}`);
     }
     const previous = this.swapIn(snapshot);
-    this.running = { config: validated.value, meta, routePlans: validated.routePlans };
+    this.running = { config: validated.value, meta, validated };
     this.options.observer?.applied(meta, snapshot);
     log.info(
       { version: meta.version, checksum: meta.checksum, source: meta.source, routes: snapshot.routeCount, previous: previous?.snapshot.version },

@@ -145,7 +145,8 @@ export const EMPTY_CHAIN: PluginChain = Object.freeze({
 
 /** Builds plugin chains while compiling a snapshot; the plugin registry provides it. */
 export interface PluginChainFactory {
-  forRoute(route: RouteConfig, config: GatewayConfig): PluginChain;
+  /** `checkedBy`: the checker whose output `config`'s plugin slots are; the factory's own catalogue means they are not checked again. */
+  forRoute(route: RouteConfig, config: GatewayConfig, checkedBy?: PluginConfigChecker): PluginChain;
   /** Releases resources of chains built for a snapshot that is no longer used. */
   dispose?(): void;
 }

@@ -95,7 +95,7 @@ export class PluginChainBuilder implements PluginChainFactory {
     private readonly services: PluginServices,
   ) {}
 
-  forRoute(route: RouteConfig, config: GatewayConfig): PluginChain {
+  forRoute(route: RouteConfig, config: GatewayConfig, checkedBy?: PluginConfigChecker): PluginChain {
     const globals = config.plugins ?? {};
     const own = route.plugins ?? {};
     const names = new Set([...Object.keys(globals), ...Object.keys(own)]);
@@ -105,7 +105,8 @@ export class PluginChainBuilder implements PluginChainFactory {
       if (own[name] === false) continue;
       const plugin = this.catalogue.get(name);
       if (!plugin) throw invalid(`/routes/${route.id}/plugins/${name}`, `unknown plugin "${name}".`, `use one of: ${this.catalogue.names.join(', ')}.`);
-      const conf = name in own ? this.prepare(plugin, own[name], config, route) : this.prepareGlobal(plugin, globals[name], config);
+      const checked = checkedBy === this.catalogue;
+      const conf = name in own ? this.prepare(plugin, own[name], config, route, checked) : this.prepareGlobal(plugin, globals[name], config, checked);
       configured.push({ plugin, conf });
     }
     return buildChain(configured, this.services.logger);
@@ -115,24 +116,31 @@ export class PluginChainBuilder implements PluginChainFactory {
     this.preparedGlobals = new WeakMap();
   }
 
-  private prepareGlobal(plugin: AnyPlugin, raw: unknown, config: GatewayConfig): unknown {
+  private prepareGlobal(plugin: AnyPlugin, raw: unknown, config: GatewayConfig, checked: boolean): unknown {
     let cache = this.preparedGlobals.get(config);
     if (!cache) {
       cache = new Map();
       this.preparedGlobals.set(config, cache);
     }
-    if (!cache.has(plugin.name)) cache.set(plugin.name, this.prepare(plugin, raw, config, undefined));
+    if (!cache.has(plugin.name)) cache.set(plugin.name, this.prepare(plugin, raw, config, undefined, checked));
     return cache.get(plugin.name);
   }
 
-  private prepare(plugin: AnyPlugin, raw: unknown, config: GatewayConfig, route: RouteConfig | undefined): unknown {
-    // Normally a no-op re-check of a validated document; it guarantees defaults even for a config
-    // compiled without the checker, and fails compilation instead of running a half-valid plugin.
-    const path = route ? `/routes/${route.id}/plugins/${plugin.name}` : `/plugins/${plugin.name}`;
-    const checked = this.catalogue.check(route ? 'route' : 'global', plugin.name, raw, path, config);
-    if (!checked.ok) throw new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, checked.problems);
-    const conf = checked.value;
+  /**
+   * `checked`: the slot is this catalogue's output from validation, used as it is. Otherwise (a config
+   * compiled without validating it against this catalogue) it is checked here, which fills defaults and
+   * fails compilation instead of running a half-valid plugin.
+   */
+  private prepare(plugin: AnyPlugin, raw: unknown, config: GatewayConfig, route: RouteConfig | undefined, checked: boolean): unknown {
+    const conf = checked ? raw : this.check(plugin, raw, config, route);
     return plugin.prepare ? plugin.prepare(conf, { route, consumers: config.consumers ?? [], services: this.services }) : conf;
+  }
+
+  private check(plugin: AnyPlugin, raw: unknown, config: GatewayConfig, route: RouteConfig | undefined): unknown {
+    const path = route ? `/routes/${route.id}/plugins/${plugin.name}` : `/plugins/${plugin.name}`;
+    const result = this.catalogue.check(route ? 'route' : 'global', plugin.name, raw, path, config);
+    if (!result.ok) throw new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, result.problems);
+    return result.value;
   }
 }
 

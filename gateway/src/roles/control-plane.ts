@@ -13,19 +13,14 @@ import { type PluginRegistry } from '../plugins/contract';
 import { GatehouseError } from '../core/errors';
 import { envName, type GatehouseSettings } from '../settings';
 import { openConfigStore } from '../store';
-import { restoreEmptyStoreFromS3, StoreHealth } from '../control-plane';
+import { importInitialConfig, restoreEmptyStoreFromS3, StoreHealth } from '../control-plane';
 import { buildAdminPart } from './admin-api';
-import type { Closable } from './node';
-import { importInitialConfig } from './initial-config';
+import { closeParts, type GatewayNode } from './node';
 import { secretsKeyring } from './secrets-keys';
 import { s3LocationFrom } from './store-sync';
 
-export interface ControlPlaneNode {
-  readonly admin: FastifyInstance;
-  readonly status: FastifyInstance;
-  /** Closed in reverse order at shutdown. */
-  readonly parts: Closable[];
-}
+/** The node shape, with the two listeners a control plane always has. */
+export type ControlPlaneNode = GatewayNode & { readonly admin: FastifyInstance; readonly status: FastifyInstance };
 
 /** Opens the store (applying migrations), builds the admin API and starts the backup. */
 export async function startControlPlane(options: { settings: GatehouseSettings; log: Logger; plugins?: PluginRegistry }): Promise<ControlPlaneNode> {
@@ -43,7 +38,7 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
   try {
     keyring = await secretsKeyring(settings, log, false);
     if (location) await restoreEmptyStoreFromS3(store, location, log);
-    if (initialFile) await importInitialConfig(store, initialFile, { settings, location, plugins: options.plugins, keyring, log });
+    if (initialFile) await importInitialConfig(store, initialFile, { settings, location, plugins: options.plugins?.checker, keyring, log });
   } catch (err) {
     await store.close();
     throw err;
@@ -58,5 +53,16 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
     readiness: () => health.readiness,
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   });
-  return { admin: part.admin, status, parts: [{ close: () => store.close() }, ...part.parts, { close: () => health.stop() }, { close: () => part.admin.close() }] };
+  const parts = [{ close: () => store.close() }, ...part.parts, { close: () => health.stop() }, { close: () => part.admin.close() }];
+  return {
+    role: 'control-plane',
+    admin: part.admin,
+    status,
+    parts,
+    stop: async () => {
+      await closeParts(parts, log);
+      await status.close();
+      return 0;
+    },
+  };
 }

@@ -1,6 +1,7 @@
 /**
- * One data-plane node assembled from its parts: runtime, metrics, proxy listener, status listener and
- * access log. Nothing listens yet (`main.ts` does that); config sources are attached by the role.
+ * The one node shape every role returns (`GatewayNode`), and the data-plane node assembled from its
+ * parts: runtime, metrics, proxy listener, status listener and access log. Nothing listens yet
+ * (`main.ts` does that, and traps the signals); config sources are attached by the role.
  */
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +14,7 @@ import {
   buildStatusServer,
   createAccessLogger,
   DataPlane,
+  drain,
   GatewayMetrics,
   PinoAccessLog,
   Tunnels,
@@ -44,18 +46,42 @@ export interface NodeOptions {
   readonly secretsKeyring?: Keyring;
 }
 
-export interface DataPlaneNode {
+/** Which node a process runs: a role from the settings, or the primary that supervises cluster workers. */
+export type NodeRole = GatehouseSettings['role'] | 'cluster-primary';
+
+/**
+ * What every role returns, so that `main.ts` runs them all with one loop: it listens on each listener
+ * the node has (at the settings' address), calls `listening()`, forwards SIGHUP to `reload()` and
+ * SIGTERM/SIGINT to `stop()`, and exits with the code `stop()` resolves to.
+ */
+export interface GatewayNode {
+  readonly role: NodeRole;
+  /** The proxy listener (data plane and standalone). */
+  readonly proxy?: FastifyInstance<Server>;
+  /** The status listener; absent in cluster workers, whose primary serves it. */
+  readonly status?: FastifyInstance;
+  /** The admin API (control plane and standalone). */
+  readonly admin?: FastifyInstance;
+  /** The running data plane (data plane and standalone). */
+  readonly dataPlane?: DataPlane;
+  /** Config sources and other role parts, closed in reverse order by `stop()`. */
+  readonly parts: Closable[];
+  /** Called once every listener listens. */
+  listening?(): void;
+  /** SIGHUP: re-read what can be re-read (a watched config file). */
+  reload?(): void;
+  /** Stops the node: drains traffic, closes every part and listener; resolves to the process exit code. */
+  stop(): Promise<number>;
+}
+
+/** The data-plane node (roles `data-plane` and `standalone`): the node shape with its data-plane parts required. */
+export interface DataPlaneNode extends GatewayNode {
   readonly settings: GatehouseSettings;
   readonly log: Logger;
   readonly dataPlane: DataPlane;
   readonly metrics: GatewayMetrics;
   readonly proxy: FastifyInstance<Server>;
-  readonly status: FastifyInstance | undefined;
   readonly tunnels: Tunnels;
-  /** Config sources and other role parts, closed in reverse order at shutdown. */
-  readonly parts: Closable[];
-  /** The admin API (standalone only); `main.ts` listens on the admin address. */
-  readonly admin?: FastifyInstance;
 }
 
 /** Assembles a data-plane node (not listening, no config yet: `/readyz` is 503 until a source applies one). */
@@ -105,7 +131,34 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
           // The default registry holds the plugins' metrics (gatehouse_ratelimit_*); names never collide.
           metrics: async () => ({ contentType: metrics.registry.contentType, body: (await metrics.registry.metrics()) + (await register.metrics()) }),
         });
-  return { settings, log, dataPlane: dp, metrics, proxy, status, tunnels, parts: [] };
+  const parts: Closable[] = [];
+  const node: DataPlaneNode = {
+    role: settings.role,
+    settings,
+    log,
+    dataPlane: dp,
+    metrics,
+    proxy,
+    status,
+    tunnels,
+    parts,
+    reload: () => {
+      for (const part of parts) if ('reload' in part && typeof part.reload === 'function') void part.reload();
+    },
+    // Config sources stop first (no new version mid-drain), then traffic drains, then the status listener closes.
+    stop: async () => {
+      await closeParts(parts, log);
+      const report = await drain(node, settings);
+      await status?.close();
+      return report.clean ? 0 : 1;
+    },
+  };
+  return node;
+}
+
+/** Closes `parts` in reverse order; a part that fails to close is logged and the rest still close. */
+export async function closeParts(parts: readonly Closable[], log: Logger): Promise<void> {
+  for (const part of [...parts].reverse()) await part.close().catch((err: unknown) => log.error({ err }, 'stopping a node part failed'));
 }
 
 /** The proxy listener's client limits, from the settings. */

@@ -7,8 +7,8 @@
 import { GatehouseError } from '../core/errors';
 import { envName } from '../settings';
 import { openConfigStore } from '../store';
+import { attachFileImport } from '../control-plane';
 import { buildAdminPart } from './admin-api';
-import { attachFileImport } from './file-import';
 import { buildDataPlaneNode, type DataPlaneNode, type NodeOptions } from './node';
 import { secretsKeyring } from './secrets-keys';
 import { attachStoreSync } from './store-sync';
@@ -30,7 +30,7 @@ export async function startStandalone(options: NodeOptions): Promise<DataPlaneNo
   const store = await openConfigStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate: true, retention: settings.configRetention, deadlineMs: settings.storeDeadlineMs });
   node.parts.push({ close: () => store.close() });
   try {
-    if (settings.configFile) node.parts.push(await attachFileImport(store, settings.configFile, settings, plugins, log, keyring));
+    if (settings.configFile) node.parts.push(await attachFileImport(store, settings.configFile, settings, plugins?.checker, log, keyring));
     const admin = await buildAdminPart({ settings, log, store, registry, plugins, secretsKeyring: keyring, generateToken: true });
     node.parts.push(...admin.parts, { close: () => admin.admin.close() });
     // The admin API can load a first config, so standalone waits for one instead of exiting.

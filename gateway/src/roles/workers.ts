@@ -6,9 +6,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, register } from 'prom-client';
 import { buildStatusServer } from '../data-plane/status';
+import type { ConfigObserver } from '../data-plane';
 import type { GatehouseSettings } from '../settings';
+import type { DataPlaneNode, GatewayNode } from './node';
 
 /** IPC message a worker sends when a config version is applied. */
 export const WORKER_READY_MESSAGE = 'gatehouse:worker-ready';
@@ -21,6 +23,8 @@ export interface WorkerReadyMessage {
 export interface WorkerSupervisor {
   /** The status listener (not listening). */
   readonly status: FastifyInstance;
+  /** Forks the workers (once the status listener listens, so a port clash leaves no worker behind). */
+  start(): void;
   /** SIGTERMs every worker and waits for all to exit; resolves to the exit code the primary should use. */
   shutdown(): Promise<number>;
 }
@@ -51,7 +55,6 @@ export function superviseWorkers(settings: GatehouseSettings, log: Logger, entry
     log.error({ worker: worker.id, code, signal }, 'worker exited unexpectedly; starting a new one');
     fork();
   });
-  for (let i = 0; i < settings.workers; i++) fork();
 
   const status = buildStatusServer({
     readiness: () => {
@@ -68,6 +71,9 @@ export function superviseWorkers(settings: GatehouseSettings, log: Logger, entry
 
   return {
     status,
+    start() {
+      for (let i = 0; i < settings.workers; i++) fork();
+    },
     async shutdown() {
       draining = true;
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
@@ -77,4 +83,52 @@ export function superviseWorkers(settings: GatehouseSettings, log: Logger, entry
       return worstExit;
     },
   };
+}
+
+/** The cluster primary as a node: its status listener; `listening()` forks the workers, `stop()` drains them all. */
+export function clusterPrimaryNode(settings: GatehouseSettings, log: Logger, entry: string): GatewayNode {
+  const supervisor = superviseWorkers(settings, log, entry);
+  return {
+    role: 'cluster-primary',
+    status: supervisor.status,
+    parts: [],
+    listening: () => supervisor.start(),
+    stop: async () => {
+      log.info('stopping: draining every worker');
+      const code = await supervisor.shutdown();
+      await supervisor.status.close();
+      return code;
+    },
+  };
+}
+
+/**
+ * A cluster worker's side: it reports each applied version to the primary once it listens (ready =
+ * serving), and answers the primary's metrics requests from its own registry.
+ */
+export class ClusterWorker {
+  private listening = false;
+
+  /** Passed to the node it runs, to hear about applied versions. */
+  readonly observer: ConfigObserver = {
+    applied: (meta) => this.listening && this.report(meta.version),
+    rejected: () => undefined,
+  };
+
+  /** Wraps the worker's node: metrics answered to the primary, readiness reported once it listens. */
+  attach(node: DataPlaneNode): GatewayNode {
+    // Constructing an AggregatorRegistry is what makes a worker answer the primary's metrics requests.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([node.metrics.registry, register]);
+    return Object.assign(node, {
+      listening: () => {
+        this.listening = true;
+        if (node.dataPlane.currentVersion !== undefined) this.report(node.dataPlane.currentVersion);
+      },
+    });
+  }
+
+  private report(version: number): void {
+    process.send?.({ type: WORKER_READY_MESSAGE, version } satisfies WorkerReadyMessage);
+  }
 }

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { hashPassword } from '../../../gateway/src/plugins/credentials';
-import { startGatewayProcess, type GatewayProcess } from '../plugins/gateway-processes';
+import { startGateway, type RunningGateway } from '../../../support/gateway-process';
 
 const PASSWORD = 'correct horse battery staple';
 const PROXY = '127.0.0.3';
@@ -23,20 +23,20 @@ interface Reply {
 
 describe('basic-auth against guessing clients', () => {
   let upstream: Server;
-  let gateway: GatewayProcess;
+  let gateway: RunningGateway;
   const pools = new Map<string, Pool>();
 
   beforeAll(async () => {
     upstream = createServer((_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    gateway = await startGatewayProcess(
-      {
+    gateway = await startGateway({
+      config: {
         upstreams: [{ id: 'u', targets: [{ host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }] }],
         routes: [{ id: 'admin', paths: ['/admin/*'], upstream: 'u', plugins: { 'basic-auth': { maxFailures: 3, backoffMs: 60_000 } } }],
         consumers: [{ id: 'ops', plugins: { 'basic-auth': { username: 'ops', passwordHash: await hashPassword(PASSWORD) } } }],
       },
-      { GATEHOUSE_TRUSTED_PROXIES: PROXY },
-    );
+      env: { GATEHOUSE_TRUSTED_PROXIES: PROXY },
+    });
   }, 120_000);
 
   afterAll(async () => {

@@ -4,7 +4,7 @@
  * upstream's targets out of service. A real data plane process with tight limits, raw sockets.
  */
 import type { IncomingMessage } from 'node:http';
-import { startGatewayProcess, type GatewayProcess } from '../plugins/gateway-processes';
+import { startGateway, type RunningGateway } from '../../../support/gateway-process';
 import { startUpstream, waitFor, type TestUpstream } from '../upstream/servers';
 import { rawConnect, rawExchange, statusOf } from './raw-client';
 
@@ -13,7 +13,7 @@ const BODY_TIMEOUT_MS = 600;
 const MAX_CONNECTIONS = 12;
 const MAX_HEADERS = 20;
 
-let gateway: GatewayProcess;
+let gateway: RunningGateway;
 let a: TestUpstream;
 let b: TestUpstream;
 /** Requests whose body never completed, as the upstream saw them. */
@@ -35,8 +35,8 @@ function handler(req: IncomingMessage, res: import('node:http').ServerResponse):
 
 beforeAll(async () => {
   [a, b] = [await startUpstream(handler), await startUpstream(handler)];
-  gateway = await startGatewayProcess(
-    {
+  gateway = await startGateway({
+    config: {
       upstreams: [
         {
           id: 'app',
@@ -55,13 +55,13 @@ beforeAll(async () => {
         { id: 'any', paths: ['/*'], upstream: 'app' },
       ],
     },
-    {
+    env: {
       GATEHOUSE_CLIENT_BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS),
       GATEHOUSE_CLIENT_HEADER_TIMEOUT_MS: '1000',
       GATEHOUSE_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
       GATEHOUSE_MAX_REQUEST_HEADERS: String(MAX_HEADERS),
     },
-  );
+  });
 });
 
 afterAll(async () => {

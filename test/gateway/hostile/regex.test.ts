@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
-import { startGatewayProcess, type GatewayProcess } from '../plugins/gateway-processes';
+import { startGateway, type RunningGateway } from '../../../support/gateway-process';
 
 const HOSTILE = 'a'.repeat(10_000) + '!';
 // Request paths are capped at 8,192 characters (MAX_PATH_LENGTH): 8,000 `a` are as hopeless for backtracking.
@@ -16,7 +16,7 @@ const HOSTILE_PATH = `/files/${'a'.repeat(8_000)}!`;
 
 describe('hostile regex inputs', () => {
   let upstream: Server;
-  let gateway: GatewayProcess;
+  let gateway: RunningGateway;
   let pool: Pool;
   let upstreamPort: number;
 
@@ -24,8 +24,8 @@ describe('hostile regex inputs', () => {
     upstream = createServer((_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     upstreamPort = (upstream.address() as AddressInfo).port;
-    gateway = await startGatewayProcess(
-      {
+    gateway = await startGateway({
+      config: {
         upstreams: [{ id: 'u', targets: [{ host: '127.0.0.1', port: upstreamPort }] }],
         routes: [
           { id: 'search', paths: ['/search'], upstream: 'u', headers: [{ name: 'x-tenant', regex: '^(a+)+$' }] },
@@ -33,8 +33,7 @@ describe('hostile regex inputs', () => {
           { id: 'ok', paths: ['/ok'], upstream: 'u' },
         ],
       },
-      {},
-    );
+    });
     pool = new Pool(gateway.origin, { connections: 8 });
   }, 120_000);
 
@@ -68,13 +67,12 @@ describe('hostile regex inputs', () => {
   });
 
   it('refuses to load a pattern that needs backtracking, naming where and why', async () => {
-    const start = startGatewayProcess(
-      {
+    const start = startGateway({
+      config: {
         upstreams: [{ id: 'u', targets: [{ host: '127.0.0.1', port: upstreamPort }] }],
         routes: [{ id: 'echo', paths: ['/echo'], upstream: 'u', headers: [{ name: 'x-tenant', regex: '^(a+)\\1$' }] }],
       },
-      {},
-    );
+    });
     await expect(start).rejects.toThrow(/\/routes\/0\/headers\/0\/regex: back-references are not allowed/);
   }, 120_000);
 });

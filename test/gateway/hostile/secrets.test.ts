@@ -6,8 +6,8 @@ import { Client } from 'pg';
 import { hashToken, newToken } from '../../../gateway/src/control-plane';
 import { newKeyEntry } from '../../../gateway/src/config/secrets';
 import { createTestDatabase, type TestDatabase } from '../../helpers/control-plane/databases';
-import { freePort } from '../../helpers/free-port';
-import { spawnGatehouse, within, type GatehouseChild } from '../ops/child';
+import { freePort } from '../../../support/free-port';
+import { spawnGateway, within, type GatewayChild } from '../../../support/gateway-process';
 
 const SECRET = 'alice-hostile-hs256-secret-0123456789';
 const admin = newToken();
@@ -15,7 +15,7 @@ const viewer = newToken();
 
 describe('a viewer cannot read secrets', () => {
   let db: TestDatabase;
-  let child: GatehouseChild;
+  let child: GatewayChild;
   let base: string;
   const call = (token: string, method: string, path: string, body?: unknown, accept = 'application/json') =>
     fetch(`${base}${path}`, {
@@ -28,14 +28,16 @@ describe('a viewer cannot read secrets', () => {
     db = await createTestDatabase('hostile_secrets');
     const adminPort = await freePort();
     base = `http://127.0.0.1:${adminPort}`;
-    child = spawnGatehouse({
-      GATEHOUSE_ROLE: 'control-plane',
-      DATABASE_URL: db.url,
-      GATEHOUSE_ADMIN_TOKENS: `admin:${hashToken(admin)},viewer:${hashToken(viewer)}`,
-      GATEHOUSE_SECRETS_KEYS: newKeyEntry('k1'),
-      GATEHOUSE_ADMIN_PORT: String(adminPort),
-      GATEHOUSE_STATUS_PORT: String(await freePort()),
-      GATEHOUSE_LOG_LEVEL: 'info',
+    child = spawnGateway({
+      env: {
+        GATEHOUSE_ROLE: 'control-plane',
+        DATABASE_URL: db.url,
+        GATEHOUSE_ADMIN_TOKENS: `admin:${hashToken(admin)},viewer:${hashToken(viewer)}`,
+        GATEHOUSE_SECRETS_KEYS: newKeyEntry('k1'),
+        GATEHOUSE_ADMIN_PORT: String(adminPort),
+        GATEHOUSE_STATUS_PORT: String(await freePort()),
+        GATEHOUSE_LOG_LEVEL: 'info',
+      },
     });
     await within(
       Promise.race([child.started, child.exited.then((code) => Promise.reject(new Error(`control plane exited ${code}: ${child.stderr}`)))]),

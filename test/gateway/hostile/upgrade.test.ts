@@ -4,7 +4,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { startGatewayProcess, type GatewayProcess } from '../plugins/gateway-processes';
+import { startGateway, type RunningGateway } from '../../../support/gateway-process';
 import { startUpstream, waitFor, type TestUpstream } from '../upstream/servers';
 import { rawConnect, statusOf } from './raw-client';
 
@@ -58,7 +58,7 @@ async function startSwitchingUpstream(): Promise<SwitchingUpstream> {
   });
 }
 
-let gateway: GatewayProcess;
+let gateway: RunningGateway;
 let plain: TestUpstream;
 let switching: SwitchingUpstream;
 
@@ -69,8 +69,8 @@ beforeAll(async () => {
   });
   switching = await startSwitchingUpstream();
   const keyAuth = { 'key-auth': {} };
-  gateway = await startGatewayProcess(
-    {
+  gateway = await startGateway({
+    config: {
       upstreams: [
         { id: 'plain', targets: [{ host: '127.0.0.1', port: plain.port }] },
         { id: 'switching', targets: [{ host: '127.0.0.1', port: switching.port }] },
@@ -83,8 +83,7 @@ beforeAll(async () => {
         { id: 'ws-plain', paths: ['/ws-plain/*'], websocket: true, upstream: 'plain', plugins: keyAuth },
       ],
     },
-    {},
-  );
+  });
 });
 
 afterAll(async () => {

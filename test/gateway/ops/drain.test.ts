@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, request } from 'undici';
 import { startUpstream, until, type Upstream } from '../proxy/harness';
-import { spawnGatehouse, within, type GatehouseChild } from './child';
+import { spawnGateway, within, type GatewayChild } from '../../../support/gateway-process';
 
 const DEREGISTRATION_DELAY_MS = 700;
 const CLIENTS = 6;
 
 describe('graceful drain of a running node (SIGTERM to main.ts)', () => {
   let upstream: Upstream;
-  let child: GatehouseChild | undefined;
+  let child: GatewayChild | undefined;
   let dir: string;
 
   beforeAll(async () => {
@@ -41,17 +41,19 @@ describe('graceful drain of a running node (SIGTERM to main.ts)', () => {
         '    upstream: app',
       ].join('\n'),
     );
-    child = spawnGatehouse({
-      GATEHOUSE_ROLE: 'data-plane',
-      GATEHOUSE_CONFIG: config,
-      GATEHOUSE_PROXY_HOST: '127.0.0.1',
-      GATEHOUSE_PROXY_PORT: '0',
-      GATEHOUSE_STATUS_HOST: '127.0.0.1',
-      GATEHOUSE_STATUS_PORT: '0',
-      GATEHOUSE_DEREGISTRATION_DELAY_MS: String(DEREGISTRATION_DELAY_MS),
-      GATEHOUSE_DRAIN_TIMEOUT_MS: '10000',
-      GATEHOUSE_ACCESS_LOG: 'false',
-      GATEHOUSE_DATA_DIR: join(dir, 'data'),
+    child = spawnGateway({
+      env: {
+        GATEHOUSE_ROLE: 'data-plane',
+        GATEHOUSE_CONFIG: config,
+        GATEHOUSE_PROXY_HOST: '127.0.0.1',
+        GATEHOUSE_PROXY_PORT: '0',
+        GATEHOUSE_STATUS_HOST: '127.0.0.1',
+        GATEHOUSE_STATUS_PORT: '0',
+        GATEHOUSE_DEREGISTRATION_DELAY_MS: String(DEREGISTRATION_DELAY_MS),
+        GATEHOUSE_DRAIN_TIMEOUT_MS: '10000',
+        GATEHOUSE_ACCESS_LOG: 'false',
+        GATEHOUSE_DATA_DIR: join(dir, 'data'),
+      },
     });
     const { proxyPort, statusPort } = await within(child.started, 60_000, `the gateway to start (stderr: ${child.stderr})`);
     const readyz = `http://127.0.0.1:${statusPort}/readyz`;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnGatehouse, within } from './child';
+import { spawnGateway, within } from '../../../support/gateway-process';
 
 describe('start-up failures of a file-driven data plane stop the process with a clear message and exit code 1', () => {
   let dir: string;
@@ -11,7 +11,7 @@ describe('start-up failures of a file-driven data plane stop the process with a 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const run = async (env: Record<string, string>) => {
-    const child = spawnGatehouse({ GATEHOUSE_ROLE: 'data-plane', GATEHOUSE_PROXY_PORT: '0', GATEHOUSE_STATUS_PORT: '0', GATEHOUSE_DATA_DIR: join(dir, 'data'), ...env });
+    const child = spawnGateway({ env: { GATEHOUSE_ROLE: 'data-plane', GATEHOUSE_PROXY_PORT: '0', GATEHOUSE_STATUS_PORT: '0', GATEHOUSE_DATA_DIR: join(dir, 'data'), ...env } });
     try {
       const code = await within(child.exited, 60_000, 'the process to exit');
       return { code, stderr: child.stderr };

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startUpstream, until, type Upstream } from '../proxy/harness';
-import { spawnGatehouse, within, type GatehouseChild } from './child';
-import { freePort } from '../../helpers/free-port';
+import { spawnGateway, within, type GatewayChild } from '../../../support/gateway-process';
+import { freePort } from '../../../support/free-port';
 
 describe('worker processes (GATEHOUSE_WORKERS=2)', () => {
   let upstream: Upstream;
-  let child: GatehouseChild | undefined;
+  let child: GatewayChild | undefined;
   let dir: string;
 
   beforeAll(async () => {
@@ -29,17 +29,19 @@ describe('worker processes (GATEHOUSE_WORKERS=2)', () => {
     writeFileSync(config, `upstreams: [{ id: app, targets: [{ host: 127.0.0.1, port: ${upstream.port} }] }]\nroutes: [{ id: all, paths: ["/*"], upstream: app }]\n`);
     // Workers share one listening port through the primary, so it must be a real port, not 0.
     const proxyPort = await freePort();
-    child = spawnGatehouse({
-      GATEHOUSE_ROLE: 'data-plane',
-      GATEHOUSE_WORKERS: '2',
-      GATEHOUSE_CONFIG: config,
-      GATEHOUSE_PROXY_HOST: '127.0.0.1',
-      GATEHOUSE_PROXY_PORT: String(proxyPort),
-      GATEHOUSE_STATUS_HOST: '127.0.0.1',
-      GATEHOUSE_STATUS_PORT: '0',
-      GATEHOUSE_DEREGISTRATION_DELAY_MS: '100',
-      GATEHOUSE_ACCESS_LOG: 'false',
-      GATEHOUSE_DATA_DIR: join(dir, 'data'),
+    child = spawnGateway({
+      env: {
+        GATEHOUSE_ROLE: 'data-plane',
+        GATEHOUSE_WORKERS: '2',
+        GATEHOUSE_CONFIG: config,
+        GATEHOUSE_PROXY_HOST: '127.0.0.1',
+        GATEHOUSE_PROXY_PORT: String(proxyPort),
+        GATEHOUSE_STATUS_HOST: '127.0.0.1',
+        GATEHOUSE_STATUS_PORT: '0',
+        GATEHOUSE_DEREGISTRATION_DELAY_MS: '100',
+        GATEHOUSE_ACCESS_LOG: 'false',
+        GATEHOUSE_DATA_DIR: join(dir, 'data'),
+      },
     });
     await within(until(() => child!.lines.some((l) => l.msg === 'gatehouse primary started'), 'the primary', 60_000), 61_000, 'the primary');
     const statusPort = Number(child.lines.find((l) => l.msg === 'gatehouse primary started')!.statusPort);

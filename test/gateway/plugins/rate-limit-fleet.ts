@@ -5,12 +5,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
-import { startGatewayProcess, type GatewayProcess } from './gateway-processes';
+import { startGateway, type RunningGateway } from '../../../support/gateway-process';
 import { ThrowawayRedis, uniquePrefix } from './redis';
 
 export interface RateLimitFleet {
   readonly redis: ThrowawayRedis;
-  readonly gateways: GatewayProcess[];
+  readonly gateways: RunningGateway[];
   /** One pool per gateway, in the same order. */
   readonly pools: Pool[];
   close(): Promise<void>;
@@ -23,7 +23,7 @@ export async function startRateLimitFleet(nodes: number, routes: object[], env: 
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const config = { upstreams: [{ id: 'u', targets: [{ host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }] }], routes };
   const shared = { REDIS_URL: redis.url, GATEHOUSE_REDIS_PREFIX: uniquePrefix(), GATEHOUSE_RATE_LIMIT_NODES: String(nodes), ...env };
-  const gateways = await Promise.all(Array.from({ length: nodes }, () => startGatewayProcess(config, shared)));
+  const gateways = await Promise.all(Array.from({ length: nodes }, () => startGateway({ config, env: shared, readyTimeoutMs: 90_000 })));
   const pools = gateways.map((g) => new Pool(g.origin, { connections: 4 }));
   return {
     redis,

@@ -6,7 +6,7 @@
  * ceiling + 5%.
  */
 import { request, type Pool } from 'undici';
-import type { GatewayProcess } from './gateway-processes';
+import type { RunningGateway } from '../../../support/gateway-process';
 import { startRateLimitFleet, type RateLimitFleet } from './rate-limit-fleet';
 import type { ThrowawayRedis } from './redis';
 
@@ -15,7 +15,7 @@ const CEILING = 300;
 
 let fleet: RateLimitFleet;
 let redis: ThrowawayRedis;
-let gateways: GatewayProcess[] = [];
+let gateways: RunningGateway[] = [];
 let pools: Pool[] = [];
 
 beforeAll(async () => {

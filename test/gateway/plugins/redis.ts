@@ -1,7 +1,7 @@
 /** Redis for rate-limit tests: the shared instance on 127.0.0.1:6379, or a throwaway redis-server this test owns. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { freePort } from '../../helpers/free-port';
+import { freePort } from '../../../support/free-port';
 import { Redis } from 'ioredis';
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

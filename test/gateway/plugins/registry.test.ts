@@ -1,4 +1,7 @@
 import { Type } from '@sinclair/typebox';
+import pino from 'pino';
+import { DataPlane } from '../../../gateway/src/data-plane';
+import { SnapshotCompiler } from '../../../gateway/src/data-plane/snapshot';
 import { createPluginRegistry, type GatewayPlugin } from '../../../gateway/src/plugins';
 import { validateConfig } from '../../../gateway/src/config';
 import { check, documentWith, fakeContext, MemoryLogger } from './harness';
@@ -147,5 +150,49 @@ describe('plugin registry: chains', () => {
     const chain = registry.factory.forRoute(result.value.routes[0]!, result.value);
     expect(chain.access(fakeContext(result.value))).toBeUndefined();
     expect(chain.rewrite(fakeContext(result.value))).toBeUndefined();
+  });
+});
+
+describe('plugin registry: validation hands its checked slots to compilation', () => {
+  const checks: string[] = [];
+  const counted: GatewayPlugin<{ tag: string }> = {
+    name: 'counted',
+    priority: 1,
+    schema: Type.Object({ tag: Type.String({ default: 'default' }) }, { additionalProperties: false }),
+    check: (conf, { path }) => (checks.push(`${path}:${conf.tag}`), []),
+  };
+  const doc = () => ({
+    upstreams: [{ id: 'u', targets: [{ host: '127.0.0.1', port: 9 }] }],
+    routes: [
+      { id: 'a', paths: ['/a'], upstream: 'u', plugins: { counted: { tag: 'a' } } },
+      { id: 'b', paths: ['/b'], upstream: 'u' },
+    ],
+    plugins: { counted: {} },
+  });
+
+  beforeEach(() => (checks.length = 0));
+
+  it('checks each plugin slot once when a data plane applies a config', async () => {
+    const registry = createPluginRegistry({}, [counted]);
+    const dataPlane = new DataPlane({ log: pino({ level: 'silent' }), compilation: new SnapshotCompiler(), plugins: registry });
+    try {
+      expect(await dataPlane.apply(doc(), { version: 1, checksum: 'c', source: 'file' })).toEqual({ applied: true, version: 1 });
+      expect(checks.sort()).toEqual(['/plugins/counted:default', '/routes/0/plugins/counted:a']);
+    } finally {
+      await dataPlane.close();
+    }
+  });
+
+  it('still checks (and fills defaults) when the document was not validated by the same catalogue', () => {
+    const registry = createPluginRegistry({}, [counted]);
+    const other = createPluginRegistry({}, [counted]);
+    const result = validateConfig(doc(), other.checker);
+    if (!result.ok) throw new Error('invalid');
+    checks.length = 0;
+    registry.factory.forRoute(result.value.routes[1]!, result.value, other.checker);
+    expect(checks).toEqual(['/plugins/counted:default']);
+    checks.length = 0;
+    registry.factory.forRoute(result.value.routes[1]!, { ...result.value, plugins: { counted: {} } });
+    expect(checks).toEqual(['/plugins/counted:default']);
   });
 });

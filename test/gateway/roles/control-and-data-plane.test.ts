@@ -11,7 +11,7 @@ import { request } from 'undici';
 import { hashToken, newToken } from '../../../gateway/src/control-plane';
 import { readLatestVersion } from '../../../gateway/src/sync';
 import { GatehouseError } from '../../../gateway/src/core/errors';
-import { startControlPlane, startDataPlane, type ControlPlaneNode, type DataPlaneNode } from '../../../gateway/src/roles';
+import { startControlPlane, startDataPlane, startNode, type ControlPlaneNode, type DataPlaneNode } from '../../../gateway/src/roles';
 import { loadSettings } from '../../../gateway/src/settings';
 import { createTestDatabase, type TestDatabase } from '../../helpers/control-plane/databases';
 import { startS3, type TestS3 } from '../../helpers/control-plane/s3';
@@ -119,6 +119,23 @@ describe('control-plane and data-plane roles', () => {
       const latest = await readLatestVersion(s3.client, s3.location);
       return latest.ok && latest.version.version === 2;
     }, 'the S3 backup of version 2');
+  });
+
+  it('gives every role the same node shape: main.ts listens on what it has, and stop() closes it all and gives the exit code', async () => {
+    const listen = { host: '127.0.0.1', port: 0 };
+    const control = await startNode({ settings: settingsFor('control-plane', { adminTokens: `admin:${hashToken(token)}` }), log, entry: __filename });
+    expect([control.role, control.proxy, control.dataPlane]).toEqual(['control-plane', undefined, undefined]);
+    await control.admin!.listen(listen);
+    await control.status!.listen(listen);
+    expect(await control.stop()).toBe(0);
+    expect([control.admin!.server.listening, control.status!.server.listening]).toEqual([false, false]);
+
+    const data = await startNode({ settings: settingsFor('data-plane', { deregistrationDelayMs: 0 }), log, entry: __filename });
+    expect([data.role, data.admin, data.dataPlane?.currentVersion]).toEqual(['data-plane', undefined, 2]);
+    await data.proxy!.listen(listen);
+    await data.status!.listen(listen);
+    expect(await data.stop()).toBe(0);
+    expect([data.proxy!.server.listening, data.status!.server.listening]).toEqual([false, false]);
   });
 
   it('restores the newest S3 backup, with its own number, when a control plane starts on an empty database', async () => {

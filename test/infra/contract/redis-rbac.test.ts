@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { GATEWAY_REDIS_ACCESS_STRING } from '../../../infra/lib';
 import { createRedisClient, RedisRateLimitStore } from '../../../gateway/src/plugins/rate-limit/redis';
 import { DEFAULT_KEY_PREFIX } from '../../../gateway/src/plugins/rate-limit/factory';
-import { freePort } from '../../helpers/free-port';
+import { freePort } from '../../../support/free-port';
 
 const USER = 'gatehouse-test-gateway';
 const PASSWORD = 'p4ssw0rdWithoutPunctuation0123456789abcdefghijklmnopqrstuvwxyzAB';

@@ -14,11 +14,10 @@ import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { hashToken, newToken } from '../../../gateway/src/control-plane';
 import { buildGatehouse, CONFIG_DATABASE_NAME, GATEWAY_DATA_DIR, loadDeploymentConfig, names, POSTGRES_PORT } from '../../../infra/lib';
-import type { GatehouseChild } from '../../gateway/ops/child';
-import { REPO_ROOT, within } from '../../gateway/ops/child';
+import { REPO_ROOT, within, type GatewayChild } from '../../../support/gateway-process';
 import { startS3, type TestS3 } from '../../helpers/control-plane/s3';
 import { waitFor } from '../../helpers/control-plane/wait';
-import { freePort } from '../../helpers/free-port';
+import { freePort } from '../../../support/free-port';
 import { startReplicatedPostgres, type ReplicatedPostgres } from '../../helpers/postgres-replication';
 import {
   containersOf,
@@ -79,7 +78,7 @@ const onPort = (port: number) => (url: string) => {
 /** The JSON key an ECS secret reads (`<secret ARN>:<json key>::`). */
 const jsonKeyOf = (valueFrom: unknown) => /:([a-z]+)::$/.exec(JSON.stringify(valueFrom).replace(/"\]\]\}$/, ''))?.[1];
 
-const levels = (child: GatehouseChild, min: number) => child.lines.filter((l) => Number(l.level) >= min);
+const levels = (child: GatewayChild, min: number) => child.lines.filter((l) => Number(l.level) >= min);
 
 describe('the task contract: synthesized task definitions booted against real services', () => {
   const token = newToken();
@@ -89,7 +88,7 @@ describe('the task contract: synthesized task definitions booted against real se
   let s3: Record<string, TestS3>;
   let upstream: Server;
   const volumes: string[] = [];
-  const children: GatehouseChild[] = [];
+  const children: GatewayChild[] = [];
   let marker: string;
 
   beforeAll(async () => {
@@ -150,8 +149,8 @@ describe('the task contract: synthesized task definitions booted against real se
     return { container, user, dir, env, ports };
   }
 
-  let controlPlane: Awaited<ReturnType<typeof boot>> & { child: GatehouseChild };
-  let dataPlanes: Record<string, Awaited<ReturnType<typeof boot>> & { child: GatehouseChild; readyAfterMs: number }>;
+  let controlPlane: Awaited<ReturnType<typeof boot>> & { child: GatewayChild };
+  let dataPlanes: Record<string, Awaited<ReturnType<typeof boot>> & { child: GatewayChild; readyAfterMs: number }>;
   // The secrets key as Secrets Manager generates it (43 letters and digits, see SecretsKey), one for every region.
   const SECRETS_KEY = 'Gatehouse0secrets0key0for0the0contract0test';
   const databaseSecrets = { PGUSER: 'postgres', PGPASSWORD: 'unused-with-trust-auth', GATEHOUSE_SECRETS_KEYS: SECRETS_KEY };

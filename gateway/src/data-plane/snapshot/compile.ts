@@ -13,6 +13,7 @@ import type { TargetLease, TargetRegistry } from '../upstream/target-registry';
 import { resolveTimeouts } from '../upstream/timeouts';
 import { routeCandidate } from './candidate';
 import { planRoute, type RoutePlan } from '../../config/routes/route-plan';
+import type { PluginConfigChecker } from '../../config/validate';
 import { Router } from './router';
 
 export interface SnapshotMeta {
@@ -28,6 +29,8 @@ export interface SnapshotDeps {
    * them the compiler plans the routes itself.
    */
   readonly routePlans?: readonly RoutePlan[];
+  /** The checker that filled the config's plugin slots (`validateConfig`); chains are then built from them as they are. */
+  readonly pluginsCheckedBy?: PluginConfigChecker;
 }
 
 /** Compiles a validated, defaults-filled config; throws GW_ERR_CONFIG_INVALID listing every problem. */
@@ -73,7 +76,7 @@ function build(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, pl
       config: route,
       upstream: upstreams.get(route.upstream)!,
       timeouts: resolveTimeouts(route.timeouts, upstreamConfigs.get(route.upstream)?.timeouts),
-      plugins: deps.plugins ? deps.plugins.forRoute(route, config) : EMPTY_CHAIN,
+      plugins: deps.plugins ? deps.plugins.forRoute(route, config, deps.pluginsCheckedBy) : EMPTY_CHAIN,
       forwardPath: plan.forwardPath,
     });
     const candidate = routeCandidate(compiled, order);

@@ -6,7 +6,7 @@
 import type { GatewayConfig } from '../../config/schema';
 import type { SnapshotCompilation } from '../runtime';
 import type { PluginChainFactory } from '../../plugins/contract';
-import type { RoutePlan } from '../../config/routes/route-plan';
+import type { ValidatedParts } from '../../config/validate';
 import type { Snapshot } from '../types';
 import { TargetRegistry, type TargetRegistryOptions } from '../upstream/target-registry';
 import { compileSnapshot, type SnapshotMeta } from './compile';
@@ -20,8 +20,8 @@ export class SnapshotCompiler implements SnapshotCompilation {
   }
 
   /** Compiles and activates: the runtime swaps the result in right away. Throws GW_ERR_CONFIG_INVALID. */
-  compile(config: GatewayConfig, meta: SnapshotMeta, plugins: PluginChainFactory | undefined, routePlans?: readonly RoutePlan[]): Snapshot {
-    const snapshot = compileSnapshot(config, meta, { targets: this.targets, plugins, routePlans });
+  compile(config: GatewayConfig, meta: SnapshotMeta, plugins: PluginChainFactory | undefined, validated?: ValidatedParts): Snapshot {
+    const snapshot = compileSnapshot(config, meta, { targets: this.targets, plugins, routePlans: validated?.routePlans, pluginsCheckedBy: validated?.pluginsCheckedBy });
     this.targets.activate(snapshot);
     return snapshot;
   }

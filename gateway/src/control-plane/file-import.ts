@@ -7,14 +7,13 @@
  */
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { FileConfigSource } from '../sync/file-source';
+import { FileConfigSource, type ApplyResult, type ConfigMeta, type ConfigSink } from '../sync';
 import type { Keyring } from '../config/secrets';
-import { ConfigService } from '../control-plane';
-import type { ApplyResult, ConfigMeta, ConfigSink } from '../data-plane';
-import { type PluginRegistry } from '../plugins/contract';
+import type { PluginConfigChecker } from '../config/validate';
 import { GatehouseError } from '../core/errors';
 import type { GatehouseSettings } from '../settings';
 import type { ConfigStore } from '../store';
+import { ConfigService } from './config-service';
 
 const markerKey = (file: string) => `file-import:${resolve(file)}`;
 
@@ -27,11 +26,11 @@ export class StoreImportSink implements ConfigSink {
     private readonly store: ConfigStore,
     private readonly file: string,
     settings: GatehouseSettings,
-    plugins: PluginRegistry | undefined,
+    plugins: PluginConfigChecker | undefined,
     private readonly log: Logger,
     keyring?: Keyring,
   ) {
-    this.service = new ConfigService(store, { plugins: plugins?.checker, keyring, dropGuardPercent: settings.dropGuardPercent });
+    this.service = new ConfigService(store, { plugins, keyring, dropGuardPercent: settings.dropGuardPercent });
   }
 
   get currentVersion(): number | undefined {
@@ -57,7 +56,7 @@ export class StoreImportSink implements ConfigSink {
 }
 
 /** Imports the file now (when changed) and on every change; returns the watcher to close. */
-export async function attachFileImport(store: ConfigStore, file: string, settings: GatehouseSettings, plugins: PluginRegistry | undefined, log: Logger, keyring?: Keyring): Promise<FileConfigSource> {
+export async function attachFileImport(store: ConfigStore, file: string, settings: GatehouseSettings, plugins: PluginConfigChecker | undefined, log: Logger, keyring?: Keyring): Promise<FileConfigSource> {
   const sink = new StoreImportSink(store, file, settings, plugins, log, keyring);
   const source = new FileConfigSource({ file, sink, log });
   const result = await source.load();

@@ -7,9 +7,9 @@
 import type { Logger } from 'pino';
 import { readConfigFile } from '../sync/file-source';
 import type { Keyring } from '../config/secrets';
+import type { PluginConfigChecker } from '../config/validate';
 import { readLatestPointer, s3Client, type S3Location } from '../sync';
-import { ConfigService } from '../control-plane';
-import { type PluginRegistry } from '../plugins/contract';
+import { ConfigService } from './config-service';
 import { GatehouseError } from '../core/errors';
 import type { GatehouseSettings } from '../settings';
 import type { ConfigStore, ConfigVersion } from '../store';
@@ -31,13 +31,13 @@ async function backupExists(location: S3Location): Promise<boolean> {
 export async function importInitialConfig(
   store: ConfigStore,
   file: string,
-  options: { settings: GatehouseSettings; location?: S3Location; plugins?: PluginRegistry; keyring?: Keyring; log: Logger },
+  options: { settings: GatehouseSettings; location?: S3Location; plugins?: PluginConfigChecker; keyring?: Keyring; log: Logger },
 ): Promise<ConfigVersion | undefined> {
   if (await store.head()) return undefined;
   if (options.location && (await backupExists(options.location))) return undefined;
   const { document } = readConfigFile(file);
   // Through the config service like any write: validated, and inline secrets sealed under the keyring.
-  const service = new ConfigService(store, { plugins: options.plugins?.checker, keyring: options.keyring, dropGuardPercent: options.settings.dropGuardPercent });
+  const service = new ConfigService(store, { plugins: options.plugins, keyring: options.keyring, dropGuardPercent: options.settings.dropGuardPercent });
   try {
     const outcome = await service.change({ author: INITIAL_CONFIG_AUTHOR, message: `initial config ${file}`, expectedVersion: 0, allowDrop: false, dryRun: false }, () => document);
     if (outcome.dryRun) throw new Error('unreachable');

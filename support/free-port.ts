@@ -1,3 +1,4 @@
+/** Free loopback ports, for processes (gateway, Postgres, Redis, nginx) that must be told their port; shared by tests and bench. */
 import { createServer } from 'node:net';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago, for servers that must be told their port. */
