@@ -51,9 +51,6 @@ export class AdminAccess extends Construct {
       detailedMonitoring: true,
       blockDevices: [{ deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(8, { encrypted: true }) }],
     });
-    // Detailed monitoring on the launch template CDK makes for IMDSv2 too (Control Tower CT.EC2.PR.16).
-    const template = this.instance.node.tryFindChild('LaunchTemplate') as ec2.CfnLaunchTemplate | undefined;
-    template?.addPropertyOverride('LaunchTemplateData.Monitoring.Enabled', true);
     // The subnet already places it; the zone CDK adds by name would pin it to a configured zone string.
     (this.instance.node.defaultChild as ec2.CfnInstance).addPropertyDeletionOverride('AvailabilityZone');
     new CfnOutput(this, 'InstanceId', { value: this.instance.instanceId, description: 'Admin access host: aws ssm start-session --document-name AWS-StartPortForwardingSessionToRemoteHost (docs/DEPLOY.md)' });

@@ -78,6 +78,7 @@ test('the exemptions per profile', () => {
     'alb_http_to_https_redirection_check',
     'cloudwatch_alarm_action_check',
     'ec2_instance_nitro_encryption_in_transit_check',
+    'ec2_launch_template_monitoring_enabled_check',
     'lambda_inside_vpc_check',
     's3_bucket_default_encryption_kms_check',
     's3_bucket_logging_enabled_check',
