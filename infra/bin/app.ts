@@ -1,6 +1,6 @@
 /** The CDK app: reads the deployment config from context and creates the stacks. */
 import { App } from 'aws-cdk-lib';
-import { applyChecks, buildGatehouse, CONTEXT_KEY, DeploymentConfigError, loadDeploymentConfig, type DeploymentConfig } from '../lib';
+import { applyChecks, applyControlTower, buildGatehouse, CONTEXT_KEY, DeploymentConfigError, loadDeploymentConfig, type DeploymentConfig } from '../lib';
 
 const app = new App();
 let config: DeploymentConfig;
@@ -12,5 +12,7 @@ try {
   console.error(err.message);
   process.exit(1);
 }
-buildGatehouse(app, config);
+const stacks = buildGatehouse(app, config);
 applyChecks(app);
+// AWS Control Tower's proactive controls; the profile's exemptions are listed in infra/lib/control-tower.ts.
+applyControlTower(app, stacks, config.profile);

@@ -13,19 +13,15 @@ import {
   AlarmTopic,
   AdminToken,
   BackupBucket,
-  BlueGreenDeployment,
   ControlPlaneService,
-  GATEWAY_CONTAINER_NAME,
-  GATEWAY_PROXY_PORT,
-  GATEWAY_STATUS_PORT,
+  GatewayRelease,
   GatewayService,
   NetworkFoundation,
   PublicLoadBalancer,
   PublicWebAcl,
   RateLimitCache,
-  ServiceRollout,
-  ServiceShapeGuard,
-  SmokeTestHook,
+  type GatewaySecretSettings,
+  type GatewaySettings,
 } from '../lib';
 
 /** Properties of {@link AuroraGatewayStack}. */
@@ -79,14 +75,14 @@ export class AuroraGatewayStack extends Stack {
     });
 
     const backup = new BackupBucket(this, 'Backup', { bucketName: props.backupBucketName, keyAlias: 'alias/gatehouse-aurora-backup' });
-    const storeSettings = {
-      DATABASE_URL: `postgresql://${aurora.clusterEndpoint.hostname}:5432/gatehouse?sslmode=no-verify`,
-      GATEHOUSE_S3_BUCKET: props.backupBucketName,
-      GATEHOUSE_S3_REGION: this.region,
+    const storeSettings: GatewaySettings = {
+      databaseUrl: `postgresql://${aurora.clusterEndpoint.hostname}:5432/gatehouse?sslmode=no-verify`,
+      s3Bucket: props.backupBucketName,
+      s3Region: this.region,
     };
-    const credentials = {
-      PGUSER: ecs.Secret.fromSecretsManager(aurora.secret!, 'username'),
-      PGPASSWORD: ecs.Secret.fromSecretsManager(aurora.secret!, 'password'),
+    const credentials: GatewaySecretSettings = {
+      databaseUser: ecs.Secret.fromSecretsManager(aurora.secret!, 'username'),
+      databasePassword: ecs.Secret.fromSecretsManager(aurora.secret!, 'password'),
     };
 
     const gateway = new GatewayService(this, 'Gateway', {
@@ -96,8 +92,8 @@ export class AuroraGatewayStack extends Stack {
       loadBalancerSecurityGroup: this.edge.securityGroup,
       blueTargetGroup: this.edge.blueTargetGroup,
       // Data planes read the reader endpoint; LISTEN works there (an Aurora reader is no hot standby of ours to refuse it).
-      environment: { ...storeSettings, DATABASE_URL: `postgresql://${aurora.clusterReadEndpoint.hostname}:5432/gatehouse?sslmode=no-verify`, GATEHOUSE_START_WITHOUT_CONFIG: 'true' },
-      secrets: { ...credentials, REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret) },
+      settings: { ...storeSettings, databaseUrl: `postgresql://${aurora.clusterReadEndpoint.hostname}:5432/gatehouse?sslmode=no-verify`, startWithoutConfig: true },
+      secrets: { ...credentials, redisUrl: ecs.Secret.fromSecretsManager(cache.urlSecret) },
     });
     cache.allowFrom(gateway.securityGroup);
     aurora.connections.allowDefaultPortFrom(gateway.securityGroup);
@@ -110,55 +106,22 @@ export class AuroraGatewayStack extends Stack {
       adminClients: ec2.Peer.ipv4(vpc.vpcCidrBlock),
       accessLogsBucket: this.edge.accessLogsBucket,
       initialConfig: props.initialConfig,
-      environment: storeSettings,
-      secrets: { ...credentials, GATEHOUSE_ADMIN_TOKENS: adminToken.entry },
+      settings: storeSettings,
+      secrets: { ...credentials, adminTokens: adminToken.entry },
     });
     aurora.connections.allowDefaultPortFrom(controlPlane.securityGroup);
     backup.grantBackupReadWrite(controlPlane.taskDefinition.taskRole);
     gateway.service.node.addDependency(controlPlane.service);
     new AdminAccess(this, 'AdminAccess', { vpc, adminLoadBalancer: controlPlane.loadBalancer });
 
-    const blueGreen = new BlueGreenDeployment(this, 'BlueGreen', {
-      service: gateway.service,
-      blueTargetGroup: this.edge.blueTargetGroup,
-      greenTargetGroup: this.edge.greenTargetGroup,
-      prodListener: this.edge.prodListener,
-      testListener: this.edge.testListener,
+    const release = new GatewayRelease(this, 'Release', {
+      edge: this.edge,
+      gateway,
+      imageParameterName: props.imageParameterName,
       trafficShifting: 'linear',
     });
-    const smokeTest = new SmokeTestHook(this, 'SmokeTest', {
-      vpc,
-      testListenerUrl: `http://${this.edge.loadBalancer.loadBalancerDnsName}:${this.edge.testListenerPort}`,
-      testListenerArn: this.edge.testListener.listenerArn,
-      blueTargetGroupArn: this.edge.blueTargetGroup.targetGroupArn,
-      greenTargetGroupArn: this.edge.greenTargetGroup.targetGroupArn,
-      targetSecurityGroup: gateway.securityGroup,
-      statusPort: GATEWAY_STATUS_PORT,
-    });
-    smokeTest.function.grantInvoke(blueGreen.deploymentGroup.role);
-    new ServiceShapeGuard(this, 'ServiceShape', { service: gateway.service });
-    new ServiceRollout(this, 'Rollout', {
-      service: gateway.service,
-      taskDefinition: gateway.taskDefinition,
-      deploymentGroup: blueGreen.deploymentGroup,
-      containerName: GATEWAY_CONTAINER_NAME,
-      containerPort: GATEWAY_PROXY_PORT,
-      imageParameterName: props.imageParameterName,
-      smokeTestFunction: smokeTest.function,
-    });
     new PublicWebAcl(this, 'WebAcl', { loadBalancer: this.edge.loadBalancer, metricPrefix: id });
-    addReleaseContractOutputs(this, {
-      cluster,
-      service: gateway.service,
-      containerName: GATEWAY_CONTAINER_NAME,
-      containerPort: GATEWAY_PROXY_PORT,
-      deploymentGroup: blueGreen.deploymentGroup,
-      prodListener: this.edge.prodListener,
-      testListener: this.edge.testListener,
-      imageParameterName: props.imageParameterName,
-      smokeTestFunction: smokeTest.function,
-      loadBalancer: this.edge.loadBalancer,
-    });
+    addReleaseContractOutputs(this, release.contract);
     new AlarmTopic(this, 'AlarmTopic').notifyFromEveryAlarmIn(this);
   }
 

@@ -7,3 +7,4 @@ export * from './stacks';
 export * from './config';
 export * as names from './names';
 export { applyChecks } from './checks';
+export { applyControlTower, acknowledgeExemptions, CONTROL_TOWER_EXEMPTIONS, CONTROL_TOWER_PLUGIN, type ControlTowerExemption } from './control-tower';

@@ -73,7 +73,7 @@ export const Settings = Type.Object(
     ),
     redisUrl: env(
       'REDIS_URL',
-      Type.Optional(Type.String({ minLength: 1, description: 'Redis URL for shared rate-limit state (`rediss://` with AUTH for ElastiCache); unset means in-memory.' })),
+      Type.Optional(Type.String({ minLength: 1, description: 'Redis URL for shared rate-limit state (`rediss://user:password@host:port` for ElastiCache with RBAC or AUTH); unset means in-memory.' })),
     ),
     redisCluster: env('REDIS_CLUSTER', Type.Boolean({ default: false, description: 'Treat `REDIS_URL` as a Redis Cluster seed node (ElastiCache cluster mode enabled).' })),
     redisKeyPrefix: env(

@@ -5,7 +5,7 @@
  */
 import { validateAgainst } from '../../../gateway/src/config/schema-check';
 import { formatProblems, type Problem } from '../../../gateway/src/core/errors';
-import { FARGATE_MEMORY_MIB, PROFILE_DEFAULTS } from './profiles';
+import { FARGATE_MEMORY_MIB, PROFILE_DEFAULTS, type CacheSizes, type DatabaseSizes, type TaskSizes } from './profiles';
 import { DeploymentConfigSchema, type DeploymentConfigInput, type ProfileName, type TrafficShiftingName } from './schema';
 
 /** The context key in `cdk.json` that holds the deployment config. */
@@ -32,16 +32,9 @@ export interface DeploymentConfig {
   readonly initialConfig: string;
   /** Whether the kit owns the registry's replication configuration. */
   readonly manageEcrReplication: boolean;
-  readonly task: {
-    readonly cpu: number;
-    readonly memoryMiB: number;
-    readonly minTasks: number;
-    readonly maxTasks: number;
-    readonly targetCpuPercent: number;
-    readonly requestsPerTarget: number;
-  };
-  readonly redis: { readonly nodeType: string; readonly replicas: number; readonly snapshotRetentionDays: number };
-  readonly database: { readonly instanceClass: string; readonly allocatedStorageGiB: number; readonly backupRetentionDays: number };
+  readonly task: TaskSizes;
+  readonly redis: CacheSizes;
+  readonly database: DatabaseSizes;
   readonly natGateways: number;
   readonly trafficShifting: TrafficShiftingName;
   readonly canaryPath: string;
@@ -136,7 +129,7 @@ function crossFieldProblems(c: DeploymentConfigInput): Problem[] {
       message: `a prod deployment serves HTTPS, but ${withoutCertificate.join(', ')} has no certificate.`,
       fix: 'give an ACM certificate ARN for each region in certificateArns, or set "allowHttpOnly": true to serve plain HTTP there on purpose.',
     });
-  const profile = PROFILE_DEFAULTS[c.profile ?? 'dev'];
+  const profile = PROFILE_DEFAULTS[c.profile ?? 'dev'].task;
   const cpu = c.task?.cpu ?? profile.cpu;
   const memory = c.task?.memoryMiB ?? (c.task?.cpu === undefined ? profile.memoryMiB : FARGATE_MEMORY_MIB[cpu][0]);
   if (!FARGATE_MEMORY_MIB[cpu].includes(memory))
@@ -156,12 +149,17 @@ function crossFieldProblems(c: DeploymentConfigInput): Problem[] {
   return problems;
 }
 
+/** The profile's sizes with the given ones on top (a size left out, or undefined, keeps the profile's). */
+function withDefaults<T extends object>(profile: T, given: Partial<T> | undefined): T {
+  const set = Object.entries(given ?? {}).filter(([, v]) => v !== undefined);
+  return { ...profile, ...Object.fromEntries(set) } as T;
+}
+
 function resolve(c: DeploymentConfigInput): DeploymentConfig {
   const profileName = c.profile ?? 'dev';
   const p = PROFILE_DEFAULTS[profileName];
   const regions = [c.primaryRegion, ...c.secondaryRegions];
-  const cpu = c.task?.cpu ?? p.cpu;
-  const minTasks = c.task?.minTasks ?? p.minTasks;
+  const cpu = c.task?.cpu ?? p.task.cpu;
   return {
     account: c.account,
     primaryRegion: c.primaryRegion,
@@ -177,24 +175,14 @@ function resolve(c: DeploymentConfigInput): DeploymentConfig {
     initialImageTag: c.initialImageTag,
     initialConfig: c.initialConfig,
     manageEcrReplication: c.ecr?.manageReplication ?? true,
-    task: {
-      cpu,
-      memoryMiB: c.task?.memoryMiB ?? (c.task?.cpu === undefined ? p.memoryMiB : FARGATE_MEMORY_MIB[cpu][0]),
-      minTasks,
-      maxTasks: c.task?.maxTasks ?? Math.max(p.maxTasks, minTasks),
-      targetCpuPercent: c.task?.targetCpuPercent ?? p.targetCpuPercent,
-      requestsPerTarget: c.task?.requestsPerTarget ?? p.requestsPerTarget,
-    },
-    redis: {
-      nodeType: c.redis?.nodeType ?? p.redisNodeType,
-      replicas: c.redis?.replicas ?? p.redisReplicas,
-      snapshotRetentionDays: c.redis?.snapshotRetentionDays ?? p.redisSnapshotRetentionDays,
-    },
-    database: {
-      instanceClass: c.database?.instanceClass ?? p.databaseInstanceClass,
-      allocatedStorageGiB: c.database?.allocatedStorageGiB ?? p.databaseAllocatedStorageGiB,
-      backupRetentionDays: c.database?.backupRetentionDays ?? p.backupRetentionDays,
-    },
+    task: withDefaults(p.task, {
+      // A CPU size without memory gets that size's smallest valid memory, not the profile's.
+      ...(c.task?.cpu === undefined ? {} : { memoryMiB: FARGATE_MEMORY_MIB[cpu][0] }),
+      ...c.task,
+      maxTasks: c.task?.maxTasks ?? Math.max(p.task.maxTasks, c.task?.minTasks ?? p.task.minTasks),
+    }),
+    redis: withDefaults(p.redis, c.redis),
+    database: withDefaults(p.database, c.database),
     natGateways: c.natGateways ?? p.natGateways,
     trafficShifting: c.trafficShifting ?? p.trafficShifting,
     canaryPath: c.canaryPath,

@@ -64,7 +64,7 @@ export const DeploymentConfigSchema = Type.Object(
           minTasks: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
           maxTasks: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
           targetCpuPercent: Type.Optional(Type.Integer({ minimum: 10, maximum: 90 })),
-          requestsPerTarget: Type.Optional(Type.Integer({ minimum: 10, maximum: 1_000_000 })),
+          requestsPerTask: Type.Optional(Type.Integer({ minimum: 10, maximum: 1_000_000 })),
         },
         { additionalProperties: false },
       ),

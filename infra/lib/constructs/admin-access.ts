@@ -47,6 +47,7 @@ export class AdminAccess extends Construct {
       securityGroup,
       role,
       requireImdsv2: true,
+      associatePublicIpAddress: false,
       detailedMonitoring: true,
       blockDevices: [{ deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(8, { encrypted: true }) }],
     });

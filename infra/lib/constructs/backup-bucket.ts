@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { sendEventsToEventBridge } from './bucket-events';
 
 /** A bucket in another region that receives replicas, named without any CloudFormation reference. */
 export interface BackupReplicaDestination {
@@ -84,6 +85,7 @@ export class BackupBucket extends Construct {
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
     });
+    sendEventsToEventBridge(this.bucket);
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'Backups are written only by the control plane role; CloudTrail data events are the audit trail, without a second log bucket per region.',

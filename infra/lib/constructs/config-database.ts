@@ -1,15 +1,23 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
-/** PostgreSQL port. */
-export const POSTGRES_PORT = 5432;
+/** PostgreSQL port; not the default 5432 (Control Tower CT.RDS.PR.23), so a scan for open Postgres finds nothing here. */
+export const POSTGRES_PORT = 5433;
+/** Every log type RDS for PostgreSQL can export (Control Tower CT.RDS.PR.3 wants them all). */
+export const POSTGRES_LOG_EXPORTS = ['postgresql', 'upgrade'];
+/** Enhanced monitoring granularity (OS metrics; Control Tower CT.RDS.PR.1). */
+export const ENHANCED_MONITORING_INTERVAL_SECONDS = 60;
 /** The database the gateway's config store lives in. */
 export const CONFIG_DATABASE_NAME = 'gatehouse';
 /** Characters kept out of generated passwords so they can sit in a URL and in PGPASSWORD unquoted. */
 const URL_UNSAFE = ' %+~`#$&*()|[]{}:;<>?!\'"/@\\^=,';
+
+/** The database's sizes when a prop is left out (the read replica shares the class); the `dev` profile is exactly these. */
+export const CONFIG_DATABASE_DEFAULTS = { instanceClass: 'db.t4g.medium', allocatedStorageGiB: 20, backupRetentionDays: 7 } as const;
 
 /** Properties of a {@link ConfigDatabase}. */
 export interface ConfigDatabaseProps {
@@ -75,18 +83,23 @@ export function maxAllocatedStorageGiB(allocatedStorageGiB: number): number {
 export class ConfigDatabase extends Construct {
   /** The instance. */
   readonly instance: rds.DatabaseInstance;
+  /** The storage key (kept when the stack is deleted: snapshots need it). */
+  readonly key: kms.Key;
   /** The generated credentials (`username`, `password`, `host`, `port`, `dbname`). */
   readonly secret: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: ConfigDatabaseProps) {
     super(scope, id);
-    const retention = props.backupRetentionDays ?? 7;
+    const d = CONFIG_DATABASE_DEFAULTS;
+    const retention = props.backupRetentionDays ?? d.backupRetentionDays;
     if (!Number.isInteger(retention) || retention < 1 || retention > 35)
       throw new Error(`ConfigDatabase: backupRetentionDays must be 1 to 35 (read replicas need automated backups), got ${retention}.`);
     if (props.deletionProtection && props.removalPolicy === RemovalPolicy.DESTROY)
       throw new Error('ConfigDatabase: deletionProtection cannot be combined with RemovalPolicy.DESTROY; choose one.');
-    const [, family, size] = (props.instanceClass ?? 'db.t4g.medium').split('.');
+    const [, family, size] = (props.instanceClass ?? d.instanceClass).split('.');
 
+    // A customer managed key, so key use is in CloudTrail and its policy is ours (Control Tower CT.RDS.PR.16).
+    this.key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Gatehouse config database', removalPolicy: RemovalPolicy.RETAIN });
     this.instance = new rds.DatabaseInstance(this, 'Instance', {
       engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 }),
       instanceIdentifier: props.instanceIdentifier,
@@ -102,15 +115,18 @@ export class ConfigDatabase extends Construct {
       }),
       multiAz: true,
       storageEncrypted: true,
-      allocatedStorage: props.allocatedStorageGiB ?? 20,
-      maxAllocatedStorage: maxAllocatedStorageGiB(props.allocatedStorageGiB ?? 20),
+      storageEncryptionKey: this.key,
+      monitoringInterval: Duration.seconds(ENHANCED_MONITORING_INTERVAL_SECONDS),
+      allocatedStorage: props.allocatedStorageGiB ?? d.allocatedStorageGiB,
+      maxAllocatedStorage: maxAllocatedStorageGiB(props.allocatedStorageGiB ?? d.allocatedStorageGiB),
       storageType: rds.StorageType.GP3,
       backupRetention: Duration.days(retention),
       deleteAutomatedBackups: false,
       deletionProtection: props.deletionProtection ?? false,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
       enablePerformanceInsights: true,
-      cloudwatchLogsExports: ['postgresql'],
+      performanceInsightEncryptionKey: this.key,
+      cloudwatchLogsExports: POSTGRES_LOG_EXPORTS,
       iamAuthentication: true,
       autoMinorVersionUpgrade: true,
       copyTagsToSnapshot: true,
@@ -123,8 +139,8 @@ export class ConfigDatabase extends Construct {
     (this.instance.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(keepsData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
 
     Validations.of(this.instance).acknowledge({
-      id: 'AwsSolutions-RDS11',
-      reason: 'The standard port is kept so clients and replicas need no special config; only the gateway tasks\' security group may connect.',
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+      reason: 'The AWS managed enhanced monitoring policy only lets RDS write OS metrics to CloudWatch Logs.',
     });
     if (!props.deletionProtection)
       Validations.of(this.instance).acknowledge({

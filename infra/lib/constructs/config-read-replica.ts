@@ -1,9 +1,10 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import { POSTGRES_PORT } from './config-database';
+import { CONFIG_DATABASE_DEFAULTS, ENHANCED_MONITORING_INTERVAL_SECONDS, POSTGRES_LOG_EXPORTS, POSTGRES_PORT } from './config-database';
 
 /** Properties of a {@link ConfigReadReplica}. */
 export interface ConfigReadReplicaProps {
@@ -84,11 +85,19 @@ export class ConfigReadReplica extends Construct {
       dbSubnetGroupDescription: 'Gatehouse config database read replica',
       subnetIds: props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnetIds,
     });
+    const monitoring = new iam.Role(this, 'MonitoringRole', {
+      assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonRDSEnhancedMonitoringRole')],
+    });
+    Validations.of(monitoring).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+      reason: 'The AWS managed enhanced monitoring policy only lets RDS write OS metrics to CloudWatch Logs.',
+    });
     this.instance = new rds.CfnDBInstance(this, 'Instance', {
       dbInstanceIdentifier: props.instanceIdentifier,
       sourceDbInstanceIdentifier: props.sourceDatabaseArn,
       sourceRegion,
-      dbInstanceClass: props.instanceClass ?? 'db.t4g.medium',
+      dbInstanceClass: props.instanceClass ?? CONFIG_DATABASE_DEFAULTS.instanceClass,
       dbSubnetGroupName: subnets.ref,
       vpcSecurityGroups: [this.securityGroup.securityGroupId],
       kmsKeyId: this.key.keyArn,
@@ -97,7 +106,9 @@ export class ConfigReadReplica extends Construct {
       publiclyAccessible: false,
       enablePerformanceInsights: true,
       performanceInsightsKmsKeyId: this.key.keyArn,
-      enableCloudwatchLogsExports: ['postgresql'],
+      enableCloudwatchLogsExports: POSTGRES_LOG_EXPORTS,
+      monitoringInterval: ENHANCED_MONITORING_INTERVAL_SECONDS,
+      monitoringRoleArn: monitoring.roleArn,
       autoMinorVersionUpgrade: true,
       copyTagsToSnapshot: true,
       deletionProtection: props.deletionProtection ?? false,
@@ -109,8 +120,8 @@ export class ConfigReadReplica extends Construct {
 
     Validations.of(this.instance).acknowledge(
       { id: 'AwsSolutions-RDS2', reason: 'A read replica inherits storage encryption from its encrypted source; KmsKeyId names this region\'s key.' },
-      { id: 'AwsSolutions-RDS11', reason: 'The standard port is kept so clients need no special config; only the gateway tasks\' security group may connect.' },
       { id: 'AwsSolutions-RDS13', reason: 'A read replica has no automated backups of its own; the primary\'s backups cover the data.' },
+      { id: 'AwsSolutions-RDS11', reason: `A read replica names no engine (it inherits the source's), which the rule reads as a default port; its port is set to ${POSTGRES_PORT}, not 5432.` },
     );
     if (!(props.multiAz ?? false))
       Validations.of(this.instance).acknowledge({ id: 'AwsSolutions-RDS3', reason: 'Single-AZ replica by default (cost); set multiAz for a failover target that survives a zone loss.' });

@@ -5,6 +5,8 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { envName } from '../../../gateway/src/settings/schema';
+import type { GatewaySecretSettings, GatewaySettings } from './gateway-settings';
 import { addDataVolume, GATEWAY_ADMIN_PORT, GATEWAY_DATA_DIR, GATEWAY_USER, gatewayContainerOptions, grantImagePull } from './gateway-container';
 
 /** The init container that writes the initial config onto the data volume. */
@@ -13,6 +15,10 @@ export const INITIAL_CONFIG_CONTAINER_NAME = 'initial-config';
 const INITIAL_CONFIG_FILE_NAME = 'initial-config.json';
 /** Largest initial config: it travels in the task definition, which ECS limits to 64 KiB as a whole. */
 export const MAX_INITIAL_CONFIG_BYTES = 32 * 1024;
+/** The control plane task's memory (MiB); the init container's hard limit comes out of it. */
+const TASK_MEMORY_MIB = 1024;
+/** The init container only writes one file. */
+const INITIAL_CONFIG_MEMORY_MIB = 128;
 import { GATEWAY_STATUS_PORT } from './public-load-balancer';
 
 /** Properties of a {@link ControlPlaneService}. */
@@ -40,17 +46,23 @@ export interface ControlPlaneServiceProps {
    */
   readonly initialConfig?: string;
   /**
-   * Further settings as environment variables.
+   * Further gateway settings (see the README settings table).
    *
    * @default - none beyond role, ports and data dir
    */
-  readonly environment?: Readonly<Record<string, string>>;
+  readonly settings?: GatewaySettings;
   /**
-   * Settings from Secrets Manager (PGUSER, PGPASSWORD, the admin token).
+   * Settings from Secrets Manager (the store's credentials, the admin tokens).
    *
    * @default - none
    */
-  readonly secrets?: Readonly<Record<string, ecs.Secret>>;
+  readonly secrets?: GatewaySecretSettings;
+  /**
+   * Refuse deletion of the internal load balancer (set in the `prod` profile).
+   *
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
   /**
    * How long container logs are kept.
    *
@@ -96,12 +108,13 @@ export class ControlPlaneService extends Construct {
       essential: false,
       readonlyRootFilesystem: true,
       user: GATEWAY_USER,
+      memoryLimitMiB: INITIAL_CONFIG_MEMORY_MIB,
       command: ['node', '-e', "require('node:fs').writeFileSync(process.env.INITIAL_CONFIG_PATH, process.env.INITIAL_CONFIG_DOCUMENT)"],
       environment: { INITIAL_CONFIG_PATH: file, INITIAL_CONFIG_DOCUMENT: props.initialConfig as string },
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: INITIAL_CONFIG_CONTAINER_NAME, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
     });
     controlPlane.addContainerDependencies({ container: init, condition: ecs.ContainerDependencyCondition.SUCCESS });
-    controlPlane.addEnvironment('GATEHOUSE_INITIAL_CONFIG', file);
+    controlPlane.addEnvironment(envName('initialConfigFile'), file);
     return init;
   }
 
@@ -114,7 +127,7 @@ export class ControlPlaneService extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', { cpu: 256, memoryLimitMiB: 512 });
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', { cpu: 256, memoryLimitMiB: TASK_MEMORY_MIB });
     grantImagePull(this.taskDefinition);
     const container = this.taskDefinition.addContainer(
       'control-plane',
@@ -123,7 +136,8 @@ export class ControlPlaneService extends Construct {
         role: 'control-plane',
         logGroup,
         drainTimeout: Duration.seconds(10),
-        environment: { GATEHOUSE_ADMIN_HOST: '0.0.0.0', GATEHOUSE_ADMIN_PORT: String(GATEWAY_ADMIN_PORT), ...props.environment },
+        memoryLimitMiB: TASK_MEMORY_MIB - (props.initialConfig === undefined ? 0 : INITIAL_CONFIG_MEMORY_MIB),
+        settings: { adminHost: '0.0.0.0', adminPort: GATEWAY_ADMIN_PORT, ...props.settings },
         secrets: props.secrets,
       }),
     );
@@ -153,6 +167,7 @@ export class ControlPlaneService extends Construct {
       securityGroup: albSecurityGroup,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       dropInvalidHeaderFields: true,
+      deletionProtection: props.deletionProtection ?? false,
     });
     this.loadBalancer.logAccessLogs(props.accessLogsBucket, 'admin-alb');
     const listener = this.loadBalancer.addListener('Admin', { port: 80, protocol: elbv2.ApplicationProtocol.HTTP, open: false });

@@ -7,6 +7,8 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import { envName } from '../../../gateway/src/settings/schema';
+import { gatewayEnvironment, gatewaySecrets, type GatewaySecretSettings, type GatewaySettings } from './gateway-settings';
 import { GATEWAY_PROXY_PORT, GATEWAY_STATUS_PORT } from './public-load-balancer';
 
 /** Where the writable task volume is mounted; GATEHOUSE_DATA_DIR, HOME and TMPDIR point here. */
@@ -27,12 +29,14 @@ export interface GatewayContainerSettings {
   readonly role: 'data-plane' | 'control-plane';
   readonly logGroup: logs.ILogGroup;
   readonly drainTimeout: Duration;
-  readonly environment?: Readonly<Record<string, string>>;
-  readonly secrets?: Readonly<Record<string, ecs.Secret>>;
+  /** The container's memory hard limit (MiB): the task's memory less what its other containers take. */
+  readonly memoryLimitMiB: number;
+  readonly settings?: GatewaySettings;
+  readonly secrets?: GatewaySecretSettings;
 }
 
 // Node's fetch, so the image needs no curl; the port is the container's own setting.
-const HEALTH_CHECK = `node -e "fetch('http://127.0.0.1:'+process.env.GATEHOUSE_STATUS_PORT+'/healthz').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"`;
+const HEALTH_CHECK = `node -e "fetch('http://127.0.0.1:'+process.env.${envName('statusPort')}+'/healthz').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"`;
 
 /** Container options for a gateway process in the given role. */
 export function gatewayContainerOptions(s: GatewayContainerSettings): ecs.ContainerDefinitionOptions {
@@ -42,6 +46,8 @@ export function gatewayContainerOptions(s: GatewayContainerSettings): ecs.Contai
     essential: true,
     readonlyRootFilesystem: true,
     user: GATEWAY_USER,
+    // A hard limit (Control Tower CT.ECS.PR.10): a leak ends in an OOM kill of this task, not a starved neighbour.
+    memoryLimitMiB: s.memoryLimitMiB,
     logging: ecs.LogDrivers.awsLogs({ logGroup: s.logGroup, streamPrefix: s.role, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
     stopTimeout: Duration.seconds(stopSeconds),
     healthCheck: {
@@ -52,20 +58,22 @@ export function gatewayContainerOptions(s: GatewayContainerSettings): ecs.Contai
       startPeriod: Duration.seconds(30),
     },
     environment: {
-      GATEHOUSE_ROLE: s.role,
-      GATEHOUSE_PROXY_HOST: '0.0.0.0',
-      GATEHOUSE_PROXY_PORT: String(GATEWAY_PROXY_PORT),
-      GATEHOUSE_STATUS_HOST: '0.0.0.0',
-      GATEHOUSE_STATUS_PORT: String(GATEWAY_STATUS_PORT),
-      GATEHOUSE_DATA_DIR: GATEWAY_DATA_DIR,
+      ...gatewayEnvironment({
+        role: s.role,
+        proxyHost: '0.0.0.0',
+        proxyPort: GATEWAY_PROXY_PORT,
+        statusHost: '0.0.0.0',
+        statusPort: GATEWAY_STATUS_PORT,
+        dataDir: GATEWAY_DATA_DIR,
+        deregistrationDelayMs: DEREGISTRATION_DELAY_MS,
+        drainTimeoutMs: s.drainTimeout.toMilliseconds(),
+        ...s.settings,
+      }),
       // The root filesystem is read-only: whatever node or a library writes for itself lands on the volume.
       HOME: GATEWAY_DATA_DIR,
       TMPDIR: GATEWAY_DATA_DIR,
-      GATEHOUSE_DEREGISTRATION_DELAY_MS: String(DEREGISTRATION_DELAY_MS),
-      GATEHOUSE_DRAIN_TIMEOUT_MS: String(s.drainTimeout.toMilliseconds()),
-      ...s.environment,
     },
-    secrets: s.secrets ? { ...s.secrets } : undefined,
+    secrets: s.secrets ? gatewaySecrets(s.secrets) : undefined,
   };
 }
 

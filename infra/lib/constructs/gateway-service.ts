@@ -7,9 +7,20 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GATEWAY_PROXY_PORT, GATEWAY_STATUS_PORT } from './public-load-balancer';
 import { addDataVolume, gatewayContainerOptions, grantImagePull } from './gateway-container';
+import type { GatewaySecretSettings, GatewaySettings } from './gateway-settings';
 
 /** The name of the gateway container in the task definition (infra contract: `ContainerName`). */
 export const GATEWAY_CONTAINER_NAME = 'gateway';
+
+/** The data plane's sizes when a prop is left out; the `dev` profile is exactly these. */
+export const GATEWAY_SERVICE_DEFAULTS = {
+  cpu: 512,
+  memoryMiB: 1024,
+  minTasks: 2,
+  maxTasks: 4,
+  targetCpuPercent: 60,
+  requestsPerTask: 1000,
+} as const;
 
 /** Properties of a {@link GatewayService}. */
 export interface GatewayServiceProps {
@@ -60,24 +71,24 @@ export interface GatewayServiceProps {
    */
   readonly requestsPerTask?: number;
   /**
-   * The gateway's drain timeout (GATEHOUSE_DRAIN_TIMEOUT_MS); keep it equal to the target groups'
+   * The gateway's drain timeout (setting `drainTimeoutMs`); keep it equal to the target groups'
    * deregistration delay. The container's stop timeout leaves room for it.
    *
    * @default Duration.seconds(30)
    */
   readonly drainTimeout?: Duration;
   /**
-   * Further settings as environment variables (see the README settings table).
+   * Further gateway settings (see the README settings table).
    *
    * @default - none beyond the role, ports, data dir and drain settings
    */
-  readonly environment?: Readonly<Record<string, string>>;
+  readonly settings?: GatewaySettings;
   /**
-   * Settings taken from Secrets Manager (e.g. REDIS_URL, PGUSER, PGPASSWORD).
+   * Settings taken from Secrets Manager (e.g. `redisUrl`, the store's credentials).
    *
    * @default - none
    */
-  readonly secrets?: Readonly<Record<string, ecs.Secret>>;
+  readonly secrets?: GatewaySecretSettings;
   /**
    * How long container logs are kept.
    *
@@ -112,19 +123,21 @@ export class GatewayService extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayServiceProps) {
     super(scope, id);
-    const minTasks = props.minTasks ?? 2;
-    const maxTasks = props.maxTasks ?? Math.max(4, minTasks);
+    const d = GATEWAY_SERVICE_DEFAULTS;
+    const minTasks = props.minTasks ?? d.minTasks;
+    const maxTasks = props.maxTasks ?? Math.max(d.maxTasks, minTasks);
     if (minTasks < 2) throw new Error(`GatewayService: minTasks must be at least 2 (one per zone survives a zone loss), got ${minTasks}.`);
     if (maxTasks < minTasks) throw new Error(`GatewayService: maxTasks (${maxTasks}) must be at least minTasks (${minTasks}).`);
     const drain = props.drainTimeout ?? Duration.seconds(30);
+    const memoryMiB = props.memoryMiB ?? d.memoryMiB;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      cpu: props.cpu ?? 512,
-      memoryLimitMiB: props.memoryMiB ?? 1024,
+      cpu: props.cpu ?? d.cpu,
+      memoryLimitMiB: memoryMiB,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
     grantImagePull(this.taskDefinition);
@@ -135,7 +148,8 @@ export class GatewayService extends Construct {
         role: 'data-plane',
         logGroup: this.logGroup,
         drainTimeout: drain,
-        environment: props.environment,
+        memoryLimitMiB: memoryMiB,
+        settings: props.settings,
         secrets: props.secrets,
       }),
     );
@@ -181,7 +195,7 @@ export class GatewayService extends Construct {
     });
     target.scaleToTrackMetric('Cpu', {
       predefinedMetric: appscaling.PredefinedMetric.ECS_SERVICE_AVERAGE_CPU_UTILIZATION,
-      targetValue: props.targetCpuPercent ?? 60,
+      targetValue: props.targetCpuPercent ?? GATEWAY_SERVICE_DEFAULTS.targetCpuPercent,
       scaleInCooldown: Duration.minutes(5),
       scaleOutCooldown: Duration.minutes(1),
     });
@@ -192,7 +206,7 @@ export class GatewayService extends Construct {
       policyType: 'TargetTrackingScaling',
       scalingTargetId: target.scalableTargetId,
       targetTrackingScalingPolicyConfiguration: {
-        targetValue: props.requestsPerTask ?? 1000,
+        targetValue: props.requestsPerTask ?? GATEWAY_SERVICE_DEFAULTS.requestsPerTask,
         scaleInCooldown: 300,
         scaleOutCooldown: 60,
         customizedMetricSpecification: {

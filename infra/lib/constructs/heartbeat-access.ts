@@ -5,6 +5,7 @@
  * prefix only, and use the bucket's key (named by alias: no cross-region reference) only through S3
  * in the primary region.
  */
+import type { GatewaySettings } from './gateway-settings';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -22,8 +23,8 @@ export interface HeartbeatBucket {
 }
 
 /** The gateway settings that point a node at the heartbeat bucket, and say which region it reports. */
-export function heartbeatEnvironment(bucket: HeartbeatBucket, region: string): Record<string, string> {
-  return { GATEHOUSE_HEARTBEAT_BUCKET: bucket.bucketName, GATEHOUSE_HEARTBEAT_REGION: bucket.region, GATEHOUSE_HEARTBEAT_PREFIX: HEARTBEAT_PREFIX, GATEHOUSE_REGION: region };
+export function heartbeatSettings(bucket: HeartbeatBucket, region: string): GatewaySettings {
+  return { heartbeatBucket: bucket.bucketName, heartbeatRegion: bucket.region, heartbeatPrefix: HEARTBEAT_PREFIX, region };
 }
 
 /** Lets a data plane's task role write its heartbeat: PutObject under the prefix, and the key's data-key call through S3. */

@@ -3,6 +3,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
+/** The network's sizes when a prop is left out; the `dev` profile is exactly these. */
+export const NETWORK_DEFAULTS = { natGateways: 1 } as const;
+
 /** Properties of a {@link NetworkFoundation}. */
 export interface NetworkFoundationProps {
   /**
@@ -60,7 +63,7 @@ export class NetworkFoundation extends Construct {
   constructor(scope: Construct, id: string, props: NetworkFoundationProps) {
     super(scope, id);
     const zones = props.availabilityZones;
-    const natGateways = props.natGateways ?? 1;
+    const natGateways = props.natGateways ?? NETWORK_DEFAULTS.natGateways;
     if (zones.length < 2)
       throw new Error(`NetworkFoundation: availabilityZones must list at least 2 zones, got ${zones.length}.`);
     if (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > zones.length)
@@ -75,7 +78,8 @@ export class NetworkFoundation extends Construct {
       natGateways,
       natGatewayProvider: ec2.NatProvider.gateway({ eipAllocationIds: eips.map((eip) => eip.attrAllocationId) }),
       subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        // Only the NAT gateways (Elastic IPs) and the public ALB live here: nothing needs an address on launch (CT.EC2.PR.9).
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
         { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
         { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
       ],

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { sendEventsToEventBridge } from './bucket-events';
 
 /** The gateway's proxy port (DESIGN.md contract). */
 export const GATEWAY_PROXY_PORT = 8080;
@@ -125,10 +126,12 @@ export class PublicLoadBalancer extends Construct {
     const logs =
       props.accessLogsBucket ??
       new s3.Bucket(this, 'AccessLogs', {
+        // ALB access logs can only be written with SSE-S3 (ELB user guide, "Access logs": bucket requirements).
         encryption: s3.BucketEncryption.S3_MANAGED,
+        versioned: true,
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
         enforceSSL: true,
-        lifecycleRules: [{ expiration: Duration.days(90) }],
+        lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1) }],
         removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
         autoDeleteObjects: false,
       });
@@ -137,6 +140,7 @@ export class PublicLoadBalancer extends Construct {
         id: 'AwsSolutions-S1',
         reason: 'This bucket is itself the access log destination of the load balancer; logging it again would recurse.',
       });
+    if (!props.accessLogsBucket) sendEventsToEventBridge(logs as s3.Bucket);
     this.loadBalancer.logAccessLogs(logs, 'alb');
     this.accessLogsBucket = logs;
 

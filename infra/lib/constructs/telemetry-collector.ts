@@ -125,6 +125,8 @@ export interface TelemetryCollectorProps {
 
 /** Memory kept for the collector out of the task's (the ADOT sizing guide's minimum for one pipeline pair). */
 const COLLECTOR_MEMORY_MIB = 256;
+/** The numeric user the ADOT collector image runs as. */
+const COLLECTOR_USER = '10001';
 
 export class TelemetryCollector extends Construct {
   readonly container: ecs.ContainerDefinition;
@@ -154,7 +156,9 @@ export class TelemetryCollector extends Construct {
       // Telemetry must never take the gateway down with it.
       essential: false,
       readonlyRootFilesystem: true,
-      memoryReservationMiB: COLLECTOR_MEMORY_MIB,
+      // Non-root and a hard memory limit (Control Tower CT.ECS.PR.9 and PR.10); the ADOT image's own user is 10001.
+      user: COLLECTOR_USER,
+      memoryLimitMiB: COLLECTOR_MEMORY_MIB,
       command: ['--config=env:AOT_CONFIG_CONTENT'],
       environment: { AOT_CONFIG_CONTENT: stringify(config) },
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'collector', mode: ecs.AwsLogDriverMode.NON_BLOCKING }),

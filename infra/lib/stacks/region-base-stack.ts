@@ -1,7 +1,7 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
-import { BackupBucket, ConfigDeployer, GatewayRepository, ReleasedImage, type InitialImage, addHeartbeatLifecycle } from '../constructs';
+import { BackupBucket, ConfigDeployer, ControlTowerBaseline, GatewayRepository, ReleasedImage, type InitialImage, addHeartbeatLifecycle } from '../constructs';
 import { backupBucketName, backupKeyAlias, imageParameterName, repositoryName } from '../names';
 
 /** Properties of a {@link RegionBaseStack}. */
@@ -56,5 +56,6 @@ export class RegionBaseStack extends Stack {
       parameterName: imageParameterName(prefix),
       initialImage: props.initialImage,
     });
+    new ControlTowerBaseline(this, 'Baseline', { logRetentionDays: config.logRetentionDays }).applyTo(this);
   }
 }

@@ -1,7 +1,6 @@
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -10,15 +9,13 @@ import {
   AdminAccess,
   AlarmTopic,
   AdminToken,
-  BlueGreenDeployment,
   CONFIG_DATABASE_NAME,
   ConfigDatabase,
   ConfigReadReplica,
   ConfigDeployer,
   ControlPlaneService,
-  GATEWAY_CONTAINER_NAME,
-  GATEWAY_PROXY_PORT,
-  GATEWAY_STATUS_PORT,
+  ControlTowerBaseline,
+  GatewayRelease,
   GatewayService,
   GlobalRouting,
   NetworkFoundation,
@@ -31,9 +28,6 @@ import {
   ReleasedImage,
   ReplicatedSecret,
   SecretsKey,
-  ServiceRollout,
-  ServiceShapeGuard,
-  SmokeTestHook,
   maxAllocatedStorageGiB,
   type BackupBucket,
   CONTROL_PLANE_EMF,
@@ -41,9 +35,11 @@ import {
   GatewayAlarms,
   gatewayWidgets,
   grantHeartbeatWrite,
-  heartbeatEnvironment,
+  heartbeatSettings,
   TelemetryCollector,
   gatewayMetricsNamespace,
+  type GatewaySecretSettings,
+  type GatewaySettings,
 } from '../constructs';
 import { addReleaseContractOutputs } from './release-contract';
 import { backupBucketName, backupKeyAlias, databaseArn, databaseIdentifier, databaseSecretName, imageParameterName, replicaIdentifier, secretsKeyName } from '../names';
@@ -80,8 +76,8 @@ export class RegionalStack extends Stack {
   readonly edge: PublicLoadBalancer;
   /** The data plane service. */
   readonly gateway: GatewayService;
-  /** The CodeDeploy application, deployment group and rollback alarms. */
-  readonly blueGreen: BlueGreenDeployment;
+  /** The release machinery: blue/green deployment, smoke test, rollout. */
+  readonly release: GatewayRelease;
   /** The rate-limit cache. */
   readonly cache: RateLimitCache;
   /** The config database primary (primary region only). */
@@ -180,14 +176,17 @@ export class RegionalStack extends Stack {
       : new ReplicatedSecret(this, 'SecretsKeyReplica', { secretName: secretsKeyName(prefix) }).secret;
     // Fleet view: every node reports to the primary region's backup bucket (docs/RUNBOOK.md, "The fleet view").
     const heartbeats = { bucketName: backupBucketName(prefix, config.account, config.primaryRegion), region: config.primaryRegion, keyAlias: backupKeyAlias(prefix) };
-    const backupSettings = { GATEHOUSE_S3_BUCKET: backupBucketName(prefix, config.account, region), GATEHOUSE_S3_REGION: region, ...heartbeatEnvironment(heartbeats, region) };
-    const databaseSettings = {
-      environment: { DATABASE_URL: `postgresql://${databaseHost}:${POSTGRES_PORT}/${CONFIG_DATABASE_NAME}?sslmode=no-verify`, ...backupSettings },
-      secrets: {
-        PGUSER: ecs.Secret.fromSecretsManager(credentials, 'username'),
-        PGPASSWORD: ecs.Secret.fromSecretsManager(credentials, 'password'),
-        GATEHOUSE_SECRETS_KEYS: ecs.Secret.fromSecretsManager(secretsKey),
-      },
+    // What both roles read: the config store and the S3 backup of this region.
+    const storeSettings: GatewaySettings = {
+      databaseUrl: `postgresql://${databaseHost}:${POSTGRES_PORT}/${CONFIG_DATABASE_NAME}?sslmode=no-verify`,
+      s3Bucket: backupBucketName(prefix, config.account, region),
+      s3Region: region,
+      ...heartbeatSettings(heartbeats, region),
+    };
+    const storeSecrets: GatewaySecretSettings = {
+      databaseUser: ecs.Secret.fromSecretsManager(credentials, 'username'),
+      databasePassword: ecs.Secret.fromSecretsManager(credentials, 'password'),
+      secretsKeys: ecs.Secret.fromSecretsManager(secretsKey),
     };
 
     const image = ReleasedImage.atDeployTime(this, imageParameterName(prefix));
@@ -202,24 +201,24 @@ export class RegionalStack extends Stack {
       minTasks: config.task.minTasks,
       maxTasks: config.task.maxTasks,
       targetCpuPercent: config.task.targetCpuPercent,
-      requestsPerTask: config.task.requestsPerTarget,
+      requestsPerTask: config.task.requestsPerTask,
       drainTimeout: drain,
-      environment: {
-        ...databaseSettings.environment,
-        GATEHOUSE_LOG_LEVEL: 'info',
+      settings: {
+        ...storeSettings,
+        logLevel: 'info',
         // While Redis is unreachable each task allows limit ÷ this; the autoscaler's floor is the safe divisor.
-        GATEHOUSE_RATE_LIMIT_NODES: String(config.task.minTasks),
+        rateLimitNodeCount: config.task.minTasks,
         // A fresh deployment has no config version yet: start unready and poll instead of crash-looping.
-        GATEHOUSE_START_WITHOUT_CONFIG: 'true',
+        startWithoutConfig: true,
         // Only the ALB (inside the VPC) may tell the gateway the original scheme and host.
-        GATEHOUSE_TRUSTED_PROXIES: vpc.vpcCidrBlock,
+        trustedProxies: vpc.vpcCidrBlock,
         // A read replica refuses LISTEN (hot standby): secondary regions rely on the poll alone.
-        GATEHOUSE_CONFIG_PUSH: String(isPrimary),
+        configPush: isPrimary,
         // Traces go to the collector sidecar (its default endpoint), sampled at 5 % unless the caller decided.
-        GATEHOUSE_TRACING: 'true',
-        GATEHOUSE_TRACING_SAMPLE_RATIO: '0.05',
+        tracing: true,
+        tracingSampleRatio: 0.05,
       },
-      secrets: { ...databaseSettings.secrets, REDIS_URL: ecs.Secret.fromSecretsManager(cache.urlSecret) },
+      secrets: { ...storeSecrets, redisUrl: ecs.Secret.fromSecretsManager(cache.urlSecret) },
       logRetention,
       removalPolicy,
     }));
@@ -231,39 +230,14 @@ export class RegionalStack extends Stack {
     const telemetry = { prefix, logRetention, removalPolicy };
     new TelemetryCollector(this, 'DataPlaneTelemetry', { ...telemetry, taskDefinition: gateway.taskDefinition, metrics: DATA_PLANE_EMF, traces: true });
 
-    const blueGreen = (this.blueGreen = new BlueGreenDeployment(this, 'BlueGreen', {
-      service: gateway.service,
-      blueTargetGroup: edge.blueTargetGroup,
-      greenTargetGroup: edge.greenTargetGroup,
-      prodListener: edge.prodListener,
-      testListener: edge.testListener,
+    const release = (this.release = new GatewayRelease(this, 'Release', {
+      edge,
+      gateway,
+      imageParameterName: imageParameterName(prefix),
       trafficShifting: config.trafficShifting,
+      canaryPath: config.canaryPath,
       applicationName: `${prefix}-gateway`,
     }));
-    const smokeTest = new SmokeTestHook(this, 'SmokeTest', {
-      vpc,
-      testListenerUrl: `http://${edge.loadBalancer.loadBalancerDnsName}:${edge.testListenerPort}`,
-      testListenerArn: edge.testListener.listenerArn,
-      canaryPath: config.canaryPath,
-      statusPort: GATEWAY_STATUS_PORT,
-      blueTargetGroupArn: edge.blueTargetGroup.targetGroupArn,
-      greenTargetGroupArn: edge.greenTargetGroup.targetGroupArn,
-      targetSecurityGroup: gateway.securityGroup,
-    });
-    // Only the function itself (grantInvoke would add a `:*` wildcard for versions the hook never uses).
-    blueGreen.deploymentGroup.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [smokeTest.function.functionArn] }),
-    );
-    new ServiceShapeGuard(this, 'ServiceShape', { service: gateway.service });
-    new ServiceRollout(this, 'Rollout', {
-      service: gateway.service,
-      taskDefinition: gateway.taskDefinition,
-      deploymentGroup: blueGreen.deploymentGroup,
-      containerName: GATEWAY_CONTAINER_NAME,
-      containerPort: GATEWAY_PROXY_PORT,
-      imageParameterName: imageParameterName(prefix),
-      smokeTestFunction: smokeTest.function,
-    });
 
     if (database) {
       const adminToken = new AdminToken(this, 'AdminToken', { secretName: `${prefix}/admin-token`, removalPolicy });
@@ -272,9 +246,10 @@ export class RegionalStack extends Stack {
         image,
         adminClients: ec2.Peer.ipv4(vpc.vpcCidrBlock),
         accessLogsBucket: edge.accessLogsBucket,
-        environment: databaseSettings.environment,
+        settings: storeSettings,
         initialConfig: props.initialConfig,
-        secrets: { ...databaseSettings.secrets, GATEHOUSE_ADMIN_TOKENS: adminToken.entry },
+        deletionProtection: config.deletionProtection,
+        secrets: { ...storeSecrets, adminTokens: adminToken.entry },
         logRetention,
         removalPolicy,
       }));
@@ -321,24 +296,15 @@ export class RegionalStack extends Stack {
       cacheReplicationGroupId: cache.replicationGroup.ref,
       cacheNodeCount: cache.nodeCount,
       databaseInstanceIdentifier: isPrimary ? databaseIdentifier(prefix) : replicaIdentifier(prefix, region),
-      alarms: [...blueGreen.alarms, ...regionAlarms.alarms, ...gatewayAlarms.alarms],
+      alarms: [...release.blueGreen.alarms, ...regionAlarms.alarms, ...gatewayAlarms.alarms],
     });
     dashboard.dashboard.addWidgets(...gatewayWidgets(namespace, isPrimary));
 
     // The infra contract's outputs (OutputKey = id), read by the release command.
-    addReleaseContractOutputs(this, {
-      cluster,
-      service: gateway.service,
-      containerName: GATEWAY_CONTAINER_NAME,
-      containerPort: GATEWAY_PROXY_PORT,
-      deploymentGroup: blueGreen.deploymentGroup,
-      prodListener: edge.prodListener,
-      testListener: edge.testListener,
-      imageParameterName: imageParameterName(prefix),
-      smokeTestFunction: smokeTest.function,
-      loadBalancer: edge.loadBalancer,
-    });
+    addReleaseContractOutputs(this, release.contract);
     // Last, so every alarm of the region pages: the rollback, Route 53 and region alarms alike.
     alarmTopic.notifyFromEveryAlarmIn(this);
+    // Then every log group, key and state machine (the kit's and aws-cdk-lib's own) meets the controls.
+    new ControlTowerBaseline(this, 'Baseline', { logRetentionDays: config.logRetentionDays, removalPolicy }).applyTo(this);
   }
 }

@@ -20,7 +20,7 @@ describe('deployment config', () => {
     expect(c.stackPrefix).toBe('Gatehouse');
     expect(c.profile).toBe('dev');
     expect(c.availabilityZones).toEqual({ 'us-east-1': ['us-east-1a', 'us-east-1b', 'us-east-1c'], 'us-west-2': ['us-west-2a', 'us-west-2b', 'us-west-2c'] });
-    expect(c.task).toEqual({ cpu: 512, memoryMiB: 1024, minTasks: 2, maxTasks: 4, targetCpuPercent: 60, requestsPerTarget: 1000 });
+    expect(c.task).toEqual({ cpu: 512, memoryMiB: 1024, minTasks: 2, maxTasks: 4, targetCpuPercent: 60, requestsPerTask: 1000 });
     expect(c.redis).toEqual({ nodeType: 'cache.t4g.small', replicas: 1, snapshotRetentionDays: 1 });
     expect(c.database).toEqual({ instanceClass: 'db.t4g.medium', allocatedStorageGiB: 20, backupRetentionDays: 7 });
     expect(c).toMatchObject({ trafficShifting: 'canary', canaryPath: '/', drainTimeoutSeconds: 30, testListenerPort: 9000, retainData: false, deletionProtection: false });
@@ -52,7 +52,7 @@ describe('deployment config', () => {
   test('the prod profile retains data, protects the database and sizes up', () => {
     const c = loadDeploymentConfig({ ...MINIMAL, profile: 'prod', allowHttpOnly: true });
     expect(c).toMatchObject({ retainData: true, deletionProtection: true, natGateways: 3 });
-    expect(c.task.minTasks).toBe(PROFILE_DEFAULTS.prod.minTasks);
+    expect(c.task.minTasks).toBe(PROFILE_DEFAULTS.prod.task.minTasks);
     expect(c.redis.replicas).toBe(2);
   });
 

@@ -26,7 +26,7 @@ describe('ControlPlaneService, GlobalRouting and RegionDashboard', () => {
       image: IMAGE,
       adminClients: ec2.Peer.ipv4('10.0.0.0/16'),
       accessLogsBucket: edge.accessLogsBucket,
-      environment: { DATABASE_URL: 'postgresql://db:5432/gatehouse' },
+      settings: { databaseUrl: 'postgresql://db:5432/gatehouse' },
     });
     new GlobalRouting(s, 'Routing', {
       loadBalancer: edge.loadBalancer,

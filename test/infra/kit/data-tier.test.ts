@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { BackupBucket, ConfigDatabase, ConfigReadReplica, NetworkFoundation, RateLimitCache, ReleasedImage } from '../../../infra/lib';
+import { BackupBucket, ConfigDatabase, ConfigReadReplica, NetworkFoundation, RateLimitCache, ReleasedImage, GATEWAY_REDIS_ACCESS_STRING } from '../../../infra/lib';
 import { FIXTURE_IMAGE_DIR, resourcesOf, testStack, zonesOf } from './helpers';
 
 const PRIMARY_ARN = 'arn:aws:rds:us-east-1:111111111111:db:gatehouse-config';
@@ -38,7 +38,7 @@ describe('RateLimitCache, ConfigDatabase, ConfigReadReplica, BackupBucket and Re
   });
 
   describe('RateLimitCache', () => {
-    test('Multi-AZ replication group with failover, one replica, TLS, encryption at rest, AUTH from Secrets Manager, snapshots', () => {
+    test('Multi-AZ replication group with failover, one replica, TLS, encryption at rest, RBAC user group, snapshots', () => {
       primary.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
         Engine: 'redis',
         NumCacheClusters: 2,
@@ -48,8 +48,20 @@ describe('RateLimitCache, ConfigDatabase, ConfigReadReplica, BackupBucket and Re
         AtRestEncryptionEnabled: true,
         Port: 6380,
         SnapshotRetentionLimit: 1,
-        AuthToken: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: Match.stringLikeRegexp('^CacheAuthToken') }, ':SecretString:::}}']] },
+        UserGroupIds: [{ Ref: Match.stringLikeRegexp('^CacheUsers') }],
       });
+      expect(resourcesOf(primary, 'AWS::ElastiCache::ReplicationGroup')[0][1].Properties!.AuthToken).toBeUndefined();
+    });
+
+    // ElastiCache user guide, "Role-Based Access Control": a user group must contain a user named "default".
+    test('RBAC: the gateway user has the kit\'s access string and a generated password; the default user is off', () => {
+      primary.hasResourceProperties('AWS::ElastiCache::User', {
+        UserName: Match.stringLikeRegexp('-gateway$'),
+        AccessString: GATEWAY_REDIS_ACCESS_STRING,
+        AuthenticationMode: { Type: 'password', Passwords: [{ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: Match.stringLikeRegexp('^CachePassword') }, ':SecretString:::}}']] }] },
+      });
+      primary.hasResourceProperties('AWS::ElastiCache::User', { UserName: 'default', AccessString: 'off -@all' });
+      primary.hasResourceProperties('AWS::ElastiCache::UserGroup', { Engine: 'redis', UserIds: [Match.stringLikeRegexp('-default$'), Match.stringLikeRegexp('-gateway$')] });
     });
 
     test('REDIS_URL is a secret assembled from the token and the primary endpoint', () => {
@@ -57,7 +69,7 @@ describe('RateLimitCache, ConfigDatabase, ConfigReadReplica, BackupBucket and Re
         SecretString: {
           'Fn::Join': [
             '',
-            Match.arrayWith(['rediss://:{{resolve:secretsmanager:', { 'Fn::GetAtt': [Match.stringLikeRegexp('^CacheReplicationGroup'), 'PrimaryEndPoint.Address'] }]),
+            Match.arrayWith([Match.stringLikeRegexp('^rediss://.+-gateway:\\{\\{resolve:secretsmanager:$'), { 'Fn::GetAtt': [Match.stringLikeRegexp('^CacheReplicationGroup'), 'PrimaryEndPoint.Address'] }]),
           ],
         },
       });

@@ -4,7 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
   BlueGreenDeployment,
-  GATEWAY_CONTAINER_NAME,
+  GatewayRelease,
   GatewayService,
   NetworkFoundation,
   PublicLoadBalancer,
@@ -16,7 +16,7 @@ import { resourcesOf, testStack, zonesOf, type TestStack } from './helpers';
 
 const IMAGE = '111111111111.dkr.ecr.us-east-1.amazonaws.com/gatehouse:1.0.0';
 
-/** A region's data plane and release machinery, composed like the regional stack does. */
+/** A region's data plane and its GatewayRelease, composed like the regional stack does. */
 function dataPlane(stack: TestStack, options: { shifting?: TrafficShifting; drain?: Duration; minTasks?: number } = {}) {
   const net = new NetworkFoundation(stack, 'Network', { availabilityZones: zonesOf(stack.region) });
   const cluster = new ecs.Cluster(stack, 'Cluster', { vpc: net.vpc });
@@ -29,39 +29,20 @@ function dataPlane(stack: TestStack, options: { shifting?: TrafficShifting; drai
     blueTargetGroup: edge.blueTargetGroup,
     drainTimeout: options.drain,
     minTasks: options.minTasks,
-    environment: { GATEHOUSE_LOG_LEVEL: 'debug' },
+    settings: { logLevel: 'debug' },
   });
-  const blueGreen = new BlueGreenDeployment(stack, 'BlueGreen', {
-    service: gateway.service,
-    blueTargetGroup: edge.blueTargetGroup,
-    greenTargetGroup: edge.greenTargetGroup,
-    prodListener: edge.prodListener,
-    testListener: edge.testListener,
-    trafficShifting: options.shifting,
-  });
-  const smoke = new SmokeTestHook(stack, 'Smoke', {
-    vpc: net.vpc,
-    testListenerUrl: `http://${edge.loadBalancer.loadBalancerDnsName}:9000`,
-    testListenerArn: edge.testListener.listenerArn,
-    blueTargetGroupArn: edge.blueTargetGroup.targetGroupArn,
-    greenTargetGroupArn: edge.greenTargetGroup.targetGroupArn,
-    targetSecurityGroup: gateway.securityGroup,
-    statusPort: 9190,
-    code: lambda.Code.fromInline('exports.handler = async () => {};'),
-  });
-  new ServiceRollout(stack, 'Rollout', {
-    service: gateway.service,
-    taskDefinition: gateway.taskDefinition,
-    deploymentGroup: blueGreen.deploymentGroup,
-    containerName: GATEWAY_CONTAINER_NAME,
-    containerPort: 8080,
+  const release = new GatewayRelease(stack, 'Release', {
+    edge,
+    gateway,
     imageParameterName: '/gatehouse/gateway/image',
-    smokeTestFunction: smoke.function,
+    trafficShifting: options.shifting,
+    smokeTestCode: lambda.Code.fromInline('exports.handler = async () => {};'),
   });
-  return { net, cluster, edge, gateway, blueGreen, smoke };
+  const { blueGreen, smokeTest: smoke } = release;
+  return { net, cluster, edge, gateway, release, blueGreen, smoke };
 }
 
-describe('GatewayService, BlueGreenDeployment, SmokeTestHook and ServiceRollout', () => {
+describe('GatewayService and GatewayRelease (BlueGreenDeployment, SmokeTestHook, ServiceRollout)', () => {
   let t: Template;
   let linear: Template;
 
@@ -276,6 +257,21 @@ describe('GatewayService, BlueGreenDeployment, SmokeTestHook and ServiceRollout'
     });
   });
 
+  describe('GatewayRelease', () => {
+    test('the deployment role may invoke the smoke-test function itself, not `:*` versions', () => {
+      const invokes = resourcesOf(t, 'AWS::IAM::Policy')
+        .flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Array<{ Action: unknown; Resource: unknown }> }).Statement)
+        .filter((st) => st.Action === 'lambda:InvokeFunction');
+      expect(invokes).toEqual([{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ReleaseSmokeTestFunction/), 'Arn'] } }]);
+    });
+
+    test('its contract names the release command\'s outputs', () => {
+      const s = testStack('Contract');
+      const { release, gateway, edge } = dataPlane(s);
+      expect(release.contract).toMatchObject({ service: gateway.service, containerName: 'gateway', containerPort: 8080, loadBalancer: edge.loadBalancer, imageParameterName: '/gatehouse/gateway/image' });
+    });
+  });
+
   describe('ServiceRollout', () => {
     test('a custom resource naming the task definition, the group, the released-image parameter and the hook', () => {
       t.hasResourceProperties('Custom::GatehouseServiceRollout', {
@@ -283,14 +279,14 @@ describe('GatewayService, BlueGreenDeployment, SmokeTestHook and ServiceRollout'
         ContainerName: 'gateway',
         ContainerPort: '8080',
         ImageParameterName: '/gatehouse/gateway/image',
-        SmokeTestFunctionName: { Ref: Match.stringLikeRegexp('^SmokeFunction') },
-        DeploymentGroupName: { Ref: Match.stringLikeRegexp('^BlueGreenDeploymentGroup') },
+        SmokeTestFunctionName: { Ref: Match.stringLikeRegexp('^ReleaseSmokeTestFunction') },
+        DeploymentGroupName: { Ref: Match.stringLikeRegexp('^ReleaseBlueGreenDeploymentGroup') },
       });
     });
 
     test('waits through the provider framework (isComplete) and depends on the service', () => {
       const [, resource] = resourcesOf(t, 'Custom::GatehouseServiceRollout')[0];
-      expect(resource.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^GatewayService/), expect.stringMatching(/^BlueGreenDeploymentGroup/)]));
+      expect(resource.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^GatewayService/), expect.stringMatching(/^ReleaseBlueGreenDeploymentGroup/)]));
       t.hasResourceProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: Match.objectLike({ Level: 'ALL' }) });
       t.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.onEvent', Runtime: 'nodejs24.x' });
       t.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.isComplete', Runtime: 'nodejs24.x' });

@@ -1,0 +1,99 @@
+/**
+ * AWS Control Tower's proactive controls (the cfn-guard rules of @cdklabs/cdk-validator-cfnguard) over
+ * every template of a dev and of a prod deployment, as `infra/bin/app.ts` registers them: synth passes,
+ * and the only rules acknowledged are the profile's exemptions in infra/lib/control-tower.ts, which
+ * docs/DEPLOY.md lists.
+ */
+import { App } from 'aws-cdk-lib';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { applyControlTower, buildGatehouse, CONTROL_TOWER_EXEMPTIONS, loadDeploymentConfig, type ProfileName } from '../../../infra/lib';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const cdkJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> & { gatehouse: Record<string, unknown> } };
+const PROD = {
+  account: '222222222222',
+  primaryRegion: 'eu-west-1',
+  secondaryRegions: ['eu-central-1'],
+  stackPrefix: 'Edge',
+  profile: 'prod',
+  domain: { zoneName: 'example.com', hostedZoneId: 'Z0123456789ABC', recordName: 'api.example.com' },
+  certificateArns: {
+    'eu-west-1': 'arn:aws:acm:eu-west-1:222222222222:certificate/11111111-2222-3333-4444-555555555555',
+    'eu-central-1': 'arn:aws:acm:eu-central-1:222222222222:certificate/66666666-7777-8888-9999-000000000000',
+  },
+  waf: true,
+};
+
+interface PluginReport {
+  pluginName: string;
+  violations: Array<{ ruleName: string }>;
+  suppressedViolations?: Array<{ ruleName: string }>;
+}
+interface Report {
+  pluginReports: PluginReport[];
+}
+
+/** Synthesises the deployment with the Control Tower rules; returns the validation report. */
+function synthWithControls(input: unknown): Report {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-ct-'));
+  try {
+    const config = loadDeploymentConfig(input);
+    const app = new App({ outdir, context: { ...cdkJson.context } });
+    applyControlTower(app, buildGatehouse(app, config, { imageUri: 'public.ecr.aws/example/gatehouse:1.0.0' }), config.profile);
+    app.synth(); // throws ValidationFailed on an unacknowledged rule
+    return JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as Report;
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+const controlTower = (report: Report): PluginReport => report.pluginReports.find((r) => r.pluginName === 'cdk-validator-cfnguard')!;
+
+const exemptionsOf = (profile: ProfileName) => [...new Set(CONTROL_TOWER_EXEMPTIONS.filter((e) => e.profiles.includes(profile)).map((e) => e.rule))].sort();
+
+describe.each([
+  ['dev', cdkJson.context.gatehouse],
+  ['prod', PROD],
+] as const)('the %s profile', (profile, input) => {
+  let report: Report;
+  beforeAll(() => {
+    report = synthWithControls(input);
+  });
+
+  test('passes every Control Tower rule it does not acknowledge', () => {
+    expect(controlTower(report).violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  test('acknowledges exactly the profile\'s exemptions, each of which still applies', () => {
+    // The default dev config has no hosted zone, so the Route 53 signal alarms' exemption has nothing to cover there.
+    const expected = exemptionsOf(profile).filter((rule) => profile === 'prod' || rule !== 'cloudwatch_alarm_action_check');
+    expect([...new Set((controlTower(report).suppressedViolations ?? []).map((v) => v.ruleName))].sort()).toEqual(expected);
+  });
+});
+
+test('the exemptions per profile', () => {
+  expect(exemptionsOf('prod')).toEqual([
+    'alb_http_to_https_redirection_check',
+    'cloudwatch_alarm_action_check',
+    'ec2_instance_nitro_encryption_in_transit_check',
+    'ec2_launch_template_monitoring_enabled_check',
+    'lambda_inside_vpc_check',
+    's3_bucket_default_encryption_kms_check',
+    's3_bucket_logging_enabled_check',
+    's3_bucket_object_lock_enabled_check',
+  ]);
+  expect(exemptionsOf('dev')).toEqual([
+    ...exemptionsOf('prod'),
+    'cloudwatch_log_group_retention_period_check',
+    'elbv2_deletion_protection_enabled_check',
+    'rds_instance_deletion_protection_enabled_check',
+  ].sort());
+  for (const e of CONTROL_TOWER_EXEMPTIONS) expect(e.reason.length).toBeGreaterThan(40);
+});
+
+test('docs/DEPLOY.md lists every exemption with its profiles', () => {
+  const deploy = fs.readFileSync(path.join(ROOT, 'docs', 'DEPLOY.md'), 'utf8');
+  for (const e of CONTROL_TOWER_EXEMPTIONS) expect(deploy).toContain(`| ${e.control} \`${e.rule}\` | ${e.profiles.join(', ')} |`);
+});
