@@ -95,7 +95,7 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
   const tunnels = new Tunnels();
   const accessLog = settings.accessLog ? new PinoAccessLog(createAccessLogger(options.accessLogDestination)) : undefined;
   const trustedProxies = parseTrustedProxies(settings.trustedProxies);
-  const proxy = buildProxyServer({ dataPlane, log, limits: clientLimits(settings), metrics, accessLog, tunnels, trustedProxies });
+  const proxy = buildProxyServer({ dataPlane, log, limits: clientLimits(settings), metrics, accessLog, tunnels, trustedProxies, tls: listenerTls(settings) });
   const dp = dataPlane;
   const status =
     options.status === false
@@ -108,6 +108,11 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
   return { settings, log, dataPlane: dp, metrics, proxy, status, tunnels, parts: [] };
 }
 
+/** The proxy listener's certificate files, when TLS is configured. */
+export function listenerTls(settings: GatehouseSettings): { certFile: string; keyFile: string } | undefined {
+  return settings.tlsCertFile && settings.tlsKeyFile ? { certFile: settings.tlsCertFile, keyFile: settings.tlsKeyFile } : undefined;
+}
+
 /** The proxy listener's client limits, from the settings. */
 export function clientLimits(settings: GatehouseSettings): ClientLimits {
   return {
@@ -117,5 +122,12 @@ export function clientLimits(settings: GatehouseSettings): ClientLimits {
     maxConnections: settings.maxConnections,
     maxRequestHeaders: settings.maxRequestHeaders,
     underscoresInHeaders: settings.underscoresInHeaders,
+    h2: {
+      maxConcurrentStreams: settings.h2MaxConcurrentStreams,
+      maxHeaderListSize: settings.h2MaxHeaderListSize,
+      initialWindowSize: settings.h2InitialWindowSize,
+      maxResetsPerWindow: settings.h2MaxResets,
+      maxSettingsPerWindow: settings.h2MaxSettingsFrames,
+    },
   };
 }
