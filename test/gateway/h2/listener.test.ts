@@ -126,10 +126,10 @@ describe('TLS on the proxy port (ALPN h2 and http/1.1)', () => {
     expect((JSON.parse(answer.body) as { headers: Record<string, string> }).headers['x-forwarded-proto']).toBe('https');
   });
 
-  it('speaks HTTP/1.1 to a client that offers only http/1.1', async () => {
+  it('speaks HTTP/1.1 to a client that does not offer h2', async () => {
     const { request } = await import('node:https');
     const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: 'localhost', port: gw.port, path: '/tls1', ca, agent: false, ALPNProtocols: ['http/1.1'] }, (res) => {
+      const req = request({ host: 'localhost', port: gw.port, path: '/tls1', ca, agent: false }, (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
         res.on('end', () => resolve(text));
@@ -138,5 +138,19 @@ describe('TLS on the proxy port (ALPN h2 and http/1.1)', () => {
       req.end();
     });
     expect((JSON.parse(body) as { headers: Record<string, string> }).headers['x-forwarded-proto']).toBe('https');
+  });
+});
+
+describe('curl, as the issue tried it', () => {
+  it('curl --http2-prior-knowledge gets an HTTP/2 answer', async () => {
+    const upstream = await startUpstream();
+    const gw = await startGateway(oneRoute([upstream.port]));
+    const { execFile } = await import('node:child_process');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('curl', ['-sS', '--http2-prior-knowledge', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `${gw.origin}/demo/`], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    expect(out).toBe('2 200');
+    await gw.close();
+    await upstream.close();
   });
 });

@@ -53,6 +53,8 @@ type ConnectionListener = (socket: Duplex) => void;
 export class ProtocolFront {
   private readonly h2: Http2Server<typeof IncomingMessage, typeof ServerResponse, typeof H2Request, typeof H2Response>;
   private readonly sessions = new Set<ServerHttp2Session>();
+  /** Every accepted connection, whatever became of it (sniffing, TLS handshake, either parser). */
+  private readonly sockets = new Set<Socket>();
   private readonly http1Listeners: ConnectionListener[];
   private readonly tls: TlsServer | undefined;
   private readonly certificates: CertificateWatch | undefined;
@@ -111,6 +113,8 @@ export class ProtocolFront {
   }
 
   private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     if (this.tls) return void this.tls.emit('connection', socket);
     sniffPreface(socket, this.options.headerTimeoutMs, (h2) => (h2 ? this.http2(socket) : this.http1(socket)));
   }
@@ -146,6 +150,7 @@ export class ProtocolFront {
     server.closeAllConnections = () => {
       closeAll();
       for (const s of sessions) s.destroy();
+      for (const socket of this.sockets) socket.destroy();
     };
     server.once('close', () => {
       this.certificates?.close();
