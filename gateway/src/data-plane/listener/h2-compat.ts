@@ -6,10 +6,13 @@
  *   `host` that differs from it is left as a second Host, which the pipeline refuses), split `cookie`
  *   fields are joined (section 8.2.3), and a stream whose HEADERS frame did not end it announces its
  *   body the way HTTP/1.1 does (`transfer-encoding`, which the pipeline never forwards).
+ * - `writableFinished` is true only for a response that was ended and not reset: node's says true
+ *   for any closed stream, which would hide a client's RST_STREAM from the pipeline (the upstream
+ *   request would not be cancelled).
  * - `writeHead` drops connection-specific fields, which HTTP/2 forbids (section 8.2.2); the
  *   `Connection: close` a draining node asks for becomes a graceful GOAWAY once the response ends.
  */
-import { Http2ServerRequest, Http2ServerResponse, type OutgoingHttpHeaders } from 'node:http2';
+import { constants, Http2ServerRequest, Http2ServerResponse, type OutgoingHttpHeaders } from 'node:http2';
 
 /** Connection-specific fields node:http2 refuses to send. */
 const CONNECTION_SPECIFIC = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
@@ -62,6 +65,8 @@ export function pipelineHeaders(raw: readonly string[], endAfterHeaders: boolean
 export class H2Response extends Http2ServerResponse<H2Request> {
   /** Set by the listener for `application/grpc` requests: gateway answers become gRPC statuses. */
   grpc = false;
+  /** A gRPC health check (`grpc.health.v1.Health/Check`), which the gateway answers where no route does. */
+  grpcHealthCheck = false;
   private goAwayAfter = false;
 
   override writeHead(statusCode: number, headersOrMessage?: string | OutgoingHttpHeaders, maybeHeaders?: OutgoingHttpHeaders): this {
@@ -80,3 +85,10 @@ export class H2Response extends Http2ServerResponse<H2Request> {
     return this;
   }
 }
+
+Object.defineProperty(H2Response.prototype, 'writableFinished', {
+  get(this: H2Response): boolean {
+    const stream = this.stream;
+    return this.writableEnded && (stream === undefined || !stream.closed || stream.rstCode === constants.NGHTTP2_NO_ERROR);
+  },
+});

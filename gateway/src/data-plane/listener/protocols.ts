@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { guardSession, type FloodLimits } from './flood-guard';
 import { H2Request, H2Response, isGrpcContentType } from './h2-compat';
 import { sniffPreface } from './preface';
+import { HEALTH_CHECK_PATH } from '../grpc/health';
 import { CertificateWatch, loadCertificates, type CertificateFiles } from './tls-certificates';
 
 /** HTTP/2 limits of the proxy listener; from the `h2*` settings. */
@@ -124,7 +125,10 @@ export class ProtocolFront {
   }
 
   private request(req: H2Request, res: H2Response, handler: (req: IncomingMessage, res: ServerResponse) => void): void {
-    if (isGrpcContentType(req.headers['content-type'])) res.grpc = true;
+    if (isGrpcContentType(req.headers['content-type'])) {
+      res.grpc = true;
+      res.grpcHealthCheck = req.url === HEALTH_CHECK_PATH;
+    }
     handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
   }
 
