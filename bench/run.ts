@@ -2,7 +2,8 @@
  * `npm run bench`: the data-plane benchmark. Sections:
  * - proxy: gateway (one route, no plugins) vs a bare undici proxy vs nginx, same upstream, same load;
  * - routes: a 10,000-route table vs one route, and the table's validate/compile time;
- * - stream: peak RSS of the proxy while 1 GiB streams up and down through it.
+ * - stream: peak RSS of the proxy while 1 GiB streams up and down through it;
+ * - h2: HTTP/2 throughput vs a bare node:http2 proxy (h2load), gRPC unary calls via the gateway vs direct.
  * Options: `npm run bench -- --help`.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -17,8 +18,9 @@ import { printReport, type SectionReport } from './report';
 import { proxySection } from './sections/proxy';
 import { routesSection } from './sections/routes';
 import { streamSection } from './sections/stream';
+import { h2Section } from './sections/h2';
 
-const SECTIONS = { proxy: proxySection, routes: routesSection, stream: streamSection } as const;
+const SECTIONS = { proxy: proxySection, routes: routesSection, stream: streamSection, h2: h2Section } as const;
 type SectionName = keyof typeof SECTIONS;
 
 const DEFAULTS = { connections: 64, durationS: 6, warmupS: 5, rounds: 3, streamMiB: 1024 } as const;
