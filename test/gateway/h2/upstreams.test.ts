@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createSecureServer, createServer, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createSecureServer, createServer, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { closedPort, oneRoute, send, startGateway, until } from '../proxy/harness';
@@ -23,19 +23,29 @@ async function startH2Upstream(tls: boolean, handler?: (req: Http2ServerRequest,
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream-version': req.httpVersion }).end(`h2:${Buffer.concat(chunks).toString()}`));
   };
-  const server: Http2Server | Http2SecureServer = tls
-    ? createSecureServer({ cert: readFileSync(join(TLS, 'server.crt')), key: readFileSync(join(TLS, 'server.key')) }, onRequest)
-    : createServer(onRequest);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const sessions = new Set<{ destroy(): void }>();
-  server.on('session', (s) => (sessions.add(s), s.once('close', () => sessions.delete(s))));
+  const sessions = new Set<ServerHttp2Session>();
+  const track = (s: ServerHttp2Session): void => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  };
+  let server: Http2Server | Http2SecureServer;
+  if (tls) {
+    const secure = createSecureServer({ cert: readFileSync(join(TLS, 'server.crt')), key: readFileSync(join(TLS, 'server.key')) }, onRequest);
+    secure.on('session', track);
+    server = secure;
+  } else {
+    const plain = createServer(onRequest);
+    plain.on('session', track);
+    server = plain;
+  }
+  await new Promise<void>((resolve) => (server as Http2Server).listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     seen,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sessions) s.destroy();
-        server.close(() => resolve());
+        (server as Http2Server).close(() => resolve());
       }),
   };
 }
