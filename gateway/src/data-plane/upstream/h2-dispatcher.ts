@@ -112,6 +112,7 @@ export class Http2Dispatcher extends Dispatcher {
   private session(): SessionEntry {
     let best: SessionEntry | undefined;
     for (const e of this.sessions) {
+      if (e.session.closed || e.session.destroyed) continue;
       const limit = e.session.remoteSettings?.maxConcurrentStreams ?? 100;
       if (e.active < limit) return e;
       if (!best || e.active < best.active) best = e;
