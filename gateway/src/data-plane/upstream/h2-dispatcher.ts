@@ -34,7 +34,9 @@ function coded(message: string, code: string): Error {
 
 /** node:http2 errors in undici's terms (the cause of a cancelled pending stream is the session's error). */
 function asUndiciError(err: Error & { code?: string; cause?: unknown }): Error {
-  if (err.code === 'ERR_HTTP2_STREAM_CANCEL' && err.cause instanceof Error) return asUndiciError(err.cause as Error);
+  // Not `instanceof Error`: node's internal errors may come from another realm (test sandboxes).
+  const cause = err.cause as (Error & { code?: string }) | undefined;
+  if (err.code === 'ERR_HTTP2_STREAM_CANCEL' && typeof cause === 'object' && cause !== null && typeof cause.message === 'string') return asUndiciError(cause);
   if (err.code === 'ERR_HTTP2_GOAWAY_SESSION' || err.code === 'ERR_HTTP2_SESSION_ERROR' || err.code === 'ERR_HTTP2_INVALID_SESSION') return coded(err.message, 'UND_ERR_SOCKET');
   return err;
 }
@@ -223,7 +225,7 @@ class Http2Exchange {
     });
     stream.on('trailers', (t) => (this.trailers = rawList(t)));
     stream.on('end', () => this.complete());
-    stream.on('error', (err) => this.fail(asUndiciError(err)));
+    stream.on('error', (err) => this.fail(stream.rstCode === constants.NGHTTP2_REFUSED_STREAM ? this.closeError(stream) : asUndiciError(err)));
     stream.on('close', () => {
       this.entry.active--;
       if (!this.done) this.fail(this.closeError(stream));
