@@ -2,7 +2,8 @@
  * `npm run bench`: the one bench entry. It parses the command line once (commander), starts the
  * shared upstream, and runs the sections asked for (`--only`), each given the same `BenchContext`.
  * Sections run by default: proxy (gateway vs bare undici vs nginx), routes (a 10,000-route table vs one
- * route, and its validate/compile time), stream (RSS while 1 GiB streams through). On request only
+ * route, and its validate/compile time), stream (RSS while 1 GiB streams through), h2 (HTTP/2 vs a bare
+ * node:http2 proxy with h2load, gRPC unary via the gateway vs direct). On request only
  * (they need Redis or PostgreSQL and take minutes): plugins (key-auth + rate-limit cost, at peak and at a
  * fixed rate with h2load), workers (GATEHOUSE_WORKERS 1 vs 2), propagation (config propagation from the
  * control plane to three data planes). Options: `npm run bench -- --help`.
@@ -34,6 +35,7 @@ import { routesSection } from './sections/routes';
 import { streamSection } from './sections/stream';
 import { configScaleSection, DEFAULT_CONFIG_SIZES, DEFAULT_CONFIG_WRITES } from './sections/config-scale';
 import { tracingSection } from './sections/tracing';
+import { h2Section } from './sections/h2';
 
 const SECTIONS: Readonly<Record<string, BenchSection>> = {
   proxy: proxySection,
@@ -44,9 +46,10 @@ const SECTIONS: Readonly<Record<string, BenchSection>> = {
   propagation: propagationSection,
   'config-scale': configScaleSection,
   tracing: tracingSection,
+  h2: h2Section,
 };
 /** What `npm run bench` runs without `--only`. */
-const DEFAULT_SECTIONS = ['proxy', 'routes', 'stream'];
+const DEFAULT_SECTIONS = ['proxy', 'routes', 'stream', 'h2'];
 
 const DEFAULTS = { connections: 64, durationS: 6, warmupS: 5, rounds: 3, streamMiB: 1024 } as const;
 

@@ -215,12 +215,14 @@ export const Upstream = Type.Object(
     tags: Tags,
     targets: Type.Array(Target, { minItems: 1, maxItems: 1024 }),
     scheme: Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http' }),
+    /** HTTP version to the targets: `h2` needs scheme https (ALPN), `h2c` scheme http (prior knowledge); gRPC needs one of them. */
+    protocol: Type.Union([Type.Literal('http1'), Type.Literal('h2'), Type.Literal('h2c')], { default: 'http1', description: 'http1, h2 (over TLS) or h2c (cleartext)' }),
     tls: Type.Optional(UpstreamTls),
     balancer: Balancer,
     timeouts: Type.Optional(Timeouts),
     /** Extra attempts on another target for idempotent requests whose body was not streamed yet. */
     retries: Type.Integer({ minimum: 0, maximum: 10, default: 1 }),
-    /** Keep-alive connections per target. */
+    /** Keep-alive connections per target (HTTP/2: sessions per target, each multiplexing many requests). */
     poolSize: Type.Integer({ minimum: 1, maximum: 10_000, default: 128 }),
     healthChecks: Type.Object(
       { passive: PassiveHealth, active: ActiveHealth },

@@ -160,6 +160,18 @@ export function upstreamProblems(u: UpstreamConfig, i: number): Problem[] {
       message: 'every target has weight 0, so the upstream can never serve.',
       fix: 'give at least one target a weight above 0.',
     });
+  if (u.protocol === 'h2' && u.scheme !== 'https')
+    problems.push({
+      path: `/upstreams/${i}/protocol`,
+      message: 'protocol "h2" runs over TLS but scheme is "http".',
+      fix: 'set scheme to "https", or use protocol "h2c" for cleartext HTTP/2.',
+    });
+  if (u.protocol === 'h2c' && u.scheme !== 'http')
+    problems.push({
+      path: `/upstreams/${i}/protocol`,
+      message: 'protocol "h2c" is cleartext HTTP/2 but scheme is "https".',
+      fix: 'set scheme to "http", or use protocol "h2" for HTTP/2 over TLS.',
+    });
   if (u.tls && u.scheme !== 'https')
     problems.push({
       path: `/upstreams/${i}/tls`,

@@ -11,6 +11,7 @@ import type { DataPlane } from './runtime';
 import { createProxyHandlers, createUpgradeHandler, Tunnels, type AccessLog, type RequestMetrics } from './proxy';
 import { type TrustedProxies } from '../core/client-address';
 import type { RequestTracing } from './tracing';
+import { ProtocolFront, type CertificateFiles, type H2Limits } from './listener';
 
 /** What one client connection may hold of this process; from the `client*`, `max*` and `underscoresInHeaders` settings. */
 export interface ClientLimits {
@@ -26,6 +27,8 @@ export interface ClientLimits {
   readonly maxRequestHeaders: number;
   /** Forward header names with `_`. */
   readonly underscoresInHeaders: boolean;
+  /** HTTP/2 sessions: streams, header list, windows, flood guards (`h2*` settings). */
+  readonly h2: H2Limits;
 }
 
 /** How often Node checks the header timeout of open connections (its default, 30 s, would make the setting coarse). */
@@ -44,6 +47,8 @@ export interface ProxyServerOptions {
   readonly trustedProxies?: TrustedProxies;
   /** Request tracing; absent when off. */
   readonly tracing?: RequestTracing;
+  /** The port speaks TLS (ALPN h2, http/1.1) with these files; cleartext HTTP/1.1 and h2c without. */
+  readonly tls?: CertificateFiles;
 }
 
 /** Builds the proxy listener (not listening). */
@@ -80,7 +85,18 @@ export function buildProxyServer(options: ProxyServerOptions): FastifyInstance<S
       server.maxHeadersCount = limits.maxRequestHeaders + 1;
       server.maxConnections = limits.maxConnections;
       server.on('checkContinue', handlers.onCheckContinue);
-      server.on('upgrade', createUpgradeHandler(deps, options.tunnels ?? new Tunnels(), (socket) => server.emit('connection', socket)));
+      // HTTP/2 (h2c by preface, h2 by ALPN) is sorted out before the HTTP/1.1 parser (listener/protocols.ts).
+      const front = new ProtocolFront(server, {
+        h2: limits.h2,
+        tls: options.tls,
+        headerTimeoutMs: limits.headerTimeoutMs,
+        keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
+        maxRequestHeaders: limits.maxRequestHeaders,
+        log: options.log,
+        onRequest: handlers.onRequest,
+        onCheckContinue: handlers.onCheckContinue,
+      });
+      server.on('upgrade', createUpgradeHandler(deps, options.tunnels ?? new Tunnels(), (socket) => front.http1(socket)));
       return server;
     },
   });

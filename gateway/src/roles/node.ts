@@ -131,7 +131,7 @@ export function buildDataPlaneNode(options: NodeOptions): DataPlaneNode {
   const accessLog = settings.accessLog ? new PinoAccessLog(createAccessLogger(options.accessLogDestination)) : undefined;
   const trustedProxies = parseTrustedProxies(settings.trustedProxies);
   const tracing = tracingFrom(settings);
-  const proxy = buildProxyServer({ dataPlane, log, limits: clientLimits(settings), metrics, accessLog, tunnels, trustedProxies, tracing });
+  const proxy = buildProxyServer({ dataPlane, log, limits: clientLimits(settings), metrics, accessLog, tunnels, trustedProxies, tracing, tls: listenerTls(settings) });
   const dp = dataPlane;
   const status =
     options.status === false
@@ -173,6 +173,11 @@ export async function closeParts(parts: readonly Closable[], log: Logger): Promi
   for (const part of [...parts].reverse()) await part.close().catch((err: unknown) => log.error({ err }, 'stopping a node part failed'));
 }
 
+/** The proxy listener's certificate files, when TLS is configured. */
+export function listenerTls(settings: GatehouseSettings): { certFile: string; keyFile: string } | undefined {
+  return settings.tlsCertFile && settings.tlsKeyFile ? { certFile: settings.tlsCertFile, keyFile: settings.tlsKeyFile } : undefined;
+}
+
 /** The proxy listener's client limits, from the settings. */
 export function clientLimits(settings: GatehouseSettings): ClientLimits {
   return {
@@ -182,5 +187,12 @@ export function clientLimits(settings: GatehouseSettings): ClientLimits {
     maxConnections: settings.maxConnections,
     maxRequestHeaders: settings.maxRequestHeaders,
     underscoresInHeaders: settings.underscoresInHeaders,
+    h2: {
+      maxConcurrentStreams: settings.h2MaxConcurrentStreams,
+      maxHeaderListSize: settings.h2MaxHeaderListSize,
+      initialWindowSize: settings.h2InitialWindowSize,
+      maxResetsPerWindow: settings.h2MaxResets,
+      maxSettingsPerWindow: settings.h2MaxSettingsFrames,
+    },
   };
 }

@@ -66,6 +66,12 @@ export function loadSettings(fileSettings: unknown = {}, environment: NodeJS.Pro
       problems.push(variable ? { ...p, message: `${p.message.replace(/\.$/, "")} (setting ${key}, env ${variable}).` } : p);
     }
   }
+  if (result.ok && (result.value.tlsCertFile === undefined) !== (result.value.tlsKeyFile === undefined))
+    problems.push({
+      path: result.value.tlsCertFile === undefined ? '/settings/tlsCertFile' : '/settings/tlsKeyFile',
+      message: 'TLS on the proxy listener needs both a certificate and its key; only one is set.',
+      fix: 'set both tlsCertFile (GATEHOUSE_TLS_CERT_FILE) and tlsKeyFile (GATEHOUSE_TLS_KEY_FILE), or neither.',
+    });
   if (problems.length) throw new GatehouseError('GW_ERR_SETTINGS_INVALID', undefined, problems);
   return (result as { ok: true; value: GatehouseSettings }).value;
 }

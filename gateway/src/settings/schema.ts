@@ -38,6 +38,16 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
 export const DEFAULT_FLEET_QUIET_AFTER_MS = 60_000;
 export const DEFAULT_FLEET_LAG_AFTER_MS = 60_000;
 export const DEFAULT_FLEET_FORGET_AFTER_MS = 30 * 60_000;
+/** nginx's http2_max_concurrent_streams. */
+export const DEFAULT_H2_MAX_CONCURRENT_STREAMS = 128;
+/** nginx's large_client_header_buffers (4 × 8 KB). */
+export const DEFAULT_H2_MAX_HEADER_LIST_SIZE = 32_768;
+/** RFC 9113's initial window: a client sends at most 64 KB of a body ahead of the upstream. */
+export const DEFAULT_H2_INITIAL_WINDOW_SIZE = 65_535;
+/** Far above what browsers and gRPC clients reset in normal use, far below a rapid-reset attack. */
+export const DEFAULT_H2_MAX_RESETS = 200;
+/** A client sends one or two SETTINGS frames per connection in normal use. */
+export const DEFAULT_H2_MAX_SETTINGS_FRAMES = 100;
 
 export const Settings = Type.Object(
   {
@@ -145,6 +155,14 @@ export const Settings = Type.Object(
       'GATEHOUSE_UNDERSCORES_IN_HEADERS',
       Type.Boolean({ default: false, description: 'Forward request headers whose names contain `_` (nginx\'s `underscores_in_headers`); off, they are dropped, because CGI-style upstreams read `x_consumer_id` as `X-Consumer-Id`.' }),
     ),
+    // HTTP/2 and TLS on the proxy listener (README "Protocols").
+    tlsCertFile: env('GATEHOUSE_TLS_CERT_FILE', Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate chain of the proxy listener; with `tlsKeyFile` the port speaks TLS only (ALPN `h2`, `http/1.1`). Re-read when the file changes.' }))),
+    tlsKeyFile: env('GATEHOUSE_TLS_KEY_FILE', Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of `tlsCertFile`; re-read when the file changes.' }))),
+    h2MaxConcurrentStreams: env('GATEHOUSE_H2_MAX_CONCURRENT_STREAMS', Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULT_H2_MAX_CONCURRENT_STREAMS, description: 'Streams one HTTP/2 client connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).' })),
+    h2MaxHeaderListSize: env('GATEHOUSE_H2_MAX_HEADER_LIST_SIZE', Type.Integer({ minimum: 1_024, maximum: 1_048_576, default: DEFAULT_H2_MAX_HEADER_LIST_SIZE, description: 'Bytes of one HTTP/2 request header list, decoded (SETTINGS_MAX_HEADER_LIST_SIZE); also bounds CONTINUATION floods.' })),
+    h2InitialWindowSize: env('GATEHOUSE_H2_INITIAL_WINDOW_SIZE', Type.Integer({ minimum: 65_535, maximum: 2_147_483_647, default: DEFAULT_H2_INITIAL_WINDOW_SIZE, description: 'HTTP/2 flow-control window per stream, in bytes: how much of a request body a client may send ahead (SETTINGS_INITIAL_WINDOW_SIZE).' })),
+    h2MaxResets: env('GATEHOUSE_H2_MAX_RESETS', Type.Integer({ minimum: 1, maximum: 100_000, default: DEFAULT_H2_MAX_RESETS, description: 'Streams an HTTP/2 client may reset within 10 s before its connection is closed with GOAWAY (rapid reset, CVE-2023-44487).' })),
+    h2MaxSettingsFrames: env('GATEHOUSE_H2_MAX_SETTINGS_FRAMES', Type.Integer({ minimum: 1, maximum: 100_000, default: DEFAULT_H2_MAX_SETTINGS_FRAMES, description: 'SETTINGS frames an HTTP/2 client may send within 10 s before its connection is closed with GOAWAY (settings flood).' })),
     storeDeadlineMs: env(
       'GATEHOUSE_STORE_DEADLINE_MS',
       Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000, description: 'Longest wait for any PostgreSQL config store call, kept by Gatehouse itself (a hung server cannot enforce statement_timeout); past it an admin write answers 503, with its write id when it may have committed.' }),

@@ -101,6 +101,8 @@ export interface GatewayOptions {
   readonly tracing?: RequestTracing;
   /** The request metrics (a fresh set when absent). */
   readonly metrics?: GatewayMetrics;
+  /** Certificate files: the proxy port speaks TLS. */
+  readonly tls?: { certFile: string; keyFile: string };
 }
 
 /** A listening gateway; `document` (when given) is applied as version 1. */
@@ -116,7 +118,7 @@ export async function startGateway(document?: object, options: GatewayOptions = 
   const accessLog = options.accessLog ? new PinoAccessLog(createAccessLogger(accessLines)) : undefined;
   const trustedProxies = parseTrustedProxies(options.trustedProxies ?? '');
   const limits = { ...clientLimits(loadSettings({}, {})), ...options.limits };
-  const proxy = buildProxyServer({ dataPlane, log, limits, metrics, accessLog, tunnels, trustedProxies, tracing: options.tracing });
+  const proxy = buildProxyServer({ dataPlane, log, limits, metrics, accessLog, tunnels, trustedProxies, tracing: options.tracing, tls: options.tls });
   await proxy.listen({ port: 0, host: '127.0.0.1' });
   const port = (proxy.server.address() as AddressInfo).port;
   let version = 0;

@@ -18,7 +18,7 @@ import { answerError, answerPlugin } from './answer';
 import { BodyLimit, limitBody } from './body-limit';
 import { ProxyRequestContext } from './context';
 import { classifyFailure, IDEMPOTENT_METHODS } from './errors';
-import { forwardRequestHeaders, forwardResponseHeaders, headersObject, TOO_MANY_HEADERS, type RequestHeadPolicy, type RequestHeaderFacts } from './headers';
+import { forwardRequestHeaders, forwardResponseHeaders, headersObject, trailersObject, TOO_MANY_HEADERS, type RequestHeadPolicy, type RequestHeaderFacts } from './headers';
 import { BodyWatch } from './body-watch';
 import type { AccessLog, AccessRecord, RequestMetrics } from './ports';
 import { requestIdFor } from './request-id';
@@ -369,8 +369,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     this.resumeUpstream?.();
   }
 
-  onComplete(): void {
+  onComplete(trailers?: Buffer[] | string[] | null): void {
     this.endAttempt(this.pool!.statusOutcome(this.status));
+    // Trailers (gRPC's status) come from HTTP/2 upstreams; HTTP/1.1 clients get them on chunked responses only.
+    if (trailers && trailers.length > 0) this.res.addTrailers(trailersObject(trailers));
     this.res.end();
   }
 

@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { IDENTITY_HEADERS } from '../../plugins/contract';
-import { namedByConnection } from './hop-by-hop';
+import { HOP_BY_HOP_HEADERS, namedByConnection } from './hop-by-hop';
 
 /** What the gateway adds to `Via` (RFC 9110 section 7.6.3). */
 export const VIA = '1.1 gatehouse';
@@ -183,5 +183,17 @@ export function forwardResponseHeaders(raw: readonly Buffer[], requestId: string
   out.via = via === undefined ? VIA : `${via}, ${VIA}`;
   out['x-request-id'] = requestId;
   if (closing) out.connection = 'close';
+  return out;
+}
+
+/** Upstream trailers (flat raw list) for `addTrailers`; hop-by-hop names have no place in trailers. */
+export function trailersObject(raw: readonly (Buffer | string)[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString().toLowerCase();
+    if (HOP_BY_HOP_HEADERS.has(name) || name === 'content-length') continue;
+    const value = raw[i + 1].toString();
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  }
   return out;
 }

@@ -59,7 +59,7 @@ interface LeaseRecord {
 
 function registryKey(upstreamId: string, s: PoolSettings): string {
   const ca = s.ca ? createHash('sha256').update(s.ca).digest('hex').slice(0, 16) : '';
-  return [upstreamId, s.scheme, s.host, s.port, s.poolSize, s.connectMs, s.requestMs, s.idleMs, s.servername ?? '', ca, s.rejectUnauthorized].join('|');
+  return [upstreamId, s.scheme, s.protocol, s.host, s.port, s.poolSize, s.connectMs, s.requestMs, s.idleMs, s.servername ?? '', ca, s.rejectUnauthorized].join('|');
 }
 
 /** The passive health policy of an upstream; a claimed probe lapses after its connect + request timeouts. */

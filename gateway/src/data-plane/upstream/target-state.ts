@@ -3,11 +3,12 @@
  * health. It outlives snapshots: while a reload keeps the target (same upstream, address, TLS and
  * pool settings) the new snapshot reuses this object, so connections and health carry over.
  */
-import { Client, Pool } from 'undici';
+import { Client, Pool, type Dispatcher } from 'undici';
 import type { UpstreamConfig, TargetConfig } from '../../config/schema';
 import type { AttemptOutcome } from '../types';
 import { PassiveHealthState, type PassivePolicy, type PassiveTransition } from './health/passive';
 import { ActiveHealthCheck, type ActiveHealthConfig } from './health/active';
+import { Http2Dispatcher } from './h2-dispatcher';
 
 /** Idle keep-alive connections are closed after this long; below Node's 5 s server default to avoid races. */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 4_000;
@@ -25,6 +26,7 @@ export interface HealthChange {
 /** Settings that shape the undici pool; a change in any of them means a new pool. */
 export interface PoolSettings {
   readonly scheme: 'http' | 'https';
+  readonly protocol: 'http1' | 'h2' | 'h2c';
   readonly host: string;
   readonly port: number;
   readonly poolSize: number;
@@ -46,12 +48,13 @@ export class TargetState {
   /** `host:port`, for logs and metric labels. */
   readonly key: string;
   readonly origin: string;
-  readonly dispatcher: Pool;
+  /** An undici pool (HTTP/1.1) or an HTTP/2 session set (h2, h2c). */
+  readonly dispatcher: Dispatcher;
   readonly passive = new PassiveHealthState();
   inFlight = 0;
   private active: ActiveHealthCheck | undefined;
   /** The active check's own connection, so probes never queue behind traffic in a busy pool. */
-  private probeClient: Client | undefined;
+  private probeClient: Dispatcher | undefined;
   private readonly connect: Pool.Options['connect'];
   private closing: Promise<void> | undefined;
 
@@ -73,12 +76,24 @@ export class TargetState {
           }
         : {};
     this.connect = { timeout: settings.connectMs, ...tls };
-    this.dispatcher = new Pool(this.origin, {
+    this.dispatcher = settings.protocol === 'http1' ? new Pool(this.origin, {
       connections: settings.poolSize,
       keepAliveTimeout: DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
       headersTimeout: settings.requestMs,
       bodyTimeout: settings.idleMs,
       connect: this.connect,
+    }) : this.http2(settings.poolSize);
+  }
+
+  private http2(maxSessions: number): Http2Dispatcher {
+    const s = this.settings;
+    return new Http2Dispatcher(this.origin, {
+      connectMs: s.connectMs,
+      maxSessions,
+      idleMs: DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+      servername: s.servername,
+      ca: s.ca,
+      rejectUnauthorized: s.rejectUnauthorized,
     });
   }
 
@@ -115,7 +130,8 @@ export class TargetState {
       return;
     }
     const hostHeader = this.settings.servername ?? this.key;
-    this.probeClient = new Client(this.origin, { connect: this.connect, keepAliveTimeout: DEFAULT_KEEP_ALIVE_TIMEOUT_MS });
+    this.probeClient =
+      this.settings.protocol === 'http1' ? new Client(this.origin, { connect: this.connect, keepAliveTimeout: DEFAULT_KEEP_ALIVE_TIMEOUT_MS }) : this.http2(1);
     this.active = new ActiveHealthCheck({ dispatcher: this.probeClient, origin: this.origin, hostHeader }, config, (healthy, detail) => {
       // A target that answers active checks again has recovered: drop a passive ejection too.
       if (healthy) this.passive.readmit();
@@ -150,6 +166,7 @@ export class TargetState {
 export function poolSettings(upstream: UpstreamConfig, target: TargetConfig, timeouts: { connectMs: number; requestMs: number; idleMs: number }): PoolSettings {
   return {
     scheme: upstream.scheme,
+    protocol: upstream.protocol,
     host: target.host,
     port: target.port,
     poolSize: upstream.poolSize,
