@@ -126,7 +126,7 @@ export interface TelemetryCollectorProps {
 /** Memory kept for the collector out of the task's (the ADOT sizing guide's minimum for one pipeline pair). */
 const COLLECTOR_MEMORY_MIB = 256;
 /** The numeric user the ADOT collector image runs as. */
-const COLLECTOR_USER = '10001';
+const COLLECTOR_USER = '10001:10001';
 
 export class TelemetryCollector extends Construct {
   readonly container: ecs.ContainerDefinition;

@@ -4,6 +4,7 @@
  * they are, the primary region against a PostgreSQL primary and the secondary region against a real
  * streaming read replica of it, with Redis and a local S3 server standing in for ElastiCache and S3.
  */
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { rm, writeFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { hashToken, newToken } from '../../../gateway/src/control-plane';
-import { buildGatehouse, CONFIG_DATABASE_NAME, GATEWAY_DATA_DIR, loadDeploymentConfig, names, POSTGRES_PORT } from '../../../infra/lib';
+import { buildGatehouse, COLLECTOR_CONTAINER_NAME, CONFIG_DATABASE_NAME, GATEWAY_DATA_DIR, loadDeploymentConfig, names, POSTGRES_PORT } from '../../../infra/lib';
 import { REPO_ROOT, within, type GatewayChild } from '../../../support/gateway-process';
 import { startS3, type TestS3 } from '../../helpers/control-plane/s3';
 import { waitFor } from '../../helpers/control-plane/wait';
@@ -108,6 +109,10 @@ describe('the task contract: synthesized task definitions booted against real se
         Object.fromEntries(servers.map((s, i) => [[PRIMARY, SECONDARY][i], s])),
       ),
     ]);
+    // S3 is one namespace: a secondary task reaches the primary's bucket (its heartbeat prefix) through
+    // its NAT (docs/RUNBOOK.md, "The fleet view"). Here each region's task has one local S3 endpoint, so
+    // the secondary's server holds the primary's bucket too.
+    await s3[SECONDARY]!.client.send(new CreateBucketCommand({ Bucket: names.backupBucketName(config.stackPrefix, config.account, PRIMARY) }));
     upstream = createServer((_req, res) => res.end('from upstream'));
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     marker = join(tmpdir(), `gh-contract-marker-${process.pid}`);
@@ -160,7 +165,8 @@ describe('the task contract: synthesized task definitions booted against real se
       for (const c of region.containers.values()) {
         expect(c.ReadonlyRootFilesystem).toBe(true);
         expect(c.User).toMatch(/^\d+:\d+$/);
-        expect(c.MountPoints).toEqual([{ ContainerPath: GATEWAY_DATA_DIR, SourceVolume: 'data', ReadOnly: false }]);
+        // The telemetry sidecar keeps nothing on disk; every gateway process has the data volume.
+        if (c.Name !== COLLECTOR_CONTAINER_NAME) expect(c.MountPoints).toEqual([{ ContainerPath: GATEWAY_DATA_DIR, SourceVolume: 'data', ReadOnly: false }]);
       }
     const env = Object.fromEntries((primary.containers.get('gateway')!.Environment ?? []).map((e) => [e.Name, e.Value]));
     expect([env.HOME, env.TMPDIR, env.GATEHOUSE_DATA_DIR]).toEqual([GATEWAY_DATA_DIR, GATEWAY_DATA_DIR, GATEWAY_DATA_DIR]);
