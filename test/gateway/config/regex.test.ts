@@ -7,7 +7,7 @@
 import { TargetRegistry } from '../../../gateway/src/data-plane/upstream';
 import { compileRegex } from '../../../gateway/src/config/regex';
 import { check, chainFor, documentWith, fakeContext } from '../plugins/harness';
-import { compileRoutes } from '../snapshot/config';
+import { compileRoutes } from '../data-plane/snapshot/config';
 
 const N = 50_000;
 

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { createPluginRegistry } from '../../../gateway/src/plugins';
-import { oneRoute, startGateway, type Gateway } from '../proxy/harness';
-import { startUpstream, type TestUpstream } from '../upstream/servers';
+import { oneRoute, startGateway, type Gateway } from '../data-plane/proxy/harness';
+import { startUpstream, type TestUpstream } from '../data-plane/upstream/servers';
 import { chainFor, check, decide, documentWith, fakeContext, filled } from './harness';
 
 const FORBIDDEN = { status: 403, error: 'GW_ERR_FORBIDDEN' };

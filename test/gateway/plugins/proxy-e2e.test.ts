@@ -1,7 +1,7 @@
 /** The plugins through the real proxy: a gateway on port 0, real upstreams, real HTTP. */
 import { request as httpRequest } from 'node:http';
 import { createPluginRegistry, createPluginServices, type ClosablePluginServices } from '../../../gateway/src/plugins';
-import { send, startGateway, startUpstream, type Gateway, type Upstream } from '../proxy/harness';
+import { send, startGateway, startUpstream, type Gateway, type Upstream } from '../data-plane/proxy/harness';
 
 const KEY = 'e2e-key-0123456789abcdef';
 

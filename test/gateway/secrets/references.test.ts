@@ -15,7 +15,7 @@ import { createPluginRegistry } from '../../../gateway/src/plugins';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../../helpers/secrets-manager';
 import { waitFor } from '../../helpers/control-plane/wait';
 import { decide, fakeContext } from '../plugins/harness';
-import { LogLines } from '../proxy/harness';
+import { LogLines } from '../data-plane/proxy/harness';
 
 const ALICE = 'alice-aws-secret-0123456789abcdef!!';
 const ALICE_ROTATED = 'alice-aws-rotated-0123456789abcdef!!';

@@ -15,7 +15,7 @@ import { openConfigStore, type ConfigStore } from '../../../gateway/src/store';
 import { validateConfig, type GatewayConfig } from '../../../gateway/src/config';
 import { createTestDatabase, type TestDatabase } from '../../helpers/control-plane/databases';
 import { waitFor } from '../../helpers/control-plane/wait';
-import { send, startGateway, startUpstream, type Gateway, type Upstream } from '../proxy/harness';
+import { send, startGateway, startUpstream, type Gateway, type Upstream } from '../data-plane/proxy/harness';
 
 function recorder(): SourceLogger & { warnings: string[] } {
   const warnings: string[] = [];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileConfigSource, parseConfigText, readConfigFile } from '../../../gateway/src/sync/file-source';
 import { GatehouseError } from '../../../gateway/src/core/errors';
-import { send, startGateway, startUpstream, until, type Gateway, type Upstream } from '../proxy/harness';
+import { send, startGateway, startUpstream, until, type Gateway, type Upstream } from '../data-plane/proxy/harness';
 
 const yamlConfig = (port: number, path: string) =>
   ['settings:', '  logLevel: debug', 'upstreams:', '  - id: u', `    targets: [{ host: 127.0.0.1, port: ${port} }]`, 'routes:', '  - id: r', `    paths: ["${path}"]`, '    upstream: u', ''].join('\n');
