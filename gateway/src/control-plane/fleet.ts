@@ -156,7 +156,9 @@ async function readHeartbeat(client: S3Client, bucket: string, key: string, keyP
     const name = (err as { name?: string }).name;
     // Deleted between the list and the read: not an error.
     if (name === 'NoSuchKey' || name === 'NotFound') return { ok: false };
-    throw err;
+    // One unreadable heartbeat (overwritten mid-read, a transient error) must not hide the others:
+    // it is skipped and logged for this read; the next read sees it again.
+    return { ok: false, reason: `could not be read (${name ?? (err as Error).message})` };
   }
   if (text.length > MAX_HEARTBEAT_BYTES) return { ok: false, reason: 'too large' };
   const parsed = parseHeartbeat(text);
