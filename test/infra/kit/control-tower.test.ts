@@ -4,6 +4,7 @@
  * and the only rules acknowledged are the profile's exemptions in infra/lib/control-tower.ts, which
  * docs/DEPLOY.md lists.
  */
+import { PROD_DEPLOYMENT } from './helpers';
 import { App } from 'aws-cdk-lib';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,19 +13,7 @@ import { applyControlTower, buildGatehouse, CONTROL_TOWER_EXEMPTIONS, loadDeploy
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const cdkJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> & { gatehouse: Record<string, unknown> } };
-const PROD = {
-  account: '222222222222',
-  primaryRegion: 'eu-west-1',
-  secondaryRegions: ['eu-central-1'],
-  stackPrefix: 'Edge',
-  profile: 'prod',
-  domain: { zoneName: 'example.com', hostedZoneId: 'Z0123456789ABC', recordName: 'api.example.com' },
-  certificateArns: {
-    'eu-west-1': 'arn:aws:acm:eu-west-1:222222222222:certificate/11111111-2222-3333-4444-555555555555',
-    'eu-central-1': 'arn:aws:acm:eu-central-1:222222222222:certificate/66666666-7777-8888-9999-000000000000',
-  },
-  waf: true,
-};
+const PROD = PROD_DEPLOYMENT;
 
 interface PluginReport {
   pluginName: string;

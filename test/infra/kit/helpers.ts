@@ -40,3 +40,18 @@ export function normalisedTemplate(template: Template): unknown {
 export function resourcesOf(template: Template, type: string): Array<[string, { Properties?: Record<string, unknown>; [k: string]: unknown }]> {
   return Object.entries(template.findResources(type));
 }
+
+/** A prod deployment with a domain, certificates per region and the web ACL: the kit's strictest shape. */
+export const PROD_DEPLOYMENT = {
+  account: '222222222222',
+  primaryRegion: 'eu-west-1',
+  secondaryRegions: ['eu-central-1'],
+  stackPrefix: 'Edge',
+  profile: 'prod',
+  domain: { zoneName: 'example.com', hostedZoneId: 'Z0123456789ABC', recordName: 'api.example.com' },
+  certificateArns: {
+    'eu-west-1': 'arn:aws:acm:eu-west-1:222222222222:certificate/11111111-2222-3333-4444-555555555555',
+    'eu-central-1': 'arn:aws:acm:eu-central-1:222222222222:certificate/66666666-7777-8888-9999-000000000000',
+  },
+  waf: true,
+};

@@ -1,3 +1,4 @@
+import { PROD_DEPLOYMENT } from './helpers';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as fs from 'node:fs';
@@ -15,20 +16,7 @@ describe('a prod deployment with a domain and certificates: the other branches p
   let secondary: Template;
 
   beforeAll(() => {
-    const config = loadDeploymentConfig({
-      account: '222222222222',
-      primaryRegion: 'eu-west-1',
-      secondaryRegions: ['eu-central-1'],
-      stackPrefix: 'Edge',
-      profile: 'prod',
-      domain: { zoneName: 'example.com', hostedZoneId: 'Z0123456789ABC', recordName: 'api.example.com' },
-      certificateArns: {
-        'eu-west-1': 'arn:aws:acm:eu-west-1:222222222222:certificate/11111111-2222-3333-4444-555555555555',
-        'eu-central-1': 'arn:aws:acm:eu-central-1:222222222222:certificate/66666666-7777-8888-9999-000000000000',
-      },
-      trafficShifting: 'all-at-once',
-      waf: true,
-    });
+    const config = loadDeploymentConfig({ ...PROD_DEPLOYMENT, trafficShifting: 'all-at-once' });
     outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-cdk-prod-'));
     const app = new App({ outdir, context: { ...cdkJson.context } });
     stacks = buildGatehouse(app, config, { imageUri: 'public.ecr.aws/example/gatehouse:1.0.0' });
