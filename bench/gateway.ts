@@ -68,7 +68,7 @@ export function gatewayAvailable(runtime: GatewayRuntime): boolean {
 /** Starts the gateway (a config file, free ports, no access log unless `env` says so, `NODE_ENV=production`) and waits until it is ready. */
 export function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const entry = options.runtime === 'dist' ? (options.entry ?? GATEWAY_DIST_ENTRY) : GATEWAY_SOURCE_ENTRY;
-  return startGatewayProcess({ runtime: options.runtime, role: options.role, config: options.config, nodeFlags: options.nodeFlags, entry, env: { NODE_ENV: 'production', ...options.env } });
+  return startGatewayProcess({ runtime: options.runtime, role: options.role, config: options.config, nodeFlags: options.nodeFlags, entry, env: { NODE_ENV: 'production', ...options.env }, readLines: 'until-started' });
 }
 
 /** A config document with one upstream (`bench`) at the given port and the given routes. */

@@ -54,6 +54,12 @@ export interface SpawnGatewayOptions {
   readonly gid?: number;
   /** Give the child exactly `env` (plus PATH) instead of ours with `env` on top. */
   readonly exactEnv?: boolean;
+  /**
+   * `all` (default) parses and keeps every JSON line in `lines`; `until-started` stops at the start
+   * line and only drains stdout after it, so a bench parsing a million access lines does not take CPU
+   * from the gateway it measures.
+   */
+  readonly readLines?: 'all' | 'until-started';
 }
 
 /** A running gateway process. */
@@ -96,7 +102,9 @@ export function spawnGateway(options: SpawnGatewayOptions): GatewayChild {
   const started = new Promise<{ proxyPort: number; statusPort: number }>((resolve) => (onStarted = resolve));
   const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
   let buffered = '';
+  let reading = true;
   proc.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    if (!reading) return;
     buffered += text;
     let nl: number;
     while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -110,7 +118,14 @@ export function spawnGateway(options: SpawnGatewayOptions): GatewayChild {
         continue;
       }
       lines.push(parsed);
-      if (parsed.msg === 'gatehouse started') onStarted({ proxyPort: Number(parsed.proxyPort), statusPort: Number(parsed.statusPort) });
+      if (parsed.msg === 'gatehouse started') {
+        onStarted({ proxyPort: Number(parsed.proxyPort), statusPort: Number(parsed.statusPort) });
+        if (options.readLines === 'until-started') {
+          reading = false;
+          buffered = '';
+          return;
+        }
+      }
     }
   });
   proc.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
