@@ -41,6 +41,7 @@ import {
   type GatewaySecretSettings,
   type GatewaySettings,
 } from '../constructs';
+import { RDS_CA_BUNDLE } from '../../../gateway/src/store/tls';
 import { addReleaseContractOutputs } from './release-contract';
 import { backupBucketName, backupKeyAlias, databaseArn, databaseIdentifier, databaseSecretName, imageParameterName, replicaIdentifier, secretsKeyName } from '../names';
 
@@ -178,7 +179,9 @@ export class RegionalStack extends Stack {
     const heartbeats = { bucketName: backupBucketName(prefix, config.account, config.primaryRegion), region: config.primaryRegion, keyAlias: backupKeyAlias(prefix) };
     // What both roles read: the config store and the S3 backup of this region.
     const storeSettings: GatewaySettings = {
-      databaseUrl: `postgresql://${databaseHost}:${POSTGRES_PORT}/${CONFIG_DATABASE_NAME}?sslmode=no-verify`,
+      // verify-full against the RDS CA bundle shipped in the image: the chain and the endpoint's name.
+      databaseUrl: `postgresql://${databaseHost}:${POSTGRES_PORT}/${CONFIG_DATABASE_NAME}?sslmode=verify-full`,
+      databaseCa: RDS_CA_BUNDLE,
       s3Bucket: backupBucketName(prefix, config.account, region),
       s3Region: region,
       ...heartbeatSettings(heartbeats, region),

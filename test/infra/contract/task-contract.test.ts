@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { hashToken, newToken } from '../../../gateway/src/control-plane';
+import { RDS_CA_BUNDLE } from '../../../gateway/src/store';
 import { buildGatehouse, COLLECTOR_CONTAINER_NAME, CONFIG_DATABASE_NAME, GATEWAY_DATA_DIR, loadDeploymentConfig, names, POSTGRES_PORT } from '../../../infra/lib';
 import { REPO_ROOT, within, type GatewayChild } from '../../../support/gateway-process';
 import { startS3, type TestS3 } from '../../helpers/control-plane/s3';
@@ -74,6 +75,16 @@ const onPort = (port: number) => (url: string) => {
   if (u.port !== String(POSTGRES_PORT) || u.pathname !== `/${CONFIG_DATABASE_NAME}`) throw new Error(`unexpected DATABASE_URL ${url}`);
   u.port = String(port);
   return u.toString();
+};
+
+/**
+ * The task verifies RDS against the RDS CA bundle; the local servers' certificate is signed by a test
+ * CA instead, so that one setting is pointed at the test CA. The URL (sslmode=verify-full) is kept:
+ * the tasks here verify the chain and the host name exactly as they would on RDS.
+ */
+const toTestCa = (caFile: () => string) => (value: string) => {
+  if (value !== RDS_CA_BUNDLE) throw new Error(`the task's database CA is "${value}", not the RDS bundle`);
+  return caFile();
 };
 
 /** The JSON key an ECS secret reads (`<secret ARN>:<json key>::`). */
@@ -149,7 +160,7 @@ describe('the task contract: synthesized task definitions booted against real se
       ports,
       secrets: o.secrets,
       platform: platform(o.awsRegion),
-      rewrite: { DATABASE_URL: onPort(o.database.port) },
+      rewrite: { DATABASE_URL: onPort(o.database.port), GATEHOUSE_DATABASE_CA: toTestCa(() => pg.ca.caFile) },
     });
     return { container, user, dir, env, ports };
   }
@@ -179,6 +190,16 @@ describe('the task contract: synthesized task definitions booted against real se
       expect(gateway.PortMappings!.map((p) => String(p.ContainerPort)).sort()).toEqual([env.GATEHOUSE_PROXY_PORT, env.GATEHOUSE_STATUS_PORT].sort());
       expect(region.healthCheck).toEqual({ path: '/readyz', port: env.GATEHOUSE_STATUS_PORT });
     }
+  });
+
+  test('every gateway process verifies the database: sslmode=verify-full and the RDS CA bundle', () => {
+    for (const region of [primary, secondary])
+      for (const c of region.containers.values()) {
+        const env = Object.fromEntries((c.Environment ?? []).map((e) => [e.Name, e.Value]));
+        if (c.Name === COLLECTOR_CONTAINER_NAME || c.Name === 'initial-config') continue;
+        expect(JSON.stringify(env.DATABASE_URL)).toContain('?sslmode=verify-full');
+        expect(env.GATEHOUSE_DATABASE_CA).toBe(RDS_CA_BUNDLE);
+      }
   });
 
   test('secret names: the database credentials\' username and password keys, the secrets key, the cache URL, and the admin token', () => {
