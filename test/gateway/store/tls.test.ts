@@ -63,19 +63,13 @@ describe('config store TLS, verify-full against a chosen CA', () => {
     await store.close();
   });
 
-  it('refuses a server whose certificate another CA signed, naming the CA setting', async () => {
-    const store = await open({ databaseUrl: url('localhost', '?sslmode=verify-full'), databaseCa: otherCa.caFile, migrate: false });
+  it.each([
+    ['another CA signed (the CA setting names the other test CA)', 'localhost', () => otherCa.caFile, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+    ['is for another host name (the server reached by its address)', '127.0.0.1', () => ca.caFile, 'ERR_TLS_CERT_ALTNAME_INVALID'],
+  ])('refuses a server whose certificate %s, naming the settings', async (_case, host, caFile, code) => {
+    const store = await open({ databaseUrl: url(host, '?sslmode=verify-full'), databaseCa: caFile(), migrate: false });
     try {
-      await expect(store.head()).rejects.toMatchObject({ code: 'GW_ERR_STORE_TLS', message: expect.stringContaining('(GATEHOUSE_DATABASE_CA, DATABASE_URL: UNABLE_TO_VERIFY_LEAF_SIGNATURE)') });
-    } finally {
-      await store.close();
-    }
-  });
-
-  it('refuses a server whose certificate is for another host name (here: reached by its address)', async () => {
-    const store = await open({ databaseUrl: url('127.0.0.1', '?sslmode=verify-full'), databaseCa: ca.caFile, migrate: false });
-    try {
-      await expect(store.head()).rejects.toMatchObject({ code: 'GW_ERR_STORE_TLS', message: expect.stringContaining('ERR_TLS_CERT_ALTNAME_INVALID') });
+      await expect(store.head()).rejects.toMatchObject({ code: 'GW_ERR_STORE_TLS', message: expect.stringContaining(`(GATEHOUSE_DATABASE_CA, DATABASE_URL: ${code})`) });
     } finally {
       await store.close();
     }
