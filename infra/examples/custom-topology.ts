@@ -7,6 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
+import { RDS_CA_BUNDLE } from '../../gateway/src/store/tls';
 import {
   addReleaseContractOutputs,
   AdminAccess,
@@ -76,7 +77,9 @@ export class AuroraGatewayStack extends Stack {
 
     const backup = new BackupBucket(this, 'Backup', { bucketName: props.backupBucketName, keyAlias: 'alias/gatehouse-aurora-backup' });
     const storeSettings: GatewaySettings = {
-      databaseUrl: `postgresql://${aurora.clusterEndpoint.hostname}:5432/gatehouse?sslmode=no-verify`,
+      // Aurora's certificates are signed by the RDS CAs too: verify-full against the bundle in the image.
+      databaseUrl: `postgresql://${aurora.clusterEndpoint.hostname}:5432/gatehouse?sslmode=verify-full`,
+      databaseCa: RDS_CA_BUNDLE,
       s3Bucket: props.backupBucketName,
       s3Region: this.region,
     };
@@ -92,7 +95,7 @@ export class AuroraGatewayStack extends Stack {
       loadBalancerSecurityGroup: this.edge.securityGroup,
       blueTargetGroup: this.edge.blueTargetGroup,
       // Data planes read the reader endpoint; LISTEN works there (an Aurora reader is no hot standby of ours to refuse it).
-      settings: { ...storeSettings, databaseUrl: `postgresql://${aurora.clusterReadEndpoint.hostname}:5432/gatehouse?sslmode=no-verify`, startWithoutConfig: true },
+      settings: { ...storeSettings, databaseUrl: `postgresql://${aurora.clusterReadEndpoint.hostname}:5432/gatehouse?sslmode=verify-full`, startWithoutConfig: true },
       secrets: { ...credentials, redisUrl: ecs.Secret.fromSecretsManager(cache.urlSecret) },
     });
     cache.allowFrom(gateway.securityGroup);

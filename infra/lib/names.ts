@@ -35,6 +35,9 @@ export const databaseArn = (account: string, region: string, identifier: string)
 /** The Secrets Manager secret with the database credentials, replicated to every secondary region. */
 export const databaseSecretName = (prefix: string): string => `${prefix}/config-database/credentials`;
 
+/** The Secrets Manager secret with the data planes' read-only database credentials, replicated like the owner's. */
+export const databaseReaderSecretName = (prefix: string): string => `${prefix}/config-database/reader`;
+
 /** The gateway's secrets key (GATEHOUSE_SECRETS_KEYS), made in the primary region and replicated under the same name. */
 export const secretsKeyName = (prefix: string): string => `${prefix}/gateway/secrets-key`;
 

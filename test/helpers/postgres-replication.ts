@@ -4,13 +4,14 @@
  * standby: reads work, writes and LISTEN are refused, and NOTIFY never arrives, as on RDS.
  */
 import { execFile } from 'node:child_process';
-import { appendFile, chmod, chown, mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { freePort } from '../../support/free-port';
-import { binDir, postgresUser } from './control-plane/postgres-server';
+import { binDir, installCertificate, prependHba, postgresUser } from './control-plane/postgres-server';
+import { createTestCa, type TestCa } from './test-ca';
 import { waitFor } from './control-plane/wait';
 
 const run = promisify(execFile);
@@ -24,6 +25,8 @@ export interface PostgresEndpoint {
 }
 
 export interface ReplicatedPostgres {
+  /** The CA that signed both servers' certificate (for 127.0.0.1 and localhost): verify-full with it. */
+  readonly ca: TestCa;
   readonly primary: PostgresEndpoint;
   readonly replica: PostgresEndpoint;
   /** Resolves once the replica has replayed everything the primary has written so far. */
@@ -33,8 +36,8 @@ export interface ReplicatedPostgres {
 
 const endpoint = (port: number): PostgresEndpoint => ({ host: '127.0.0.1', port, url: (db) => `postgres://postgres@127.0.0.1:${port}/${db}` });
 
-/** Starts the primary (TLS on, `databases` created) and then the replica, streamed from it. */
-export async function startReplicatedPostgres(databases: readonly string[] = []): Promise<ReplicatedPostgres> {
+/** Starts the primary (TLS on, `databases` created, `hba` lines first in pg_hba.conf) and then the replica, streamed from it. */
+export async function startReplicatedPostgres(databases: readonly string[] = [], options: { hba?: readonly string[] } = {}): Promise<ReplicatedPostgres> {
   const bin = await binDir();
   const dir = await mkdtemp(join(tmpdir(), 'gh-pgrep-'));
   const asRoot = process.getuid?.() === 0;
@@ -48,9 +51,10 @@ export async function startReplicatedPostgres(databases: readonly string[] = [])
   const replicaData = join(dir, 'replica');
   const [primaryPort, replicaPort] = [await freePort(), await freePort()];
   await pg('initdb', ['-D', primaryData, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
-  // A self-signed certificate: clients that ask for TLS without verifying it (sslmode=no-verify, as RDS clients do here) get it.
-  await as('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.crt')]);
-  await chmod(join(dir, 'server.key'), 0o600);
+  // A certificate of a test CA for the servers' address: clients verify it (verify-full) as RDS clients do.
+  const ca = await createTestCa();
+  await installCertificate(await ca.issue('postgres', ['IP:127.0.0.1', 'DNS:localhost']), dir, owner);
+  if (options.hba) await prependHba(primaryData, options.hba);
   await appendFile(
     join(primaryData, 'postgresql.conf'),
     [
@@ -83,6 +87,7 @@ export async function startReplicatedPostgres(databases: readonly string[] = [])
   } catch (err) {
     await stop(primaryData);
     await rm(dir, { recursive: true, force: true });
+    await ca.destroy();
     throw err;
   }
 
@@ -96,6 +101,7 @@ export async function startReplicatedPostgres(databases: readonly string[] = [])
     }
   };
   return {
+    ca,
     primary: endpoint(primaryPort),
     replica: endpoint(replicaPort),
     async caughtUp(timeoutMs = 30_000) {
@@ -118,6 +124,7 @@ export async function startReplicatedPostgres(databases: readonly string[] = [])
       await stop(replicaData);
       await stop(primaryData);
       await rm(dir, { recursive: true, force: true });
+      await ca.destroy();
     },
   };
 }

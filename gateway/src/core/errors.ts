@@ -55,6 +55,11 @@ export const Errors = {
   GW_ERR_SECRETS_KEY_MISSING: define('GW_ERR_SECRETS_KEY_MISSING', 409, 'This control plane has no secrets key; set GATEHOUSE_SECRETS_KEYS (docs/RUNBOOK.md, "Secrets keys") and restart it.'),
   GW_ERR_SECRET_UNREADABLE: define('GW_ERR_SECRET_UNREADABLE', 500, "A stored secret cannot be decrypted with this control plane's keys; add its key id to GATEHOUSE_SECRETS_KEYS (docs/RUNBOOK.md, \"Secrets keys\")."),
   // Config store faults.
+  GW_ERR_STORE_TLS: define(
+    'GW_ERR_STORE_TLS',
+    503,
+    'The config store\'s TLS certificate was refused: it is not signed by the CA the database CA setting names, or not issued for the host the database URL names. Set the CA setting to the server\'s CA ("rds" for Amazon RDS) and name the server by the host its certificate is for (the RDS endpoint, not an address or an alias).',
+  ),
   GW_ERR_STORE_TIMEOUT: define('GW_ERR_STORE_TIMEOUT', 503, 'The config store did not answer in time after this write was sent, so it may have committed. Ask GET /admin/v1/writes/<writeId> (writeId is in this answer) before writing again, or retry with the same Idempotency-Key.'),
   GW_ERR_STORE_CORRUPT: define('GW_ERR_STORE_CORRUPT', 503, 'The current config version does not match its checksum (its row was changed in the database); writes are blocked so that nothing is built on it. Roll back to the newest intact version.'),
   GW_ERR_WRITE_NOT_FOUND: define('GW_ERR_WRITE_NOT_FOUND', 404, 'No write with this id committed (no write still in progress can commit it later); it is safe to send it again.'),

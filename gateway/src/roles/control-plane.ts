@@ -20,6 +20,7 @@ import { fleetViewFrom } from './fleet';
 import { closeParts, type GatewayNode } from './node';
 import { secretsKeyring } from './secrets-keys';
 import { s3LocationFrom } from './store-sync';
+import { storeConnectionOf } from './store-options';
 
 /** The node shape, with the two listeners a control plane always has. */
 export type ControlPlaneNode = GatewayNode & { readonly admin: FastifyInstance; readonly status: FastifyInstance };
@@ -33,7 +34,13 @@ export async function startControlPlane(options: { settings: GatehouseSettings; 
     ]);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
-  const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: true, retention: settings.configRetention, deadlineMs: settings.storeDeadlineMs });
+  const store = await openConfigStore({
+    ...storeConnectionOf(settings),
+    migrate: true,
+    retention: settings.configRetention,
+    // The data planes' read-only role, kept at every start (the settings loader wants both or neither).
+    ...(settings.databaseReaderUser && settings.databaseReaderPassword ? { reader: { user: settings.databaseReaderUser, password: settings.databaseReaderPassword } } : {}),
+  });
   const location = s3LocationFrom(settings);
   const initialFile = settings.initialConfigFile;
   let keyring: Awaited<ReturnType<typeof secretsKeyring>>;

@@ -11,6 +11,7 @@ import { startHeartbeat } from './fleet';
 import { buildDataPlaneNode, type DataPlaneNode, type NodeOptions } from './node';
 import { secretsKeyring } from './secrets-keys';
 import { attachStoreSync } from './store-sync';
+import { storeConnectionOf } from './store-options';
 
 /** Assembles a data-plane node and attaches its config source (nothing listens yet). */
 export async function startDataPlane(options: NodeOptions): Promise<DataPlaneNode> {
@@ -19,7 +20,7 @@ export async function startDataPlane(options: NodeOptions): Promise<DataPlaneNod
   if (settings.databaseUrl) {
     const node = buildDataPlaneNode(nodeOptions);
     // No migrations: data planes connect with a read-only role; the control plane owns the schema.
-    const store = await openConfigStore({ databaseUrl: settings.databaseUrl, migrate: false, deadlineMs: settings.storeDeadlineMs });
+    const store = await openConfigStore({ ...storeConnectionOf(settings), migrate: false });
     node.parts.push({ close: () => store.close() });
     try {
       const { sync } = await attachStoreSync(node, store, { settings, log, registry: node.registry });

@@ -14,6 +14,7 @@ import { buildAdminPart } from './admin-api';
 import { buildDataPlaneNode, type DataPlaneNode, type NodeOptions } from './node';
 import { secretsKeyring } from './secrets-keys';
 import { attachStoreSync } from './store-sync';
+import { storeConnectionOf } from './store-options';
 
 /** Assembles the standalone node, its store and admin API, and loads the config (nothing listens yet). */
 export async function startStandalone(options: NodeOptions): Promise<DataPlaneNode> {
@@ -29,7 +30,7 @@ export async function startStandalone(options: NodeOptions): Promise<DataPlaneNo
   const keyring = await secretsKeyring(settings, log, true);
   const node = buildDataPlaneNode({ ...options, secretsKeyring: keyring });
   const registry = node.registry;
-  const store = await openConfigStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate: true, retention: settings.configRetention, deadlineMs: settings.storeDeadlineMs });
+  const store = await openConfigStore({ ...storeConnectionOf(settings), dataDir: settings.dataDir, migrate: true, retention: settings.configRetention });
   node.parts.push({ close: () => store.close() });
   try {
     if (settings.configFile) node.parts.push(await attachFileImport(store, settings.configFile, settings, plugins?.checker, log, keyring));

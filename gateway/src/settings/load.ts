@@ -3,7 +3,7 @@
  * variables. Invalid settings stop start-up with a message naming the setting, its variable and the fix.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { Settings, type GatehouseSettings } from './schema';
+import { envName, Settings, type GatehouseSettings } from './schema';
 import { validateAgainst } from '../config/schema-check';
 import { GatehouseError, type Problem } from '../core/errors';
 
@@ -12,6 +12,12 @@ function kindOf(schema: TSchema): string {
   if (schema.type === 'boolean') return 'boolean';
   return 'string';
 }
+
+/** Settings that mean something only together. */
+const PAIRED_SETTINGS: readonly (readonly [keyof GatehouseSettings, keyof GatehouseSettings, string])[] = [
+  ['tlsCertFile', 'tlsKeyFile', 'TLS on the proxy listener needs both a certificate and its key'],
+  ['databaseReaderUser', 'databaseReaderPassword', 'the data planes\' read-only role needs both its name and its password'],
+];
 
 /** Converts one environment value to the setting's type, or explains why it cannot. */
 function coerce(key: string, variable: string, raw: string, schema: TSchema): { value?: unknown; problem?: Problem } {
@@ -66,12 +72,14 @@ export function loadSettings(fileSettings: unknown = {}, environment: NodeJS.Pro
       problems.push(variable ? { ...p, message: `${p.message.replace(/\.$/, "")} (setting ${key}, env ${variable}).` } : p);
     }
   }
-  if (result.ok && (result.value.tlsCertFile === undefined) !== (result.value.tlsKeyFile === undefined))
-    problems.push({
-      path: result.value.tlsCertFile === undefined ? '/settings/tlsCertFile' : '/settings/tlsKeyFile',
-      message: 'TLS on the proxy listener needs both a certificate and its key; only one is set.',
-      fix: 'set both tlsCertFile (GATEHOUSE_TLS_CERT_FILE) and tlsKeyFile (GATEHOUSE_TLS_KEY_FILE), or neither.',
-    });
+  if (result.ok)
+    for (const [a, b, what] of PAIRED_SETTINGS)
+      if ((result.value[a] === undefined) !== (result.value[b] === undefined))
+        problems.push({
+          path: `/settings/${result.value[a] === undefined ? a : b}`,
+          message: `${what}; only one is set.`,
+          fix: `set both ${a} (${envName(a)}) and ${b} (${envName(b)}), or neither.`,
+        });
   if (problems.length) throw new GatehouseError('GW_ERR_SETTINGS_INVALID', undefined, problems);
   return (result as { ok: true; value: GatehouseSettings }).value;
 }

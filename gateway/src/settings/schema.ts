@@ -81,6 +81,35 @@ export const Settings = Type.Object(
       'DATABASE_URL',
       Type.Optional(Type.String({ minLength: 1, description: 'PostgreSQL URL of the config store; unset in standalone means the embedded PGlite store.' })),
     ),
+    databaseCa: env(
+      'GATEHOUSE_DATABASE_CA',
+      Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 4096,
+          description:
+            'Verify the config store\'s certificate (`verify-full`: chain and host name) against `rds` (the Amazon RDS CA bundle shipped in the image), `system` (Node\'s root store) or the path of a PEM file; `DATABASE_URL` may then only say `sslmode=verify-full`. Unset, the URL alone decides TLS.',
+        }),
+      ),
+    ),
+    databaseReaderUser: env(
+      'GATEHOUSE_DATABASE_READER_USER',
+      Type.Optional(
+        Type.String({
+          pattern: '^[a-z_][a-z0-9_]{0,62}$',
+          description: 'Control plane: the data planes\' read-only database role, which it creates (or updates) at every start with SELECT on exactly what data planes read; needs `GATEHOUSE_DATABASE_READER_PASSWORD`.',
+        }),
+      ),
+    ),
+    databaseReaderPassword: env(
+      'GATEHOUSE_DATABASE_READER_PASSWORD',
+      Type.Optional(
+        Type.String({
+          pattern: '^[\\x21-\\x7e]{16,1024}$',
+          description: 'Control plane: the read-only role\'s password (16 or more printable ASCII characters), set at every start; only its SCRAM verifier is sent to PostgreSQL.',
+        }),
+      ),
+    ),
     redisUrl: env(
       'REDIS_URL',
       Type.Optional(Type.String({ minLength: 1, description: 'Redis URL for shared rate-limit state (`rediss://user:password@host:port` for ElastiCache with RBAC or AUTH); unset means in-memory.' })),

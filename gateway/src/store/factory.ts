@@ -3,6 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { migrate } from './migrations';
 import { pgClient, pgliteClient, type SqlClient } from './sql';
+import { keepReaderRole, type ReaderCredentials } from './reader-role';
+import { STORE_SETTING_KEYS, type StoreSettingNames } from './tls';
 import { SqlConfigStore } from './sql-config-store';
 import type { ConfigStore } from './types';
 
@@ -15,6 +17,12 @@ export interface StoreOptions {
   retention?: number;
   /** Connections in the pool (pg only). */
   poolSize?: number;
+  /** The CA the PostgreSQL server is verified against (`verify-full`): `rds`, `system` or a PEM file; unset, the URL decides. */
+  databaseCa?: string;
+  /** The store settings' names, for error messages. */
+  settingNames?: StoreSettingNames;
+  /** Control plane: the data planes' read-only role to keep (created, password set, grants exact) after the migrations. */
+  reader?: ReaderCredentials;
   /** Client-side deadline of every store call (pg only; PGlite runs in-process and cannot hang on a network). */
   deadlineMs?: number;
 }
@@ -23,7 +31,7 @@ export interface StoreOptions {
 export async function openConfigStore(options: StoreOptions): Promise<ConfigStore> {
   let db: SqlClient;
   if (options.databaseUrl) {
-    db = pgClient(options.databaseUrl, { poolSize: options.poolSize, deadlineMs: options.deadlineMs });
+    db = pgClient(options.databaseUrl, { poolSize: options.poolSize, deadlineMs: options.deadlineMs, ca: options.databaseCa, names: options.settingNames });
   } else {
     if (!options.dataDir) throw new Error('openConfigStore: give databaseUrl or dataDir.');
     const dir = join(options.dataDir, 'store');
@@ -36,6 +44,7 @@ export async function openConfigStore(options: StoreOptions): Promise<ConfigStor
   }
   try {
     if (options.migrate) await migrate(db);
+    if (options.reader) await keepReaderRole(db, options.reader, options.settingNames ?? STORE_SETTING_KEYS);
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err;

@@ -4,6 +4,7 @@
  */
 import { Client, Pool, type PoolClient, type PoolConfig } from 'pg';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { explainConnectError, STORE_SETTING_KEYS, storeConnection, type StoreConnection, type StoreSettingNames } from './tls';
 
 export interface SqlSession {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
@@ -41,7 +42,7 @@ export class StoreDeadlineError extends Error {
 }
 
 /** Runs `fn` on a pooled connection under one deadline; past it the connection is destroyed, never reused. */
-async function withConnection<T>(pool: Pool, deadlineMs: number, fn: (conn: PoolClient, phase: { commitSent: boolean; broken: boolean }) => Promise<T>): Promise<T> {
+async function withConnection<T>(pool: Pool, deadlineMs: number, explain: (err: unknown) => unknown, fn: (conn: PoolClient, phase: { commitSent: boolean; broken: boolean }) => Promise<T>): Promise<T> {
   const phase = { commitSent: false, broken: false };
   let timedOut = false;
   let conn: PoolClient | undefined;
@@ -54,7 +55,9 @@ async function withConnection<T>(pool: Pool, deadlineMs: number, fn: (conn: Pool
     }, deadlineMs);
   });
   const work = (async () => {
-    const c = await pool.connect();
+    const c = await pool.connect().catch((err: unknown) => {
+      throw explain(err);
+    });
     if (timedOut) {
       c.release(true);
       throw new StoreDeadlineError(deadlineMs, false);
@@ -74,11 +77,25 @@ async function withConnection<T>(pool: Pool, deadlineMs: number, fn: (conn: Pool
   }
 }
 
+/** How a `pg` client connects and how long it waits. */
+export interface PgClientOptions {
+  poolSize?: number;
+  connectTimeoutMs?: number;
+  deadlineMs?: number;
+  /** The CA to verify the server against (`verify-full`): `rds`, `system` or a PEM file; unset, the URL decides. */
+  ca?: string;
+  /** The setting names of the URL and the CA, for error messages. */
+  names?: StoreSettingNames;
+}
+
 /** A `pg` pool plus one dedicated connection per LISTEN. */
-export function pgClient(url: string, options: { poolSize?: number; connectTimeoutMs?: number; deadlineMs?: number } = {}): SqlClient {
+export function pgClient(url: string, options: PgClientOptions = {}): SqlClient {
   const deadlineMs = options.deadlineMs ?? DEFAULT_STORE_DEADLINE_MS;
+  const names = options.names ?? STORE_SETTING_KEYS;
+  const connection: StoreConnection = storeConnection(url, options.ca, names);
+  const explain = (err: unknown) => explainConnectError(err, connection, names);
   const config: PoolConfig = {
-    connectionString: url,
+    ...connection,
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     statement_timeout: DEFAULT_STATEMENT_TIMEOUT_MS,
@@ -91,10 +108,10 @@ export function pgClient(url: string, options: { poolSize?: number; connectTimeo
   const listeners = new Set<Client>();
   return {
     async query<T>(text: string, params?: unknown[]) {
-      return withConnection(pool, deadlineMs, async (conn) => (await conn.query(text, params)).rows as T[]);
+      return withConnection(pool, deadlineMs, explain, async (conn) => (await conn.query(text, params)).rows as T[]);
     },
     async transaction<T>(fn: (tx: SqlSession) => Promise<T>) {
-      return withConnection(pool, deadlineMs, async (conn, phase) => {
+      return withConnection(pool, deadlineMs, explain, async (conn, phase) => {
         await conn.query('BEGIN');
         let result: T;
         try {
@@ -114,7 +131,7 @@ export function pgClient(url: string, options: { poolSize?: number; connectTimeo
       });
     },
     async listen(channel, onPayload, onError) {
-      const conn = new Client({ connectionString: url, connectionTimeoutMillis: config.connectionTimeoutMillis, application_name: 'gatehouse-listen' });
+      const conn = new Client({ ...connection, connectionTimeoutMillis: config.connectionTimeoutMillis, application_name: 'gatehouse-listen' });
       let failed = false;
       const fail = (err: Error) => {
         if (failed) return;
@@ -134,7 +151,7 @@ export function pgClient(url: string, options: { poolSize?: number; connectTimeo
       } catch (err) {
         failed = true;
         conn.end().catch(() => undefined);
-        throw err;
+        throw explain(err);
       }
       listeners.add(conn);
       return async () => {

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 /** PostgreSQL port; not the default 5432 (Control Tower CT.RDS.PR.23), so a scan for open Postgres finds nothing here. */
@@ -13,6 +13,8 @@ export const POSTGRES_LOG_EXPORTS = ['postgresql', 'upgrade'];
 export const ENHANCED_MONITORING_INTERVAL_SECONDS = 60;
 /** The database the gateway's config store lives in. */
 export const CONFIG_DATABASE_NAME = 'gatehouse';
+/** The data planes' read-only role, which the control plane creates and keeps (gateway/src/store/reader-role.ts). */
+export const READER_ROLE_NAME = 'gatehouse_reader';
 /** Characters kept out of generated passwords so they can sit in a URL and in PGPASSWORD unquoted. */
 const URL_UNSAFE = ' %+~`#$&*()|[]{}:;<>?!\'"/@\\^=,';
 
@@ -27,8 +29,10 @@ export interface ConfigDatabaseProps {
   readonly instanceIdentifier: string;
   /** The Secrets Manager name of the generated credentials, fixed for the same reason. */
   readonly secretName: string;
+  /** The Secrets Manager name of the data planes' read-only credentials (`username`, `password`), fixed for the same reason. */
+  readonly readerSecretName: string;
   /**
-   * Regions the credentials secret is replicated to (where read replicas run).
+   * Regions both credentials secrets are replicated to (where read replicas run).
    *
    * @default - none
    */
@@ -87,6 +91,8 @@ export class ConfigDatabase extends Construct {
   readonly key: kms.Key;
   /** The generated credentials (`username`, `password`, `host`, `port`, `dbname`). */
   readonly secret: secretsmanager.ISecret;
+  /** The data planes' read-only credentials (`username`, `password`); the control plane sets the role's password from it. */
+  readonly readerSecret: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: ConfigDatabaseProps) {
     super(scope, id);
@@ -136,7 +142,26 @@ export class ConfigDatabase extends Construct {
     // The credentials live as long as the data: a kept snapshot is restored with the same user and password.
     // (`instance.secret` is the target attachment; the generated secret is the instance's child `Secret`.)
     const keepsData = (props.removalPolicy ?? RemovalPolicy.SNAPSHOT) !== RemovalPolicy.DESTROY;
-    (this.instance.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(keepsData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+    const secretRemoval = keepsData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    (this.instance.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(secretRemoval);
+    // The reader's role lives in the database too: its secret is kept and replicated like the owner's.
+    const reader = new secretsmanager.Secret(this, 'ReaderSecret', {
+      secretName: props.readerSecretName,
+      description: 'Gatehouse config database: the data planes\' read-only role',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: READER_ROLE_NAME }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        excludeCharacters: URL_UNSAFE,
+      },
+      replicaRegions: (props.secretReplicaRegions ?? []).map((region) => ({ region })),
+      removalPolicy: secretRemoval,
+    });
+    this.readerSecret = reader;
+    Validations.of(reader).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The control plane sets the reader role\'s password from this secret at start; rotating it is a planned step (docs/RUNBOOK.md, "Rotating the reader password"), not on a schedule.',
+    });
 
     Validations.of(this.instance).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',

@@ -9,7 +9,7 @@ export { GatewayRelease, type GatewayReleaseProps } from './gateway-release';
 export { ServiceRollout, type ServiceRolloutProps, MAX_ROLLOUT_TIMEOUT_MINUTES } from './service-rollout';
 export { ServiceShapeGuard, type ServiceShapeGuardProps } from './service-shape-guard';
 export { RateLimitCache, type RateLimitCacheProps, REDIS_PORT, RATE_LIMIT_CACHE_DEFAULTS, GATEWAY_REDIS_ACCESS_STRING } from './rate-limit-cache';
-export { ConfigDatabase, type ConfigDatabaseProps, POSTGRES_PORT, CONFIG_DATABASE_NAME, CONFIG_DATABASE_DEFAULTS, maxAllocatedStorageGiB } from './config-database';
+export { ConfigDatabase, type ConfigDatabaseProps, POSTGRES_PORT, CONFIG_DATABASE_NAME, CONFIG_DATABASE_DEFAULTS, maxAllocatedStorageGiB, READER_ROLE_NAME } from './config-database';
 export { ConfigReadReplica, type ConfigReadReplicaProps } from './config-read-replica';
 export { ControlPlaneService, type ControlPlaneServiceProps, INITIAL_CONFIG_CONTAINER_NAME } from './control-plane-service';
 export { AdminToken, type AdminTokenProps } from './admin-token';

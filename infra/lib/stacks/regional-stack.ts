@@ -41,8 +41,9 @@ import {
   type GatewaySecretSettings,
   type GatewaySettings,
 } from '../constructs';
+import { RDS_CA_BUNDLE } from '../../../gateway/src/store/tls';
 import { addReleaseContractOutputs } from './release-contract';
-import { backupBucketName, backupKeyAlias, databaseArn, databaseIdentifier, databaseSecretName, imageParameterName, replicaIdentifier, secretsKeyName } from '../names';
+import { backupBucketName, backupKeyAlias, databaseArn, databaseIdentifier, databaseReaderSecretName, databaseSecretName, imageParameterName, replicaIdentifier, secretsKeyName } from '../names';
 
 /** Properties of a {@link RegionalStack}. */
 export interface RegionalStackProps extends StackProps {
@@ -137,7 +138,8 @@ export class RegionalStack extends Stack {
 
     // Primary: the Multi-AZ primary. Elsewhere: a replica named by a plain ARN (no cross-region reference).
     let databaseHost: string;
-    let credentials: secretsmanager.ISecret;
+    // Data planes read with the reader's credentials; only the control plane (primary) has the owner's.
+    let readerCredentials: secretsmanager.ISecret;
     let database: ConfigDatabase | undefined;
     let replica: ConfigReadReplica | undefined;
     if (isPrimary) {
@@ -145,6 +147,7 @@ export class RegionalStack extends Stack {
         vpc,
         instanceIdentifier: databaseIdentifier(prefix),
         secretName: databaseSecretName(prefix),
+        readerSecretName: databaseReaderSecretName(prefix),
         secretReplicaRegions: config.secondaryRegions,
         instanceClass: config.database.instanceClass,
         allocatedStorageGiB: config.database.allocatedStorageGiB,
@@ -153,7 +156,7 @@ export class RegionalStack extends Stack {
         removalPolicy: config.retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
       });
       databaseHost = database.instance.dbInstanceEndpointAddress;
-      credentials = database.secret;
+      readerCredentials = database.readerSecret;
     } else {
       replica = this.replica = new ConfigReadReplica(this, 'ConfigReadReplica', {
         vpc,
@@ -166,8 +169,8 @@ export class RegionalStack extends Stack {
         removalPolicy: config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
       databaseHost = replica.endpointAddress;
-      // The primary's credentials secret is replicated here under the same name; ECS needs its complete ARN.
-      credentials = new ReplicatedSecret(this, 'DatabaseCredentials', { secretName: databaseSecretName(prefix) }).secret;
+      // The primary's reader secret is replicated here under the same name; ECS needs its complete ARN.
+      readerCredentials = new ReplicatedSecret(this, 'DatabaseReaderCredentials', { secretName: databaseReaderSecretName(prefix) }).secret;
     }
     // The key that seals inline secrets of config versions: one key for every region (replicated), so a
     // secondary's data planes decrypt what the primary's control plane sealed.
@@ -178,15 +181,18 @@ export class RegionalStack extends Stack {
     const heartbeats = { bucketName: backupBucketName(prefix, config.account, config.primaryRegion), region: config.primaryRegion, keyAlias: backupKeyAlias(prefix) };
     // What both roles read: the config store and the S3 backup of this region.
     const storeSettings: GatewaySettings = {
-      databaseUrl: `postgresql://${databaseHost}:${POSTGRES_PORT}/${CONFIG_DATABASE_NAME}?sslmode=no-verify`,
+      // verify-full against the RDS CA bundle shipped in the image: the chain and the endpoint's name.
+      databaseUrl: `postgresql://${databaseHost}:${POSTGRES_PORT}/${CONFIG_DATABASE_NAME}?sslmode=verify-full`,
+      databaseCa: RDS_CA_BUNDLE,
       s3Bucket: backupBucketName(prefix, config.account, region),
       s3Region: region,
       ...heartbeatSettings(heartbeats, region),
     };
-    const storeSecrets: GatewaySecretSettings = {
-      databaseUser: ecs.Secret.fromSecretsManager(credentials, 'username'),
-      databasePassword: ecs.Secret.fromSecretsManager(credentials, 'password'),
-      secretsKeys: ecs.Secret.fromSecretsManager(secretsKey),
+    const secretsKeys = ecs.Secret.fromSecretsManager(secretsKey);
+    const readerSecrets: GatewaySecretSettings = {
+      databaseUser: ecs.Secret.fromSecretsManager(readerCredentials, 'username'),
+      databasePassword: ecs.Secret.fromSecretsManager(readerCredentials, 'password'),
+      secretsKeys,
     };
 
     const image = ReleasedImage.atDeployTime(this, imageParameterName(prefix));
@@ -218,7 +224,7 @@ export class RegionalStack extends Stack {
         tracing: true,
         tracingSampleRatio: 0.05,
       },
-      secrets: { ...storeSecrets, redisUrl: ecs.Secret.fromSecretsManager(cache.urlSecret) },
+      secrets: { ...readerSecrets, redisUrl: ecs.Secret.fromSecretsManager(cache.urlSecret) },
       logRetention,
       removalPolicy,
     }));
@@ -249,7 +255,15 @@ export class RegionalStack extends Stack {
         settings: storeSettings,
         initialConfig: props.initialConfig,
         deletionProtection: config.deletionProtection,
-        secrets: { ...storeSecrets, adminTokens: adminToken.entry },
+        // The owner's credentials, and the reader's, whose role the control plane keeps at start.
+        secrets: {
+          databaseUser: ecs.Secret.fromSecretsManager(database.secret, 'username'),
+          databasePassword: ecs.Secret.fromSecretsManager(database.secret, 'password'),
+          databaseReaderUser: ecs.Secret.fromSecretsManager(database.readerSecret, 'username'),
+          databaseReaderPassword: ecs.Secret.fromSecretsManager(database.readerSecret, 'password'),
+          secretsKeys,
+          adminTokens: adminToken.entry,
+        },
         logRetention,
         removalPolicy,
       }));

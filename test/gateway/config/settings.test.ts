@@ -48,4 +48,27 @@ describe('loadSettings', () => {
     expect(bad('a tenth')).toBe('GATEHOUSE_TRACING_SAMPLE_RATIO="a tenth" is not a number.');
     expect(bad('1.5')).not.toBe('accepted');
   });
+
+  it('the reader role needs its name and its password together, and a password that cannot be weak or leak into an error', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadSettings({}, env);
+      } catch (err) {
+        return (err as GatehouseError).problems;
+      }
+      return [];
+    };
+    expect(problems({ GATEHOUSE_DATABASE_READER_USER: 'gatehouse_reader' })).toEqual([
+      {
+        path: '/settings/databaseReaderPassword',
+        message: 'the data planes\' read-only role needs both its name and its password; only one is set.',
+        fix: 'set both databaseReaderUser (GATEHOUSE_DATABASE_READER_USER) and databaseReaderPassword (GATEHOUSE_DATABASE_READER_PASSWORD), or neither.',
+      },
+    ]);
+    const short = problems({ GATEHOUSE_DATABASE_READER_USER: 'gatehouse_reader', GATEHOUSE_DATABASE_READER_PASSWORD: 'tooshort' });
+    expect(short.map((p) => p.path)).toEqual(['/settings/databaseReaderPassword']);
+    expect(JSON.stringify(short)).not.toContain('tooshort');
+    expect(problems({ GATEHOUSE_DATABASE_READER_USER: 'Robert"; DROP', GATEHOUSE_DATABASE_READER_PASSWORD: 'a-long-enough-password' }).map((p) => p.path)).toEqual(['/settings/databaseReaderUser']);
+    expect(loadSettings({}, { GATEHOUSE_DATABASE_READER_USER: 'gatehouse_reader', GATEHOUSE_DATABASE_READER_PASSWORD: 'a-long-enough-password' }).databaseReaderUser).toBe('gatehouse_reader');
+  });
 });

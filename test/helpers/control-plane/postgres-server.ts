@@ -1,11 +1,12 @@
 /** A throwaway PostgreSQL server (initdb into a temp dir, pg_ctl on a free port) that tests can stop and start. */
 import { execFile } from 'node:child_process';
-import { chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { appendFile, chmod, chown, copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { freePort } from '../../../support/free-port';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { ServerCertificate } from '../test-ca';
 
 const run = promisify(execFile);
 
@@ -43,20 +44,48 @@ export async function postgresUser(): Promise<{ uid: number; gid: number }> {
   }
 }
 
+/** What a test may ask of its server beyond the defaults. */
+export interface PostgresServerOptions {
+  /** Serve TLS (`ssl = on`) with this certificate. */
+  readonly tls?: ServerCertificate;
+  /** pg_hba.conf lines put before initdb's (first match wins), e.g. a password-checked role. */
+  readonly hba?: readonly string[];
+}
+
+/** Copies a server certificate into a server's directory, owned by the server's user (Postgres checks the key's owner and mode). */
+export async function installCertificate(tls: ServerCertificate, dir: string, owner?: { uid: number; gid: number }): Promise<{ certFile: string; keyFile: string }> {
+  const certFile = join(dir, 'server.crt');
+  const keyFile = join(dir, 'server.key');
+  await copyFile(tls.certFile, certFile);
+  await copyFile(tls.keyFile, keyFile);
+  await chmod(keyFile, 0o600);
+  if (owner) for (const f of [certFile, keyFile]) await chown(f, owner.uid, owner.gid);
+  return { certFile, keyFile };
+}
+
+/** Puts `lines` first in a data directory's pg_hba.conf. */
+export async function prependHba(dataDir: string, lines: readonly string[]): Promise<void> {
+  const file = join(dataDir, 'pg_hba.conf');
+  await writeFile(file, `${lines.join('\n')}\n${await readFile(file, 'utf8')}`);
+}
+
 /** initdb + pg_ctl start; `destroy` stops it and removes its directory. */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const bin = await binDir();
   const dir = await mkdtemp(join(tmpdir(), 'gh-pg-'));
   const data = join(dir, 'data');
   const port = await freePort();
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    const { uid, gid } = await postgresUser();
-    await chown(dir, uid, gid);
-  }
+  const owner = asRoot ? await postgresUser() : undefined;
+  if (owner) await chown(dir, owner.uid, owner.gid);
   const pg = (tool: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { timeout: 60_000 }) : run(join(bin, tool), args, { timeout: 60_000 });
   await pg('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+  if (options.tls) {
+    const { certFile, keyFile } = await installCertificate(options.tls, dir, owner);
+    await appendFile(join(data, 'postgresql.conf'), `ssl = on\nssl_cert_file = '${certFile}'\nssl_key_file = '${keyFile}'\n`);
+  }
+  if (options.hba) await prependHba(data, options.hba);
   const ctl = (...args: string[]) => pg('pg_ctl', ['-D', data, ...args]);
   const start = () => ctl('start', '-w', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`).then(() => undefined);
   const stop = () => ctl('stop', '-w', '-m', 'fast').then(() => undefined);

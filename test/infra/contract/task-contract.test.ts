@@ -12,9 +12,11 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { Client } from 'pg';
 import { request } from 'undici';
 import { hashToken, newToken } from '../../../gateway/src/control-plane';
-import { buildGatehouse, COLLECTOR_CONTAINER_NAME, CONFIG_DATABASE_NAME, GATEWAY_DATA_DIR, loadDeploymentConfig, names, POSTGRES_PORT } from '../../../infra/lib';
+import { RDS_CA_BUNDLE } from '../../../gateway/src/store';
+import { buildGatehouse, COLLECTOR_CONTAINER_NAME, CONFIG_DATABASE_NAME, GATEWAY_DATA_DIR, loadDeploymentConfig, names, POSTGRES_PORT, READER_ROLE_NAME } from '../../../infra/lib';
 import { REPO_ROOT, within, type GatewayChild } from '../../../support/gateway-process';
 import { startS3, type TestS3 } from '../../helpers/control-plane/s3';
 import { waitFor } from '../../helpers/control-plane/wait';
@@ -76,6 +78,16 @@ const onPort = (port: number) => (url: string) => {
   return u.toString();
 };
 
+/**
+ * The task verifies RDS against the RDS CA bundle; the local servers' certificate is signed by a test
+ * CA instead, so that one setting is pointed at the test CA. The URL (sslmode=verify-full) is kept:
+ * the tasks here verify the chain and the host name exactly as they would on RDS.
+ */
+const toTestCa = (caFile: () => string) => (value: string) => {
+  if (value !== RDS_CA_BUNDLE) throw new Error(`the task's database CA is "${value}", not the RDS bundle`);
+  return caFile();
+};
+
 /** The JSON key an ECS secret reads (`<secret ARN>:<json key>::`). */
 const jsonKeyOf = (valueFrom: unknown) => /:([a-z]+)::$/.exec(JSON.stringify(valueFrom).replace(/"\]\]\}$/, ''))?.[1];
 
@@ -104,7 +116,8 @@ describe('the task contract: synthesized task definitions booted against real se
     });
     redis.disconnect();
     [pg, s3] = await Promise.all([
-      startReplicatedPostgres([CONFIG_DATABASE_NAME]),
+      // The reader logs in with its password over TLS only (the owner keeps trust): the control plane must have set it.
+      startReplicatedPostgres([CONFIG_DATABASE_NAME], { hba: [`hostssl all ${READER_ROLE_NAME} 127.0.0.1/32 scram-sha-256`, `host all ${READER_ROLE_NAME} 127.0.0.1/32 reject`] }),
       Promise.all([PRIMARY, SECONDARY].map((r) => startS3(names.backupBucketName(config.stackPrefix, config.account, r), 'gatehouse'))).then((servers) =>
         Object.fromEntries(servers.map((s, i) => [[PRIMARY, SECONDARY][i], s])),
       ),
@@ -149,7 +162,7 @@ describe('the task contract: synthesized task definitions booted against real se
       ports,
       secrets: o.secrets,
       platform: platform(o.awsRegion),
-      rewrite: { DATABASE_URL: onPort(o.database.port) },
+      rewrite: { DATABASE_URL: onPort(o.database.port), GATEHOUSE_DATABASE_CA: toTestCa(() => pg.ca.caFile) },
     });
     return { container, user, dir, env, ports };
   }
@@ -158,7 +171,10 @@ describe('the task contract: synthesized task definitions booted against real se
   let dataPlanes: Record<string, Awaited<ReturnType<typeof boot>> & { child: GatewayChild; readyAfterMs: number }>;
   // The secrets key as Secrets Manager generates it (43 letters and digits, see SecretsKey), one for every region.
   const SECRETS_KEY = 'Gatehouse0secrets0key0for0the0contract0test';
-  const databaseSecrets = { PGUSER: 'postgres', PGPASSWORD: 'unused-with-trust-auth', GATEHOUSE_SECRETS_KEYS: SECRETS_KEY };
+  // The owner secret (the control plane's) and the reader secret (the data planes'), as the kit generates them.
+  const READER_PASSWORD = 'Reader0password0of0the0contract0test';
+  const ownerSecrets = { PGUSER: 'postgres', PGPASSWORD: 'unused-with-trust-auth', GATEHOUSE_SECRETS_KEYS: SECRETS_KEY };
+  const readerSecrets = { PGUSER: READER_ROLE_NAME, PGPASSWORD: READER_PASSWORD, GATEHOUSE_SECRETS_KEYS: SECRETS_KEY };
 
   test('the containers run as a numeric user on a read-only root filesystem with HOME and TMPDIR on the data volume', () => {
     for (const region of [primary, secondary])
@@ -181,18 +197,33 @@ describe('the task contract: synthesized task definitions booted against real se
     }
   });
 
+  test('every gateway process verifies the database: sslmode=verify-full and the RDS CA bundle', () => {
+    for (const region of [primary, secondary])
+      for (const c of region.containers.values()) {
+        const env = Object.fromEntries((c.Environment ?? []).map((e) => [e.Name, e.Value]));
+        if (c.Name === COLLECTOR_CONTAINER_NAME || c.Name === 'initial-config') continue;
+        expect(JSON.stringify(env.DATABASE_URL)).toContain('?sslmode=verify-full');
+        expect(env.GATEHOUSE_DATABASE_CA).toBe(RDS_CA_BUNDLE);
+      }
+  });
+
   test('secret names: the database credentials\' username and password keys, the secrets key, the cache URL, and the admin token', () => {
     const names = (c: ContainerDefinition) => Object.fromEntries((c.Secrets ?? []).map((s) => [s.Name, jsonKeyOf(s.ValueFrom) ?? 'whole secret']));
     const common = { PGUSER: 'username', PGPASSWORD: 'password', GATEHOUSE_SECRETS_KEYS: 'whole secret' };
     expect(names(primary.containers.get('gateway')!)).toEqual({ ...common, REDIS_URL: 'whole secret' });
     expect(names(secondary.containers.get('gateway')!)).toEqual({ ...common, REDIS_URL: 'whole secret' });
-    expect(names(primary.containers.get('control-plane')!)).toEqual({ ...common, GATEHOUSE_ADMIN_TOKENS: 'entry' });
+    expect(names(primary.containers.get('control-plane')!)).toEqual({
+      ...common,
+      GATEHOUSE_DATABASE_READER_USER: 'username',
+      GATEHOUSE_DATABASE_READER_PASSWORD: 'password',
+      GATEHOUSE_ADMIN_TOKENS: 'entry',
+    });
   });
 
-  test('the database credentials are the same secret by name in both regions: the primary\'s, and its replica looked up by that name', () => {
-    const secretName = names.databaseSecretName(config.stackPrefix);
-    const referenced = (region: Region) => {
-      const valueFrom = JSON.stringify(region.containers.get('gateway')!.Secrets!.find((s) => s.Name === 'PGPASSWORD')!.ValueFrom);
+  test('data planes read with the reader secret, the same by name in both regions (the primary\'s, and its replica looked up by that name); the control plane has the owner\'s and the reader\'s', () => {
+    const secretName = names.databaseReaderSecretName(config.stackPrefix);
+    const referenced = (region: Region, container = 'gateway', variable = 'PGPASSWORD') => {
+      const valueFrom = JSON.stringify(region.containers.get(container)!.Secrets!.find((s) => s.Name === variable)!.ValueFrom);
       const [, id] = /"(?:Ref|Fn::GetAtt)":\[?"([A-Za-z0-9]+)"/.exec(valueFrom)!;
       const resources = region.template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
       const resource = resources[id as string]!;
@@ -203,13 +234,15 @@ describe('the task contract: synthesized task definitions booted against real se
     const lookup = referenced(secondary);
     expect(lookup.Type).toBe('Custom::AWS');
     expect(JSON.stringify(lookup.Properties)).toContain(`\\"SecretId\\":\\"${secretName}\\"`);
+    expect(referenced(primary, 'control-plane')).toMatchObject({ Properties: { Name: names.databaseSecretName(config.stackPrefix) } });
+    expect(referenced(primary, 'control-plane', 'GATEHOUSE_DATABASE_READER_PASSWORD')).toMatchObject({ Properties: { Name: secretName } });
   });
 
   test('a fresh deployment: the init container writes the initial config, the control plane imports it', async () => {
     const cp = await boot(primary, 'control-plane', {
       database: { host: pg.primary.host, port: pg.primary.port },
       awsRegion: PRIMARY,
-      secrets: { ...databaseSecrets, GATEHOUSE_ADMIN_TOKENS: `admin:${hashToken(token)}` },
+      secrets: { ...ownerSecrets, GATEHOUSE_DATABASE_READER_USER: READER_ROLE_NAME, GATEHOUSE_DATABASE_READER_PASSWORD: READER_PASSWORD, GATEHOUSE_ADMIN_TOKENS: `admin:${hashToken(token)}` },
       portNames: ['GATEHOUSE_ADMIN_PORT', 'GATEHOUSE_STATUS_PORT'],
     });
     const init = primary.containers.get('initial-config')!;
@@ -232,7 +265,7 @@ describe('the task contract: synthesized task definitions booted against real se
     const dp = await boot(primary, 'gateway', {
       database: { host: pg.primary.host, port: pg.primary.port },
       awsRegion: PRIMARY,
-      secrets: { ...databaseSecrets, REDIS_URL },
+      secrets: { ...readerSecrets, REDIS_URL },
       portNames: ['GATEHOUSE_PROXY_PORT', 'GATEHOUSE_STATUS_PORT'],
     });
     const startedAt = Date.now();
@@ -243,6 +276,14 @@ describe('the task contract: synthesized task definitions booted against real se
     dataPlanes = { [PRIMARY]: { ...dp, child, readyAfterMs: Date.now() - startedAt } };
     expect(dataPlanes[PRIMARY]!.readyAfterMs).toBeLessThan(primary.gracePeriodSeconds * 1000);
     expect(await runContainerCommand(dp.container.HealthCheck!.Command, dp.env, dp.user, dp.dir)).toMatchObject({ code: 0 });
+    // Who is connected, and how: the control plane as the owner, the data plane as the reader, every connection verified TLS.
+    const admin = new Client({ connectionString: pg.primary.url('postgres') });
+    await admin.connect();
+    const { rows } = await admin.query(
+      `SELECT DISTINCT a.usename AS role, a.application_name AS app, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.application_name LIKE 'gatehouse%' ORDER BY 1, 2`,
+    );
+    await admin.end();
+    expect(rows.map((r) => `${r.role}/${r.app}/${r.ssl}`)).toEqual(['gatehouse_reader/gatehouse/true', 'gatehouse_reader/gatehouse-listen/true', 'postgres/gatehouse/true']);
   });
 
   test('the secondary data plane syncs from the streaming replica with no warning or error', async () => {
@@ -250,7 +291,7 @@ describe('the task contract: synthesized task definitions booted against real se
     const dp = await boot(secondary, 'gateway', {
       database: { host: pg.replica.host, port: pg.replica.port },
       awsRegion: SECONDARY,
-      secrets: { ...databaseSecrets, REDIS_URL },
+      secrets: { ...readerSecrets, REDIS_URL },
       portNames: ['GATEHOUSE_PROXY_PORT', 'GATEHOUSE_STATUS_PORT'],
     });
     const child = spawnTaskGateway(dp.env, dp.user);

@@ -51,6 +51,36 @@ describe('the default deployment on a real account', () => {
     expect(JSON.stringify(secondary.toJSON())).not.toContain('secret:Gatehouse/config-database/credentials:');
   });
 
+  // DESIGN.md, least privilege: data planes connect with a read-only role; only the control plane writes.
+  test('data planes get only the reader secret; the control plane gets the owner\'s and the reader\'s', () => {
+    const refs = (c: ContainerDefinition, name: string) => JSON.stringify(c.Secrets!.find((s) => s.Name === name)!.ValueFrom);
+    const [readerId] = resourcesOf(primary, 'AWS::SecretsManager::Secret').find(([, r]) => r.Properties!.Name === 'Gatehouse/config-database/reader')!;
+    const [ownerAttachment] = resourcesOf(primary, 'AWS::SecretsManager::SecretTargetAttachment')[0]!;
+    const dataPlane = gatewayContainer(primary);
+    const controlPlane = gatewayContainer(primary, 'control-plane');
+    for (const key of ['PGUSER', 'PGPASSWORD']) {
+      expect(refs(dataPlane, key)).toContain(`{"Ref":"${readerId}"}`);
+      expect(refs(controlPlane, key)).toContain(`{"Ref":"${ownerAttachment}"}`);
+    }
+    expect(refs(controlPlane, 'GATEHOUSE_DATABASE_READER_USER')).toContain(`{"Ref":"${readerId}"},":username::"`);
+    expect(refs(controlPlane, 'GATEHOUSE_DATABASE_READER_PASSWORD')).toContain(`{"Ref":"${readerId}"},":password::"`);
+    expect(dataPlane.Secrets!.map((s) => s.Name)).not.toContain('GATEHOUSE_DATABASE_READER_PASSWORD');
+    // No data plane role may read the owner's secret: only the control plane's execution role names it.
+    const readers = resourcesOf(primary, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties!.PolicyDocument).includes(`"Ref":"${ownerAttachment}"`));
+    expect(readers.map(([id]) => id)).toEqual([expect.stringMatching(/^ControlPlane.*ExecutionRole/)]);
+    // The secondary has no owner credentials at all: its data planes look up the replicated reader secret.
+    expect(JSON.stringify(secondary.toJSON())).not.toContain('config-database/credentials');
+    expect(JSON.stringify(gatewayContainer(secondary).Secrets)).toContain('DatabaseReaderCredentials');
+  });
+
+  // TLS to RDS: verify-full against the RDS CA bundle in the image (RDS user guide, "Using SSL/TLS to encrypt a connection to a DB instance").
+  test('every gateway task verifies the database: sslmode=verify-full and the RDS CA bundle', () => {
+    for (const c of [gatewayContainer(primary), gatewayContainer(primary, 'control-plane'), gatewayContainer(secondary)]) {
+      expect(JSON.stringify(envOf(c).DATABASE_URL)).toContain('?sslmode=verify-full');
+      expect(envOf(c).GATEHOUSE_DATABASE_CA).toBe('rds');
+    }
+  });
+
   // ECS task secrets need the complete secret ARN (aws-cdk #20744); a replicated secret keeps its name in every
   // region (Secrets Manager docs, "Replicate an AWS Secrets Manager secret to other AWS Regions").
   test('one secrets key for every region: generated once in the primary, retained, replicated, and given to the control plane and every data plane', () => {

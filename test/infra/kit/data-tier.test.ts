@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { BackupBucket, ConfigDatabase, ConfigReadReplica, NetworkFoundation, RateLimitCache, ReleasedImage, GATEWAY_REDIS_ACCESS_STRING } from '../../../infra/lib';
+import { BackupBucket, ConfigDatabase, ConfigReadReplica, NetworkFoundation, RateLimitCache, ReleasedImage, GATEWAY_REDIS_ACCESS_STRING, READER_ROLE_NAME } from '../../../infra/lib';
 import { FIXTURE_IMAGE_DIR, resourcesOf, testStack, zonesOf } from './helpers';
 
 const PRIMARY_ARN = 'arn:aws:rds:us-east-1:111111111111:db:gatehouse-config';
@@ -17,7 +17,7 @@ describe('RateLimitCache, ConfigDatabase, ConfigReadReplica, BackupBucket and Re
     const tasks = new ec2.SecurityGroup(p, 'Tasks', { vpc });
     const cache = new RateLimitCache(p, 'Cache', { vpc });
     cache.allowFrom(tasks);
-    const db = new ConfigDatabase(p, 'Db', { vpc, instanceIdentifier: 'gatehouse-config', secretName: 'Gatehouse/config-database/credentials', secretReplicaRegions: ['us-west-2'] });
+    const db = new ConfigDatabase(p, 'Db', { vpc, instanceIdentifier: 'gatehouse-config', secretName: 'Gatehouse/config-database/credentials', readerSecretName: 'Gatehouse/config-database/reader', secretReplicaRegions: ['us-west-2'] });
     db.allowFrom(tasks);
     const backup = new BackupBucket(p, 'Backup', {
       bucketName: 'gatehouse-backup-111111111111-us-east-1',
@@ -125,18 +125,30 @@ describe('RateLimitCache, ConfigDatabase, ConfigReadReplica, BackupBucket and Re
       });
     });
 
+    test('generates the data planes\' read-only credentials into a second named secret, retained and replicated like the owner\'s', () => {
+      primary.hasResource('AWS::SecretsManager::Secret', {
+        DeletionPolicy: 'Retain',
+        Properties: Match.objectLike({
+          Name: 'Gatehouse/config-database/reader',
+          ReplicaRegions: [{ Region: 'us-west-2' }],
+          GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password', PasswordLength: 32, SecretStringTemplate: `{"username":"${READER_ROLE_NAME}"}` }),
+        }),
+      });
+    });
+
     test('keeps the credentials secret as long as the data: retained unless the instance is destroyed', () => {
       primary.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ Name: 'Gatehouse/config-database/credentials' }) });
       const s = testStack('Disposable');
       const vpc = new NetworkFoundation(s, 'N', { availabilityZones: zonesOf('us-east-1') }).vpc;
-      new ConfigDatabase(s, 'Db', { vpc, instanceIdentifier: 'x', secretName: 'x', removalPolicy: RemovalPolicy.DESTROY });
+      new ConfigDatabase(s, 'Db', { vpc, instanceIdentifier: 'x', secretName: 'x', readerSecretName: 'x-reader', removalPolicy: RemovalPolicy.DESTROY });
       Template.fromStack(s).hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ Name: 'x' }) });
+      Template.fromStack(s).hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ Name: 'x-reader' }) });
     });
 
     test('rejects a retention read replicas cannot work with and protection with DESTROY', () => {
       const s = testStack();
       const vpc = new NetworkFoundation(s, 'N', { availabilityZones: zonesOf('us-east-1') }).vpc;
-      const base = { vpc, instanceIdentifier: 'x', secretName: 'x' };
+      const base = { vpc, instanceIdentifier: 'x', secretName: 'x', readerSecretName: 'x-reader' };
       expect(() => new ConfigDatabase(s, 'A', { ...base, backupRetentionDays: 0 })).toThrow(
         'ConfigDatabase: backupRetentionDays must be 1 to 35 (read replicas need automated backups), got 0.',
       );
