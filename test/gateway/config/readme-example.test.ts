@@ -13,4 +13,13 @@ describe('README config example', () => {
     const result = validateConfig(parse(yaml), createPluginRegistry().checker);
     expect(result.ok ? [] : result.problems).toEqual([]);
   });
+
+  it('the protocols section example (a gRPC service and method) validates', () => {
+    const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
+    const section = readme.split('\n## Protocols\n')[1]!.split('\n## ')[0]!;
+    const yaml = section.split('```yaml')[1]!.split('```')[0]!;
+    const result = validateConfig(parse(yaml), createPluginRegistry().checker);
+    expect(result.ok ? [] : result.problems).toEqual([]);
+    expect(result.ok && result.routePlans.flatMap((p) => p.patterns.map((x) => x.source))).toEqual(['/helloworld.Greeter/*', '/helloworld.Greeter/SayHello']);
+  });
 });

@@ -26,6 +26,7 @@ import type { TrustedProxies } from '../../core/client-address';
 import { openTunnel, rawHeader, switchingProtocolsHead, type Tunnels } from './tunnel';
 import type { UpgradeResponse } from './upgrade-response';
 import { traceIdOf, type RequestTrace, type RequestTracing } from '../tracing';
+import { grpcRouteAccepts } from '../grpc/call';
 
 /** Status recorded (metrics, access log) when the client leaves before the response began. */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -191,7 +192,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     }
     const match = generation.snapshot.match(this.method, this.clientHost, this.path, req.headers);
     if (!match) return this.fail('GW_ERR_NO_ROUTE');
-    const route = (this.route = match.route);
+    const route = match.route;
+    // A gRPC route's POST and content-type conditions hold after its path matched (no fall-through).
+    if (route.config.grpc !== undefined && !grpcRouteAccepts(route.config.grpc, this.method, req.headers['content-type'])) return this.fail('GW_ERR_NO_ROUTE');
+    this.route = route;
     // TRACE echoes the request (cookies, credentials) back: only where a route asks for it.
     if (this.method === 'TRACE' && !route.config.methods?.includes('TRACE')) return this.fail('GW_ERR_METHOD_NOT_ALLOWED');
     const query = q < 0 ? '' : url.slice(q);

@@ -11,6 +11,7 @@ import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, ty
 import type { Readable } from 'node:stream';
 import { Dispatcher } from 'undici';
 import { formatGrpcTimeout, parseGrpcTimeout } from '../grpc/deadline';
+import { isGrpcContentType } from '../grpc/call';
 
 export interface Http2DispatcherOptions {
   readonly connectMs: number;
@@ -72,7 +73,7 @@ function outgoing(opts: Dispatcher.DispatchOptions, scheme: string, fallbackAuth
   if (Array.isArray(h)) for (let i = 0; i < h.length; i += 2) add(String(h[i]), String(h[i + 1]));
   else if (h) for (const [k, v] of Object.entries(h as Record<string, string | string[] | undefined>)) add(k, v);
   // gRPC needs `te: trailers` (the only TE value HTTP/2 allows).
-  if (typeof out['content-type'] === 'string' && out['content-type'].startsWith('application/grpc')) out.te = 'trailers';
+  if (isGrpcContentType(out['content-type'] as string | undefined)) out.te = 'trailers';
   return out;
 }
 
