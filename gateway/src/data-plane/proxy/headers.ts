@@ -42,6 +42,11 @@ function isIdentitySpelling(name: string): boolean {
   return IDENTITY.has(name.replace(/_/g, '-'));
 }
 
+/** A request field never forwarded: an identity header, or a name with `_` the policy drops (and never one spelling an identity header). */
+export function refusedRequestField(name: string, policy: RequestHeadPolicy): boolean {
+  return IDENTITY.has(name) || (name.includes('_') && (!policy.underscores || isIdentitySpelling(name)));
+}
+
 /**
  * Copies request headers for the upstream as a flat `[name, value, ...]` list whose first pair is
  * `host` (value filled in per target). Adds `X-Forwarded-For` (appended), `X-Forwarded-Proto` and
@@ -110,8 +115,7 @@ export function forwardRequestHeaders(
         hasHost = true;
         break;
       default:
-        if (IDENTITY.has(name)) continue;
-        if (name.includes('_') && (!policy.underscores || isIdentitySpelling(name))) continue;
+        if (refusedRequestField(name, policy)) continue;
     }
     out.push(name, value);
   }

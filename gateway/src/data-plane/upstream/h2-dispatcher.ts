@@ -5,7 +5,9 @@
  * opened only while every open session is at the peer's concurrent-stream limit, up to `maxSessions`.
  * Errors carry undici's codes (connect, headers and body timeouts, lost connection), so one
  * classification (proxy/errors.ts) serves both protocols. Trailers reach `onComplete`, which gRPC
- * needs; `grpc-timeout` is enforced here, capped by the request timeout (grpc/deadline.ts).
+ * needs; `grpc-timeout` is enforced here, capped by the request timeout (grpc/deadline.ts). Request
+ * trailers are asked of the dispatch's `trailerSource` once the body has been sent (an HTTP/2 stream
+ * with a body waits for them; none is an empty end-of-stream DATA frame).
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
@@ -57,6 +59,14 @@ function rawList(headers: IncomingHttpHeaders): Buffer[] {
 
 type Headers = Dispatcher.DispatchOptions['headers'];
 
+/** Where the request's trailers come from, asked once its body has ended (undici ignores the option). */
+export interface RequestTrailerSource {
+  requestTrailers(): Record<string, string> | undefined;
+}
+
+/** undici's dispatch options plus the request trailers this dispatcher can send. */
+export type Http2DispatchOptions = Dispatcher.DispatchOptions & { readonly trailerSource?: RequestTrailerSource };
+
 /** The request's fields as node:http2 takes them; `host` becomes `:authority`. */
 function outgoing(opts: Dispatcher.DispatchOptions, scheme: string, fallbackAuthority: string): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = { ':method': opts.method, ':path': opts.path, ':scheme': scheme, ':authority': fallbackAuthority };
@@ -103,7 +113,7 @@ export class Http2Dispatcher extends Dispatcher {
     return this.sessions.length;
   }
 
-  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  override dispatch(opts: Http2DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     if (this.closed) {
       handler.onError?.(coded('the upstream pool is closed', 'UND_ERR_CLOSED'));
       return false;
@@ -189,7 +199,7 @@ class Http2Exchange {
 
   constructor(
     private readonly entry: SessionEntry,
-    private readonly opts: Dispatcher.DispatchOptions,
+    private readonly opts: Http2DispatchOptions,
     private readonly handler: Dispatcher.DispatchHandler,
     private readonly scheme: string,
     private readonly authority: string,
@@ -206,8 +216,10 @@ class Http2Exchange {
     handler.onConnect?.((err?: Error) => this.fail(err ?? coded('aborted', 'UND_ERR_ABORTED')));
     if (this.done) return;
     let stream: ClientHttp2Stream;
+    const streamed = body !== null && body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body);
+    const withTrailers = streamed && opts.trailerSource !== undefined;
     try {
-      stream = this.entry.session.request(headers, { endStream: body === null || body === undefined });
+      stream = this.entry.session.request(headers, { endStream: body === null || body === undefined, waitForTrailers: withTrailers });
     } catch (err) {
       return this.fail(asUndiciError(err as Error));
     }
@@ -225,6 +237,7 @@ class Http2Exchange {
       if (!this.done && this.handler.onData?.(chunk) === false) stream.pause();
     });
     stream.on('trailers', (t) => (this.trailers = rawList(t)));
+    if (withTrailers) stream.once('wantTrailers', () => this.sendTrailers(stream));
     stream.on('end', () => this.complete());
     stream.on('error', (err) => this.fail(stream.rstCode === constants.NGHTTP2_REFUSED_STREAM ? this.closeError(stream) : asUndiciError(err)));
     stream.on('close', () => {
@@ -235,6 +248,16 @@ class Http2Exchange {
     else if (body) {
       body.on('error', (err) => this.fail(err));
       body.pipe(stream);
+    }
+  }
+
+  private sendTrailers(stream: ClientHttp2Stream): void {
+    if (this.done || stream.closed) return;
+    try {
+      stream.sendTrailers(this.opts.trailerSource!.requestTrailers() ?? {});
+    } catch (err) {
+      // node refused a field (it checks names and values again): the request cannot end as sent.
+      this.fail(coded(`request trailers could not be sent: ${(err as Error).message}`, 'UND_ERR_ABORTED'));
     }
   }
 
