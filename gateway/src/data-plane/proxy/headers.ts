@@ -153,7 +153,7 @@ export function headersObject(list: readonly string[], from = 2): IncomingHttpHe
  * Copies upstream response headers for the client (hop-by-hop removed), adding `Via` and
  * `X-Request-Id`, and `Connection: close` while the node drains.
  */
-export function forwardResponseHeaders(raw: readonly Buffer[], requestId: string, closing: boolean): Record<string, string | string[]> {
+export function forwardResponseHeaders(raw: readonly (Buffer | string)[], requestId: string, closing: boolean): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   let connection: string | undefined;
   let via: string | undefined;
