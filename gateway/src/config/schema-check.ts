@@ -6,6 +6,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import type { Problem } from '../core/errors';
 import { FIELD_VALUE_PATTERN, TOKEN_PATTERN } from './http-fields';
+import { GRPC_NAME_MEANINGS } from './grpc-names';
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
 
@@ -33,6 +34,7 @@ const PATTERN_MEANINGS: Record<string, { message: string; fix: string }> = {
     message: 'must be a header value without CR, LF, NUL or other control characters',
     fix: 'use visible ASCII characters, spaces and tabs only.',
   },
+  ...GRPC_NAME_MEANINGS,
 };
 
 function fixFor(e: ErrorObject): string {

@@ -7,6 +7,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { HeaderName } from './http-fields';
+import { GRPC_METHOD_PATTERN, GRPC_SERVICE_PATTERN } from './grpc-names';
 
 /** Identifier of a route, upstream or consumer: safe in URLs, logs and metric labels. */
 export const Id = Type.String({
@@ -88,6 +89,31 @@ export const HttpMethod = Type.Union(
   ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'].map((m) => Type.Literal(m)),
 );
 
+/**
+ * A route's gRPC match, in place of `paths`: the service's methods as the paths gRPC calls them
+ * (`/<service>/<method>`, or `/<service>/*` for every method), POST only and, unless
+ * `matchContentType` is false, only requests whose content-type is `application/grpc` or
+ * `application/grpc+<codec>` (the condition Envoy's `grpc` route match sets).
+ */
+export const GrpcMatch = Type.Object(
+  {
+    service: Type.String({ pattern: GRPC_SERVICE_PATTERN, maxLength: 1024, description: 'fully-qualified protobuf service name, e.g. "helloworld.Greeter"' }),
+    methods: Type.Optional(
+      Type.Array(Type.String({ pattern: GRPC_METHOD_PATTERN, maxLength: 256 }), {
+        minItems: 1,
+        maxItems: 64,
+        uniqueItems: true,
+        description: 'method names of the service (exact); absent: every method',
+      }),
+    ),
+    matchContentType: Type.Boolean({
+      default: true,
+      description: 'match only requests with content-type application/grpc or application/grpc+<codec>; false also matches other POSTs to the paths',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const Route = Type.Object(
   {
     id: Id,
@@ -106,8 +132,11 @@ export const Route = Type.Object(
     /**
      * Path patterns. `/exact`, `/prefix/*` (matches `/prefix` and everything below),
      * `/users/:id` (named parameters), `~^/v[0-9]+/items$` (regular expression, tried after the others).
+     * Every route has either `paths` or `grpc`.
      */
-    paths: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { minItems: 1, maxItems: 64 }),
+    paths: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { minItems: 1, maxItems: 64, description: 'path patterns; a route has either paths or grpc' })),
+    /** A gRPC service (and methods) instead of `paths`; see `GrpcMatch`. */
+    grpc: Type.Optional(GrpcMatch),
     /** Allowed methods; absent means every method. */
     methods: Type.Optional(Type.Array(HttpMethod, { minItems: 1, uniqueItems: true })),
     headers: Type.Optional(Type.Array(HeaderMatch, { maxItems: 32 })),
@@ -262,6 +291,7 @@ export type TargetConfig = Static<typeof Target>;
 export type ConsumerConfig = Static<typeof Consumer>;
 export type TimeoutsConfig = Static<typeof Timeouts>;
 export type HeaderMatchConfig = Static<typeof HeaderMatch>;
+export type GrpcMatchConfig = Static<typeof GrpcMatch>;
 export type ConfigDocumentInput = Static<typeof ConfigDocument>;
 /** A document after validation: defaults filled in. */
 export type GatewayConfig = ConfigDocumentInput;

@@ -9,6 +9,7 @@ import { Consumer, ConfigDocument, Route, Upstream, type GatewayConfig, type Plu
 import type { Problem } from '../core/errors';
 import { regexProblem } from './regex';
 import { planRoute, type RoutePlan } from './routes/route-plan';
+import { grpcPaths, routePaths } from './routes/grpc-paths';
 import { validateAgainst, type ValidationResult } from './schema-check';
 
 /** Checks plugin configs; the plugin registry implements it so that this module stays store- and plugin-agnostic. */
@@ -92,7 +93,8 @@ export function routeProblems(
       fix: `define an upstream with id "${route.upstream}" or reference one of the existing upstreams.`,
     });
   const beforePaths = problems.length;
-  route.paths.forEach((p, j) => {
+  if (route.grpc) problems.push(...grpcRouteProblems(route, i));
+  route.paths?.forEach((p, j) => {
     if (p.startsWith('~')) {
       const bad = regexProblem(p.slice(1), `/routes/${i}/paths/${j}`);
       if (bad) problems.push(bad);
@@ -115,7 +117,7 @@ export function routeProblems(
     const plan = planRoute(route, i, problems);
     if (plan) plans.push(plan);
   }
-  if (route.stripPrefix && !route.paths.every((p) => p.endsWith('/*')))
+  if (route.stripPrefix && !route.grpc && !routePaths(route).every((p) => p.endsWith('/*')))
     problems.push({
       path: `/routes/${i}/stripPrefix`,
       message: 'stripPrefix needs every path of the route to be a prefix path ending in "/*".',
@@ -135,6 +137,36 @@ export function routeProblems(
     }
   });
   if (plugins && route.plugins) problems.push(...checkSlots(plugins, 'route', route.plugins, `/routes/${i}/plugins`, config));
+  return problems;
+}
+
+/**
+ * What a `grpc` match cannot go with: `paths` (it makes the paths), `methods` (gRPC calls are POST),
+ * `stripPrefix` (it would cut the service off the path) and `websocket` (handshakes are GET).
+ */
+function grpcRouteProblems(route: RouteConfig, i: number): Problem[] {
+  const problems: Problem[] = [];
+  const at = (field: string) => `/routes/${i}/${field}`;
+  if (route.paths)
+    problems.push({
+      path: at('grpc'),
+      message: 'a route takes either "paths" or "grpc", not both.',
+      fix: `remove "paths" (grpc makes the paths ${JSON.stringify(grpcPaths(route.grpc!))}), or remove "grpc" and write the paths yourself.`,
+    });
+  if (route.methods)
+    problems.push({ path: at('methods'), message: 'a gRPC route matches POST only (every gRPC call is a POST), so it takes no "methods".', fix: 'remove "methods".' });
+  if (route.stripPrefix)
+    problems.push({
+      path: at('stripPrefix'),
+      message: 'stripPrefix would cut the service name off the gRPC path, which the upstream needs.',
+      fix: 'remove stripPrefix; to call the service by another name upstream, use rewritePath (e.g. "/helloworld.v2.Greeter/*").',
+    });
+  if (route.websocket)
+    problems.push({
+      path: at('websocket'),
+      message: 'a gRPC route matches POST only, and WebSocket handshakes are GET requests.',
+      fix: 'remove websocket, or give the WebSocket paths a route of their own.',
+    });
   return problems;
 }
 

@@ -6,3 +6,4 @@ export { normalisePath, MAX_PATH_LENGTH, type NormalisedPath } from './path';
 export { parsePattern, REST_PARAM, type PathPattern } from './pattern';
 export { buildForwardPath, salvagePath, type ForwardPath } from './forward-path';
 export { planRoute, type RoutePlan } from './route-plan';
+export { grpcPaths, routePaths } from './grpc-paths';

@@ -17,11 +17,6 @@ import { constants, Http2ServerRequest, Http2ServerResponse, type OutgoingHttpHe
 /** Connection-specific fields node:http2 refuses to send. */
 const CONNECTION_SPECIFIC = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
 
-/** True for a gRPC request (`application/grpc`, `application/grpc+proto`, …). */
-export function isGrpcContentType(value: string | string[] | undefined): boolean {
-  return typeof value === 'string' && value.startsWith('application/grpc');
-}
-
 export class H2Request extends Http2ServerRequest {
   /** `rawHeaders` as the pipeline reads it, worked out once. */
   pipelineRawHeaders: string[] | undefined;

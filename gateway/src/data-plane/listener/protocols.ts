@@ -15,9 +15,10 @@ import type { Duplex } from 'node:stream';
 import { Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { guardSession, type FloodLimits } from './flood-guard';
-import { H2Request, H2Response, isGrpcContentType } from './h2-compat';
+import { H2Request, H2Response } from './h2-compat';
 import { sniffPreface } from './preface';
 import { HEALTH_CHECK_PATH } from '../grpc/health';
+import { isGrpcContentType } from '../grpc/call';
 import { CertificateWatch, loadCertificates, type CertificateFiles } from './tls-certificates';
 
 /** HTTP/2 limits of the proxy listener; from the `h2*` settings. */

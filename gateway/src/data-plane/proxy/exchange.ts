@@ -26,6 +26,9 @@ import type { TrustedProxies } from '../../core/client-address';
 import { openTunnel, rawHeader, switchingProtocolsHead, type Tunnels } from './tunnel';
 import type { UpgradeResponse } from './upgrade-response';
 import { traceIdOf, type RequestTrace, type RequestTracing } from '../tracing';
+import { grpcRouteAccepts } from '../grpc/call';
+import type { Http2DispatchOptions, RequestTrailerSource } from '../upstream/h2-dispatcher';
+import { forwardRequestTrailers } from './request-trailers';
 
 /** Status recorded (metrics, access log) when the client leaves before the response began. */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -75,7 +78,7 @@ function onResponseDrain(this: TrackedResponse): void {
   this[EXCHANGE]?.resume();
 }
 
-export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, AccessRecord, RequestHeaderFacts {
+export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, AccessRecord, RequestHeaderFacts, RequestTrailerSource {
   // RequestHeaderFacts, filled while the headers are copied.
   clientHost: string | undefined = undefined;
   hasBody = false;
@@ -191,7 +194,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     }
     const match = generation.snapshot.match(this.method, this.clientHost, this.path, req.headers);
     if (!match) return this.fail('GW_ERR_NO_ROUTE');
-    const route = (this.route = match.route);
+    const route = match.route;
+    // A gRPC route's POST and content-type conditions hold after its path matched (no fall-through).
+    if (route.config.grpc !== undefined && !grpcRouteAccepts(route.config.grpc, this.method, req.headers['content-type'])) return this.fail('GW_ERR_NO_ROUTE');
+    this.route = route;
     // TRACE echoes the request (cookies, credentials) back: only where a route asks for it.
     if (this.method === 'TRACE' && !route.config.methods?.includes('TRACE')) return this.fail('GW_ERR_METHOD_NOT_ALLOWED');
     const query = q < 0 ? '' : url.slice(q);
@@ -302,20 +308,24 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     this.pool!.begin(target);
     this.attemptOpen = true;
     this.attemptStarted = performance.now();
-    target.dispatcher.dispatch(
-      {
-        origin: target.origin,
-        method: this.method as Dispatcher.HttpMethod,
-        path: this.upstreamPath,
-        headers: headers as Dispatcher.DispatchOptions['headers'],
-        body: this.body,
-        headersTimeout: timeouts.requestMs,
-        bodyTimeout: timeouts.idleMs,
-        // A WebSocket handshake is sent as one only where the route allows it; elsewhere it is a plain GET.
-        upgrade: this.upgrade !== undefined && this.route!.config.websocket === true ? WEBSOCKET : undefined,
-      },
-      this,
-    );
+    const options: Http2DispatchOptions = {
+      origin: target.origin,
+      method: this.method as Dispatcher.HttpMethod,
+      path: this.upstreamPath,
+      headers: headers as Dispatcher.DispatchOptions['headers'],
+      body: this.body,
+      headersTimeout: timeouts.requestMs,
+      bodyTimeout: timeouts.idleMs,
+      // A WebSocket handshake is sent as one only where the route allows it; elsewhere it is a plain GET.
+      upgrade: this.upgrade !== undefined && this.route!.config.websocket === true ? WEBSOCKET : undefined,
+      trailerSource: this.hasBody ? this : undefined,
+    };
+    target.dispatcher.dispatch(options, this);
+  }
+
+  /** The client's request trailers as an HTTP/2 upstream is sent them (request-trailers.ts); read once the body ended. */
+  requestTrailers(): Record<string, string> | undefined {
+    return forwardRequestTrailers(this.req.rawTrailers, this.req.headers.connection, this.deps.heads);
   }
 
   private hostFor(target: TargetHandle): string {

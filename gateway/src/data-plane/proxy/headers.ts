@@ -42,6 +42,11 @@ function isIdentitySpelling(name: string): boolean {
   return IDENTITY.has(name.replace(/_/g, '-'));
 }
 
+/** A request field never forwarded: an identity header, or a name with `_` the policy drops (and never one spelling an identity header). */
+export function refusedRequestField(name: string, policy: RequestHeadPolicy): boolean {
+  return IDENTITY.has(name) || (name.includes('_') && (!policy.underscores || isIdentitySpelling(name)));
+}
+
 /**
  * Copies request headers for the upstream as a flat `[name, value, ...]` list whose first pair is
  * `host` (value filled in per target). Adds `X-Forwarded-For` (appended), `X-Forwarded-Proto` and
@@ -110,8 +115,7 @@ export function forwardRequestHeaders(
         hasHost = true;
         break;
       default:
-        if (IDENTITY.has(name)) continue;
-        if (name.includes('_') && (!policy.underscores || isIdentitySpelling(name))) continue;
+        if (refusedRequestField(name, policy)) continue;
     }
     out.push(name, value);
   }
@@ -149,7 +153,7 @@ export function headersObject(list: readonly string[], from = 2): IncomingHttpHe
  * Copies upstream response headers for the client (hop-by-hop removed), adding `Via` and
  * `X-Request-Id`, and `Connection: close` while the node drains.
  */
-export function forwardResponseHeaders(raw: readonly Buffer[], requestId: string, closing: boolean): Record<string, string | string[]> {
+export function forwardResponseHeaders(raw: readonly (Buffer | string)[], requestId: string, closing: boolean): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   let connection: string | undefined;
   let via: string | undefined;

@@ -5,12 +5,15 @@
  * opened only while every open session is at the peer's concurrent-stream limit, up to `maxSessions`.
  * Errors carry undici's codes (connect, headers and body timeouts, lost connection), so one
  * classification (proxy/errors.ts) serves both protocols. Trailers reach `onComplete`, which gRPC
- * needs; `grpc-timeout` is enforced here, capped by the request timeout (grpc/deadline.ts).
+ * needs; `grpc-timeout` is enforced here, capped by the request timeout (grpc/deadline.ts). Request
+ * trailers are asked of the dispatch's `trailerSource` once the body has been sent (an HTTP/2 stream
+ * with a body waits for them; none is an empty end-of-stream DATA frame).
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
 import { Dispatcher } from 'undici';
 import { formatGrpcTimeout, parseGrpcTimeout } from '../grpc/deadline';
+import { isGrpcContentType } from '../grpc/call';
 
 export interface Http2DispatcherOptions {
   readonly connectMs: number;
@@ -26,7 +29,7 @@ export interface Http2DispatcherOptions {
 /** Request fields HTTP/2 forbids or carries as pseudo-headers. */
 const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
 
-const DEADLINE_TRAILERS = [Buffer.from('grpc-status'), Buffer.from('4'), Buffer.from('grpc-message'), Buffer.from('Deadline exceeded')];
+const DEADLINE_TRAILERS = ['grpc-status', '4', 'grpc-message', 'Deadline exceeded'];
 
 function coded(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
@@ -41,38 +44,92 @@ function asUndiciError(err: Error & { code?: string; cause?: unknown }): Error {
   return err;
 }
 
-/** Headers as the flat Buffer list undici hands to `onHeaders`/`onComplete`, pseudo-headers left out. */
-function rawList(headers: IncomingHttpHeaders): Buffer[] {
-  const out: Buffer[] = [];
+/**
+ * Headers as the flat list undici hands to `onHeaders`/`onComplete`, pseudo-headers left out. Strings,
+ * not Buffers: every reader (proxy/headers.ts, undici's `parseHeaders`) takes both, and node:http2
+ * already decoded them, so Buffers would only be allocated to be decoded again.
+ */
+function rawList(headers: IncomingHttpHeaders): string[] {
+  const out: string[] = [];
   for (const name in headers) {
     if (name.charCodeAt(0) === 58) continue;
     const value = headers[name];
     if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) out.push(Buffer.from(name, 'latin1'), Buffer.from(v, 'latin1'));
-    else out.push(Buffer.from(name, 'latin1'), Buffer.from(String(value), 'latin1'));
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, String(value));
   }
   return out;
 }
 
+const NO_TRAILERS: string[] = [];
+
+/** The exchange a stream belongs to, so that one set of listener functions serves every stream (no closures per request). */
+const EXCHANGE = Symbol('gatehouse.h2.exchange');
+type TrackedStream = ClientHttp2Stream & { [EXCHANGE]: Http2Exchange };
+
+function onStreamResponse(this: TrackedStream, h: IncomingHttpHeaders, flags: number): void {
+  this[EXCHANGE].onResponse(h, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0);
+}
+function onStreamData(this: TrackedStream, chunk: Buffer): void {
+  this[EXCHANGE].onData(chunk);
+}
+function onStreamTrailers(this: TrackedStream, t: IncomingHttpHeaders): void {
+  this[EXCHANGE].trailers = rawList(t);
+}
+function onStreamWantTrailers(this: TrackedStream): void {
+  this[EXCHANGE].sendTrailers();
+}
+function onStreamEnd(this: TrackedStream): void {
+  this[EXCHANGE].complete();
+}
+function onStreamError(this: TrackedStream, err: Error): void {
+  this[EXCHANGE].streamError(err);
+}
+function onStreamClose(this: TrackedStream): void {
+  this[EXCHANGE].streamClosed();
+}
+function onStreamIdle(this: TrackedStream): void {
+  this[EXCHANGE].fail(coded('upstream body timed out', 'UND_ERR_BODY_TIMEOUT'));
+}
+function onHeadersTimeout(exchange: Http2Exchange): void {
+  exchange.fail(coded('upstream response headers timed out', 'UND_ERR_HEADERS_TIMEOUT'));
+}
+function onDeadline(exchange: Http2Exchange): void {
+  exchange.deadlineExceeded();
+}
+
 type Headers = Dispatcher.DispatchOptions['headers'];
+
+/** Where the request's trailers come from, asked once its body has ended (undici ignores the option). */
+export interface RequestTrailerSource {
+  requestTrailers(): Record<string, string> | undefined;
+}
+
+/** undici's dispatch options plus the request trailers this dispatcher can send. */
+export type Http2DispatchOptions = Dispatcher.DispatchOptions & { readonly trailerSource?: RequestTrailerSource };
+
+/** Adds one request field to `out` (`host` becomes `:authority`; fields HTTP/2 forbids are left out). */
+function addField(out: OutgoingHttpHeaders, rawName: string, value: string | string[] | undefined): void {
+  if (value === undefined) return;
+  const name = rawName.toLowerCase();
+  if (name === 'host') {
+    out[':authority'] = Array.isArray(value) ? value[0] : value;
+    return;
+  }
+  if (NOT_FORWARDED.has(name)) return;
+  const prev = out[name];
+  if (prev === undefined) out[name] = value;
+  else out[name] = ([] as string[]).concat(prev as string | string[], value);
+}
 
 /** The request's fields as node:http2 takes them; `host` becomes `:authority`. */
 function outgoing(opts: Dispatcher.DispatchOptions, scheme: string, fallbackAuthority: string): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = { ':method': opts.method, ':path': opts.path, ':scheme': scheme, ':authority': fallbackAuthority };
-  const add = (rawName: string, value: string | string[] | undefined): void => {
-    if (value === undefined) return;
-    const name = rawName.toLowerCase();
-    if (name === 'host') return void (out[':authority'] = Array.isArray(value) ? value[0] : value);
-    if (NOT_FORWARDED.has(name)) return;
-    const prev = out[name];
-    if (prev === undefined) out[name] = value;
-    else out[name] = ([] as string[]).concat(prev as string | string[], value);
-  };
   const h = opts.headers as Headers;
-  if (Array.isArray(h)) for (let i = 0; i < h.length; i += 2) add(String(h[i]), String(h[i + 1]));
-  else if (h) for (const [k, v] of Object.entries(h as Record<string, string | string[] | undefined>)) add(k, v);
+  if (Array.isArray(h)) for (let i = 0; i < h.length; i += 2) addField(out, String(h[i]), String(h[i + 1]));
+  else if (h) for (const k in h as Record<string, string | string[] | undefined>) addField(out, k, (h as Record<string, string | string[] | undefined>)[k]);
   // gRPC needs `te: trailers` (the only TE value HTTP/2 allows).
-  if (typeof out['content-type'] === 'string' && out['content-type'].startsWith('application/grpc')) out.te = 'trailers';
+  if (isGrpcContentType(out['content-type'] as string | undefined)) out.te = 'trailers';
   return out;
 }
 
@@ -102,7 +159,7 @@ export class Http2Dispatcher extends Dispatcher {
     return this.sessions.length;
   }
 
-  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  override dispatch(opts: Http2DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     if (this.closed) {
       handler.onError?.(coded('the upstream pool is closed', 'UND_ERR_CLOSED'));
       return false;
@@ -177,18 +234,23 @@ export class Http2Dispatcher extends Dispatcher {
   }
 }
 
-/** One request on one session, reported to an undici dispatch handler. */
+/**
+ * One request on one session, reported to an undici dispatch handler. The stream's listeners are the
+ * shared functions above (the stream points back here), and timers take the exchange as their
+ * argument, so a request allocates no closures of its own beyond the one `resume` undici needs.
+ */
 class Http2Exchange {
-  private stream: ClientHttp2Stream | undefined;
+  private stream: TrackedStream | undefined;
   private done = false;
   private responded = false;
-  private trailers: Buffer[] = [];
+  /** Set by the stream's `trailers` event (or a trailers-only answer). */
+  trailers: string[] = NO_TRAILERS;
   private headersTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly entry: SessionEntry,
-    private readonly opts: Dispatcher.DispatchOptions,
+    private readonly opts: Http2DispatchOptions,
     private readonly handler: Dispatcher.DispatchHandler,
     private readonly scheme: string,
     private readonly authority: string,
@@ -204,37 +266,63 @@ class Http2Exchange {
     const body = opts.body as Readable | string | Buffer | null | undefined;
     handler.onConnect?.((err?: Error) => this.fail(err ?? coded('aborted', 'UND_ERR_ABORTED')));
     if (this.done) return;
-    let stream: ClientHttp2Stream;
+    let stream: TrackedStream;
+    const streamed = body !== null && body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body);
+    const withTrailers = streamed && opts.trailerSource !== undefined;
     try {
-      stream = this.entry.session.request(headers, { endStream: body === null || body === undefined });
+      stream = this.entry.session.request(headers, { endStream: body === null || body === undefined, waitForTrailers: withTrailers }) as TrackedStream;
     } catch (err) {
       return this.fail(asUndiciError(err as Error));
     }
+    stream[EXCHANGE] = this;
     this.stream = stream;
     this.entry.active++;
     if (deadline !== undefined) {
-      this.deadlineTimer = setTimeout(() => this.deadlineExceeded(), deadline);
+      this.deadlineTimer = setTimeout(onDeadline, deadline, this);
       this.deadlineTimer.unref();
     } else if (headersTimeout > 0) {
-      this.headersTimer = setTimeout(() => this.fail(coded('upstream response headers timed out', 'UND_ERR_HEADERS_TIMEOUT')), headersTimeout);
+      this.headersTimer = setTimeout(onHeadersTimeout, headersTimeout, this);
       this.headersTimer.unref();
     }
-    stream.on('response', (h, flags) => this.onResponse(h, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0));
-    stream.on('data', (chunk: Buffer) => {
-      if (!this.done && this.handler.onData?.(chunk) === false) stream.pause();
-    });
-    stream.on('trailers', (t) => (this.trailers = rawList(t)));
-    stream.on('end', () => this.complete());
-    stream.on('error', (err) => this.fail(stream.rstCode === constants.NGHTTP2_REFUSED_STREAM ? this.closeError(stream) : asUndiciError(err)));
-    stream.on('close', () => {
-      this.entry.active--;
-      if (!this.done) this.fail(this.closeError(stream));
-    });
+    stream.on('response', onStreamResponse);
+    stream.on('data', onStreamData);
+    stream.on('trailers', onStreamTrailers);
+    if (withTrailers) stream.once('wantTrailers', onStreamWantTrailers);
+    stream.on('end', onStreamEnd);
+    stream.on('error', onStreamError);
+    stream.on('close', onStreamClose);
     if (typeof body === 'string' || Buffer.isBuffer(body)) stream.end(body);
     else if (body) {
       body.on('error', (err) => this.fail(err));
       body.pipe(stream);
     }
+  }
+
+  // Stream events (see the listener functions above).
+
+  onData(chunk: Buffer): void {
+    if (!this.done && this.handler.onData?.(chunk) === false) this.stream!.pause();
+  }
+
+  sendTrailers(): void {
+    const stream = this.stream!;
+    if (this.done || stream.closed) return;
+    try {
+      stream.sendTrailers(this.opts.trailerSource!.requestTrailers() ?? {});
+    } catch (err) {
+      // node refused a field (it checks names and values again): the request cannot end as sent.
+      this.fail(coded(`request trailers could not be sent: ${(err as Error).message}`, 'UND_ERR_ABORTED'));
+    }
+  }
+
+  streamError(err: Error): void {
+    const stream = this.stream!;
+    this.fail(stream.rstCode === constants.NGHTTP2_REFUSED_STREAM ? this.closeError(stream) : asUndiciError(err));
+  }
+
+  streamClosed(): void {
+    this.entry.active--;
+    if (!this.done) this.fail(this.closeError(this.stream!));
   }
 
   private closeError(stream: ClientHttp2Stream): Error {
@@ -243,7 +331,7 @@ class Http2Exchange {
     return coded(`the upstream closed the stream (code ${stream.rstCode ?? 'none'})`, this.responded ? 'ERR_HTTP2_STREAM_ERROR' : 'UND_ERR_SOCKET');
   }
 
-  private onResponse(h: IncomingHttpHeaders, endStream: boolean): void {
+  onResponse(h: IncomingHttpHeaders, endStream: boolean): void {
     if (this.done) return;
     // A trailers-only answer (a gRPC error): its status goes on as trailers, the form every client reads.
     if (endStream && h['grpc-status'] !== undefined) {
@@ -258,27 +346,27 @@ class Http2Exchange {
     const status = Number(h[':status']);
     const stream = this.stream!;
     const idle = this.opts.bodyTimeout ?? 0;
-    if (idle > 0) stream.setTimeout(idle, () => this.fail(coded('upstream body timed out', 'UND_ERR_BODY_TIMEOUT')));
+    if (idle > 0) stream.setTimeout(idle, onStreamIdle);
     const resume = (): void => void stream.resume();
     if (this.handler.onHeaders?.(status, rawList(h) as unknown as Buffer[], resume, '') === false) stream.pause();
   }
 
   /** The deadline passed: before the response, a timeout; during it, the call ends with DEADLINE_EXCEEDED. */
-  private deadlineExceeded(): void {
+  deadlineExceeded(): void {
     if (this.done) return;
     if (!this.responded) return this.fail(coded('the gRPC deadline passed before the upstream answered', 'UND_ERR_HEADERS_TIMEOUT'));
     this.finish();
     this.stream?.close(constants.NGHTTP2_CANCEL);
-    this.handler.onComplete?.(DEADLINE_TRAILERS as unknown as string[]);
+    this.handler.onComplete?.(DEADLINE_TRAILERS);
   }
 
-  private complete(): void {
+  complete(): void {
     if (this.done) return;
     this.finish();
-    this.handler.onComplete?.(this.trailers as unknown as string[]);
+    this.handler.onComplete?.(this.trailers);
   }
 
-  private fail(err: Error): void {
+  fail(err: Error): void {
     if (this.done) return;
     this.finish();
     if (this.stream && !this.stream.closed) this.stream.close(constants.NGHTTP2_CANCEL);

@@ -6,3 +6,4 @@ export { resolveTimeouts } from './timeouts';
 export { PassiveHealthState, type PassivePolicy, type PassiveVerdict, type PassiveTransition } from './health/passive';
 export { ActiveHealthCheck, type ActiveHealthConfig } from './health/active';
 export * from './balancers';
+export type { RequestTrailerSource, Http2DispatchOptions } from './h2-dispatcher';
