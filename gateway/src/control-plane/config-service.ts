@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { validateConfig, type PluginConfigChecker } from '../config/validate';
 import { validateChanges } from '../config/validate-changes';
-import { diffDocuments } from '../config/change-set';
+import { diffDocuments, type ArrayKey, type ResourceChange } from '../config/change-set';
 import type { GatewayConfig } from '../config/schema';
 import { authoredForm } from '../config/authored-form';
 import type { Keyring } from '../config/secrets';
@@ -14,8 +14,9 @@ import { GatehouseError } from '../core/errors';
 import type { ConfigStore, ConfigVersion, ConfigVersionHead } from '../store/types';
 import { emptyDocument } from '../store/types';
 import { createPluginRegistry } from '../plugins';
-import { actualChecksum, canonicalJson } from '../core/checksum';
+import { actualChecksum } from '../core/checksum';
 import { diffConfigs, type ConfigDiff } from './diff';
+import { changedParts, type ChangedParts } from './changed-parts';
 import { corruptionOf, namingIntactVersion } from './intact-version';
 import { diffViews, presentSecrets, reencryptSecrets, sealSecrets, type SealOptions, type SecretContext, type SecretsView } from './secrets';
 
@@ -135,14 +136,18 @@ export class ConfigService {
   /**
    * Validates `candidate`, built from `current`: only what it changed when `current` is a document
    * this service validated (so the answer equals a whole validation), the whole document otherwise.
+   * `touched` (change validation only) lists the resources the candidate put or removed, with their
+   * validated bodies: a superset of what really changed (a put may equal the stored resource).
    */
-  private validateOver(current: GatewayConfig, candidate: unknown): GatewayConfig {
+  private validateOver(current: GatewayConfig, candidate: unknown): { document: GatewayConfig; touched?: ResourceChange[] } {
     const changes = this.validated.has(current) && candidate && typeof candidate === 'object' ? diffDocuments(current, candidate as GatewayConfig) : undefined;
-    if (!changes) return this.validate(candidate);
+    if (!changes) return { document: this.validate(candidate) };
     const result = validateChanges(current, changes, this.options.plugins);
     if (!result.ok) throw new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, result.problems);
     this.validated.add(result.value);
-    return result.value;
+    const doc = result.value;
+    const bodyOf = (c: ResourceChange) => (c.kind === 'plugin' ? doc.plugins[c.id] : (doc[`${c.kind}s` as ArrayKey] as unknown[])[c.position!]);
+    return { document: doc, touched: changes.map((c) => (c.body === undefined ? c : { ...c, body: bodyOf(c) })) };
   }
 
   async change(req: ChangeRequest, build: Build): Promise<ChangeOutcome> {
@@ -165,7 +170,7 @@ export class ConfigService {
       build: (current, head) => {
         const out = this.next(current, head, req, build);
         diff = out.diff;
-        if (head && out.diff.unchanged && canonicalJson(current) === canonicalJson(out.document)) {
+        if (head && out.diff.unchanged) {
           unchanged = { ...head, document: current };
           throw new Error('unchanged: nothing to commit');
         }
@@ -181,21 +186,30 @@ export class ConfigService {
 
   private next(current: GatewayConfig, head: Pick<ConfigVersionHead, 'routeCount'> | undefined, req: ChangeRequest, build: Build) {
     // Builds copy what they change, so `current` is still the before-image (no deep copy of a large document).
-    const document = this.validateOver(current, build(current));
-    this.seal(document, current);
+    const { document, touched } = this.validateOver(current, build(current));
+    // Sealed before anything serialises the new resources: resource texts are cached by object.
+    this.seal(document, current, {}, touched && changedParts(current, document, touched));
     const refusal = req.allowDrop ? undefined : dropRefusal(head?.routeCount, { routeCount: document.routes.length, intendedDrop: false }, this.options.dropGuardPercent);
     if (refusal) throw new GatehouseError('GW_ERR_CONFIG_DROP', `The new version would be refused by data planes: ${refusal}.`);
     return { document, diff: this.diff(current, document) };
   }
 
-  /** The field-level diff between two stored (sealed) documents, with secrets hidden. */
+  /** The field-level diff between two stored (sealed) documents, with secrets hidden; costs what changed when both are well formed. */
   diff(before: GatewayConfig, after: GatewayConfig): ConfigDiff {
-    const shown = diffViews(this.secrets, before, after);
-    return diffConfigs(shown.before, shown.after);
+    const changes = diffDocuments(before, after);
+    if (!changes) {
+      const shown = diffViews(this.secrets, before, after);
+      return diffConfigs(shown.before, shown.after);
+    }
+    // An empty change set is exactly canonical equality (order included): diffDocuments records a move.
+    const parts = changedParts(before, after, changes);
+    const shown = diffViews(this.secrets, parts.before, parts.after);
+    return { ...diffConfigs(shown.before, shown.after), unchanged: changes.length === 0 };
   }
 
-  private seal(document: GatewayConfig, current: GatewayConfig, options?: SealOptions): void {
-    const problems = sealSecrets(this.secrets, document, current, options);
+  /** Seals `document`'s secrets against `current`; with `parts`, only the resources they hold (the rest is stored as sealed already). */
+  private seal(document: GatewayConfig, current: GatewayConfig, options?: SealOptions, parts?: ChangedParts): void {
+    const problems = parts ? sealSecrets(this.secrets, parts.after, parts.before, options).map(parts.inDocument) : sealSecrets(this.secrets, document, current, options);
     if (problems.length) throw new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, problems);
   }
 

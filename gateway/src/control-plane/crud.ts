@@ -16,7 +16,8 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
   const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
 
   // Reads and write answers show secrets as "(secret)"; an admin's ?secrets=plaintext shows them in clear.
-  const shown = (doc: Parameters<typeof kind.get>[0]) => service.present(doc, 'placeholder');
+  // A write answer shows its one item, so only that item is copied to hide its secrets.
+  const shownItem = (doc: Parameters<typeof kind.get>[0], id: string) => kind.get(service.present(kind.only(doc, id), 'placeholder'), id);
 
   app.get(base, { config: { access: 'read' }, schema: { tags, summary: `List ${kind.name}` } }, async (req, reply) => {
     const view = secretsView(req);
@@ -41,7 +42,7 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
         if (kind.get(doc, id) !== undefined) throw new GatehouseError('GW_ERR_RESOURCE_EXISTS', `${kind.singular} "${id}" exists.`);
         return kind.put(doc, id, req.body);
       });
-      return sendOutcome(reply, outcome, 201, { [kind.singular]: kind.get(shown(outcome.dryRun ? outcome.document : outcome.version.document), id) });
+      return sendOutcome(reply, outcome, 201, { [kind.singular]: shownItem(outcome.dryRun ? outcome.document : outcome.version.document, id) });
     });
 
   app.put(`${base}/:id`, { config: { access: 'write' }, schema: { tags, summary: `Create or replace a ${kind.singular}`, params: IdParams, body: kind.schema } }, async (req, reply) => {
@@ -54,7 +55,7 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
       return kind.put(doc, id, req.body);
     });
     const doc = outcome.dryRun ? outcome.document : outcome.version.document;
-    return sendOutcome(reply, outcome, created ? 201 : 200, { [kind.singular]: kind.get(shown(doc), id) });
+    return sendOutcome(reply, outcome, created ? 201 : 200, { [kind.singular]: shownItem(doc, id) });
   });
 
   app.delete(`${base}/:id`, { config: { access: 'write' }, schema: { tags, summary: `Delete a ${kind.singular}`, params: IdParams } }, async (req, reply) => {

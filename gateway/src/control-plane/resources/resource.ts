@@ -5,6 +5,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { GatewayConfig } from '../../config/schema';
 import type { Problem } from '../../core/errors';
+import { emptyDocument } from '../../store/types';
 
 export interface ResourceKind {
   /** URL segment, e.g. `routes`. */
@@ -27,6 +28,8 @@ export interface ResourceKind {
   remove(doc: GatewayConfig, id: string): GatewayConfig;
   /** Problems that forbid the delete (for example references to the item), or empty. */
   checkDelete(doc: GatewayConfig, id: string): Problem[];
+  /** A document holding only this item (empty when there is none): what a write answer shows, at the cost of one item. */
+  only(doc: GatewayConfig, id: string): GatewayConfig;
 }
 
 type ArrayKey = 'routes' | 'upstreams' | 'consumers';
@@ -64,5 +67,6 @@ export function arrayResource(
     },
     remove: (doc, id) => ({ ...doc, [key]: items(doc).filter((x) => x.id !== id) }),
     checkDelete,
+    only: (doc, id) => ({ ...emptyDocument(), [key]: items(doc).filter((x) => x.id === id) }),
   };
 }

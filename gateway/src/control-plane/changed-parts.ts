@@ -1,0 +1,61 @@
+/**
+ * The part of a write that changed, as two small documents of their own: the changed resources as
+ * they were and as they are. Sealing secrets, the field-level diff and the write answer's secret view
+ * only ever look at one resource at a time (secret places are keyed by id), so running them on these
+ * parts gives the same answer as running them on the whole documents, at the cost of the change.
+ */
+import { ARRAY_KINDS, type ResourceChange } from '../config/change-set';
+import type { GatewayConfig } from '../config/schema';
+import type { Problem } from '../core/errors';
+
+export interface ChangedParts {
+  /** The changed and removed resources as they were, in their order in the old document. */
+  readonly before: GatewayConfig;
+  /** The changed and added resources as they are, in their order in the new document. */
+  readonly after: GatewayConfig;
+  /** A problem found in `after`, with its JSON pointer turned into the new document's. */
+  inDocument(problem: Problem): Problem;
+}
+
+/** Above this many changes of one kind, old positions come from one index of the old array, not one search each. */
+const INDEX_FROM = 32;
+
+/** Documents holding only what `changes` (from `diffDocuments(before, after)`) touch; keys in `after`'s order. */
+export function changedParts(before: GatewayConfig, after: GatewayConfig, changes: readonly ResourceChange[]): ChangedParts {
+  const partBefore: Record<string, unknown> = {};
+  const partAfter: Record<string, unknown> = {};
+  const positions = new Map<string, number[]>();
+  for (const key of Object.keys(after)) {
+    partBefore[key] = key === 'plugins' ? {} : [];
+    partAfter[key] = key === 'plugins' ? {} : [];
+  }
+  for (const [kind, key] of ARRAY_KINDS) {
+    const mine = changes.filter((c) => c.kind === kind);
+    if (!mine.length) continue;
+    const puts = mine.filter((c) => c.body !== undefined).sort((a, b) => a.position! - b.position!);
+    partAfter[key] = puts.map((c) => c.body);
+    positions.set(key, puts.map((c) => c.position!));
+    const old = before[key] as readonly { id: string }[];
+    const index = mine.length > INDEX_FROM ? new Map(old.map((item, i) => [item.id, i])) : undefined;
+    const oldAt = (id: string) => index?.get(id) ?? old.findIndex((item) => item.id === id);
+    partBefore[key] = mine
+      .filter((c) => c.previous !== undefined)
+      .map((c) => [oldAt(c.id), c.previous] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, body]) => body);
+  }
+  for (const c of changes) {
+    if (c.kind !== 'plugin') continue;
+    if (c.previous !== undefined) (partBefore.plugins as Record<string, unknown>)[c.id] = c.previous;
+    if (c.body !== undefined) (partAfter.plugins as Record<string, unknown>)[c.id] = c.body;
+  }
+  return {
+    before: partBefore as unknown as GatewayConfig,
+    after: partAfter as unknown as GatewayConfig,
+    inDocument(problem) {
+      const m = /^\/(routes|upstreams|consumers)\/(\d+)(?=\/|$)/.exec(problem.path);
+      const at = m && positions.get(m[1]!)?.[Number(m[2])];
+      return at === undefined || !m ? problem : { ...problem, path: `/${m[1]}/${at}${problem.path.slice(m[0].length)}` };
+    },
+  };
+}
