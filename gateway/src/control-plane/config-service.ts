@@ -12,7 +12,8 @@ import type { Keyring } from '../config/secrets';
 import { dropRefusal } from '../sync/drop-guard';
 import { GatehouseError } from '../core/errors';
 import type { ConfigStore, ConfigVersion, ConfigVersionHead } from '../store/types';
-import { emptyDocument } from '../store/types';
+import { digestOfVersion, emptyDocument } from '../store/types';
+import { advanceHeld, type HeldVersion } from '../store/advance';
 import { createPluginRegistry } from '../plugins';
 import { actualChecksum } from '../core/checksum';
 import { diffConfigs, type ConfigDiff } from './diff';
@@ -55,7 +56,7 @@ export interface ConfigServiceOptions {
 
 export class ConfigService {
   /** The newest document read, reused while the head does not move (documents can be tens of MB). */
-  private cached: { version: number; checksum: string; document: GatewayConfig } | undefined;
+  private cached: HeldVersion | undefined;
 
   private readonly secrets: SecretContext;
   /** Documents this service validated whole or as a change set over one it had validated: the bases a change set may be validated against. */
@@ -117,12 +118,25 @@ export class ConfigService {
     const head = await this.store.head();
     if (!head) return { version: 0, document: emptyDocument() };
     if (this.cached?.version === head.version) return this.cached;
+    // Another writer moved the head: follow it through the change log (verified by the digest), at the cost of what changed.
+    const advanced = this.cached && head.version > this.cached.version ? await advanceHeld(this.store, this.cached).catch(() => undefined) : undefined;
+    if (advanced && 'held' in advanced && advanced.head.version >= head.version) {
+      // The changes were validated by the writer that committed them; the digest proves they are what it stored.
+      if (this.validated.has(this.cached!.document)) this.validated.add(advanced.held.document);
+      this.keep(advanced.held);
+      return this.cached!;
+    }
     const v = await this.store.get(head.version);
     if (!v) return this.current(); // pruned between the two reads: read again
     // Loaded a head this process did not write (start, a foreign write): verify it before serving or building on it.
     if (actualChecksum(v) !== v.checksum) throw await corruptionOf(this.store, v.version);
-    this.cached = { version: v.version, checksum: v.checksum, document: v.document };
-    return this.cached;
+    this.keep({ version: v.version, checksum: v.checksum, document: v.document, digest: digestOfVersion(v) });
+    return this.cached!;
+  }
+
+  /** Holds `held` as the head, the base of the next write. */
+  private keep(held: HeldVersion): void {
+    this.cached = held;
   }
 
   /** Validates a document without storing it. */
@@ -157,6 +171,12 @@ export class ConfigService {
       const { document, diff } = this.next(cur.document, cur.version ? { routeCount: cur.document.routes.length } : undefined, req, build);
       return { dryRun: true, baseVersion: cur.version, diff, document };
     }
+    // Brings the held head up to date (another writer may have moved it), so the commit builds on it
+    // instead of reading it whole. A store that does not answer fails the write here (nothing was sent);
+    // a head that does not match its checksum is the commit's to report (it names the repair).
+    await this.current().catch((err: unknown) => {
+      if (err instanceof GatehouseError && err.code === 'GW_ERR_STORE_UNAVAILABLE') throw err;
+    });
     let diff: ConfigDiff | undefined;
     // A no-op aborts the commit's transaction from inside the build (nothing is written); this holds the current version.
     let unchanged: ConfigVersion | undefined;
@@ -174,12 +194,12 @@ export class ConfigService {
           unchanged = { ...head, document: current };
           throw new Error('unchanged: nothing to commit');
         }
-        return { document: out.document, intendedDrop: req.allowDrop };
+        return { document: out.document, intendedDrop: req.allowDrop, changes: out.changes };
       },
     }).catch((err: unknown) => (unchanged ? unchanged : namingIntactVersion(this.store, err)));
     if (unchanged) return { dryRun: false, version: unchanged, diff, unchanged: true };
     if (version.write?.replayed) return { dryRun: false, version, diff: undefined };
-    this.cached = { version: version.version, checksum: version.checksum, document: version.document };
+    this.keep({ version: version.version, checksum: version.checksum, document: version.document, digest: digestOfVersion(version) });
     this.options.onCommit?.(version);
     return { dryRun: false, version, diff };
   }
@@ -191,12 +211,16 @@ export class ConfigService {
     this.seal(document, current, {}, touched && changedParts(current, document, touched));
     const refusal = req.allowDrop ? undefined : dropRefusal(head?.routeCount, { routeCount: document.routes.length, intendedDrop: false }, this.options.dropGuardPercent);
     if (refusal) throw new GatehouseError('GW_ERR_CONFIG_DROP', `The new version would be refused by data planes: ${refusal}.`);
-    return { document, diff: this.diff(current, document) };
+    const changes = diffDocuments(current, document);
+    return { document, changes, diff: this.diffWith(current, document, changes) };
   }
 
   /** The field-level diff between two stored (sealed) documents, with secrets hidden; costs what changed when both are well formed. */
   diff(before: GatewayConfig, after: GatewayConfig): ConfigDiff {
-    const changes = diffDocuments(before, after);
+    return this.diffWith(before, after, diffDocuments(before, after));
+  }
+
+  private diffWith(before: GatewayConfig, after: GatewayConfig, changes: readonly ResourceChange[] | undefined): ConfigDiff {
     if (!changes) {
       const shown = diffViews(this.secrets, before, after);
       return diffConfigs(shown.before, shown.after);

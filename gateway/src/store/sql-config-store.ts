@@ -8,7 +8,7 @@ import { pruneVersions, snapshotDue, SNAPSHOT_EVERY_CHANGES } from './snapshots'
 import { DigestSum } from '../core/resource-digest';
 import { GatehouseError } from '../core/errors';
 import { StoreDeadlineError, type SqlClient, type SqlSession } from './sql';
-import { emptyDocument, withCanonicalText, type ChangesSince, type StoredChange, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch, type WriteRecord } from './types';
+import { digestOfVersion, emptyDocument, withCanonicalText, withDigest, type ChangesSince, type StoredChange, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch, type WriteRecord } from './types';
 
 /** The channel new version numbers are announced on. */
 export const CONFIG_CHANNEL = 'gatehouse_config';
@@ -93,8 +93,8 @@ interface ChangeRow {
 }
 
 /** The change rows and digest of `after` written over `before`, or undefined when no change set describes it. */
-function changeSet(before: GatewayConfig, after: GatewayConfig, previousDigest: string | undefined): { rows: ChangeRow[]; digest: string } | undefined {
-  const changes = diffDocuments(before, after);
+function changeSet(before: GatewayConfig, after: GatewayConfig, previousDigest: string | undefined, known?: readonly ResourceChange[]): { rows: ChangeRow[]; digest: string } | undefined {
+  const changes = known ?? diffDocuments(before, after);
   if (!changes) return undefined;
   const rows = changes.map((c: ResourceChange): ChangeRow => {
     const body = c.body === undefined ? null : resourceText(c.body);
@@ -202,14 +202,15 @@ export class SqlConfigStore implements ConfigStore {
             'GW_ERR_VERSION_CONFLICT',
             `You sent If-Match "${change.expectedVersion}" but the current version is ${headVersion ?? 0}.`,
           );
-        const { document, intendedDrop = false } = await change.build(cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument(), current);
+        const base = cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument();
+        const { document, intendedDrop = false, changes: known } = await change.build(base, current);
         const version = change.version ?? (headVersion ?? 0) + 1;
         if (version <= (headVersion ?? 0))
           throw new GatehouseError('GW_ERR_VERSION_CONFLICT', `Version ${version} is not above the current version ${headVersion ?? 0}.`);
         // A change set over a head that does not match its checksum would describe the damage: none is written.
         const intact = cached !== undefined || current === undefined || !change.overCorruptHead || actualChecksum(current as ConfigVersion) === current.checksum;
         const before = intact ? (cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument()) : undefined;
-        const set = before && changeSet(before, document, headVersion === undefined ? new DigestSum().toString() : await this.digestOf(tx, headVersion));
+        const set = before && changeSet(before, document, headVersion === undefined ? new DigestSum().toString() : await this.digestOf(tx, headVersion), before === base ? known : undefined);
         // Only a writer that holds the head in memory writes a bare change set: any other has just read
         // the whole head, and a change set this large is cheaper read whole than replayed.
         const bare = cached !== undefined && set !== undefined && set.rows.length < SNAPSHOT_EVERY_CHANGES;
@@ -234,9 +235,9 @@ export class SqlConfigStore implements ConfigStore {
           ]);
         await pruneVersions(tx, version, this.retention);
         await tx.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, String(version)]);
-        const head = { ...toHead(rows[0]!), document };
+        const head = withDigest({ ...toHead(rows[0]!), document }, set?.digest ?? safeDigest(document));
         const committed = text === undefined ? head : withCanonicalText(head, text);
-        return change.write ? { ...committed, write: { id: change.write.id, replayed: false } } : committed;
+        return change.write ? withDigest({ ...committed, write: { id: change.write.id, replayed: false } }, digestOfVersion(committed)) : committed;
       })
       .then((committed) => {
         if (snapshot) this.writeSnapshotLater(snapshot.version, snapshot.document);
@@ -363,19 +364,19 @@ export class SqlConfigStore implements ConfigStore {
 
   private async readVersion(s: SqlSession, version: number): Promise<ConfigVersion | undefined> {
     // The document travels as text and is parsed here, so both drivers return the same thing.
-    const rows = await s.query<HeadRow & { document: string | null }>(
-      `SELECT ${HEAD_COLUMNS}, document::text AS document FROM gatehouse_config_versions WHERE version = $1 AND NOT pruned`,
+    const rows = await s.query<HeadRow & { document: string | null; digest: string | null }>(
+      `SELECT ${HEAD_COLUMNS}, digest, document::text AS document FROM gatehouse_config_versions WHERE version = $1 AND NOT pruned`,
       [version],
     );
     const row = rows[0];
     if (!row) return undefined;
-    if (row.document !== null) return withCanonicalText({ ...toHead(row), document: JSON.parse(row.document) as GatewayConfig }, row.document);
+    if (row.document !== null) return withDigest(withCanonicalText({ ...toHead(row), document: JSON.parse(row.document) as GatewayConfig }, row.document), row.digest);
     const assembled = await assembleVersion(s, version).catch((err: unknown) => {
       // A chain that cannot be replayed is damage to this version, answered like a checksum mismatch.
       if (err instanceof BrokenChainError) throw new CorruptVersionError(version);
       throw err;
     });
-    return withCanonicalText({ ...toHead(row), document: assembled.document }, assembled.text);
+    return withDigest(withCanonicalText({ ...toHead(row), document: assembled.document }, assembled.text), row.digest);
   }
 
   /** Writes the whole document of a version committed as a change set, after the commit (off the request path). */
