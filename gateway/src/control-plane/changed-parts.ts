@@ -4,7 +4,7 @@
  * only ever look at one resource at a time (secret places are keyed by id), so running them on these
  * parts gives the same answer as running them on the whole documents, at the cost of the change.
  */
-import { ARRAY_KINDS, type ResourceChange } from '../config/change-set';
+import { ARRAY_KINDS, type ArrayKey, type ResourceChange, type ResourceKind } from '../config/change-set';
 import type { GatewayConfig } from '../config/schema';
 import type { Problem } from '../core/errors';
 
@@ -58,4 +58,30 @@ export function changedParts(before: GatewayConfig, after: GatewayConfig, change
       return at === undefined || !m ? problem : { ...problem, path: `/${m[1]}/${at}${problem.path.slice(m[0].length)}` };
     },
   };
+}
+
+/**
+ * A build's result that says what it changed: one resource put or removed by id, in place or at the
+ * end, so the write need not diff the whole document to find it. Only code can make one (a JSON body
+ * never is an instance), so a client cannot hand the service a change set of its own.
+ */
+export class KnownChange {
+  constructor(
+    readonly document: GatewayConfig,
+    readonly changes: readonly ResourceChange[],
+  ) {}
+
+  /** `after` differs from `before` only in the resource `id` of document key `key` (put in place, appended or removed). */
+  static ofOne(before: GatewayConfig, after: GatewayConfig, key: ArrayKey | 'plugins', id: string): KnownChange {
+    if (key === 'plugins') {
+      const has = (doc: GatewayConfig) => Object.prototype.hasOwnProperty.call(doc.plugins ?? {}, id);
+      return new KnownChange(after, [{ kind: 'plugin', id, ...(has(after) ? { body: after.plugins[id] } : {}), ...(has(before) ? { previous: before.plugins[id] } : {}) }]);
+    }
+    const kind = ARRAY_KINDS.find(([, k]) => k === key)![0] as ResourceKind;
+    const old = (before[key] as readonly { id: string }[]).findIndex((item) => item.id === id);
+    const at = (after[key] as readonly { id: string }[]).findIndex((item) => item.id === id);
+    return new KnownChange(after, [
+      { kind, id, ...(at < 0 ? {} : { body: after[key][at], position: at }), ...(old < 0 ? {} : { previous: before[key][old] }) },
+    ]);
+  }
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { validateConfig, type PluginConfigChecker } from '../config/validate';
 import { validateChanges } from '../config/validate-changes';
-import { diffDocuments, type ArrayKey, type ResourceChange } from '../config/change-set';
+import { diffDocuments, resourceText, type ArrayKey, type ResourceChange } from '../config/change-set';
 import type { GatewayConfig } from '../config/schema';
 import { authoredForm } from '../config/authored-form';
 import type { Keyring } from '../config/secrets';
@@ -17,7 +17,7 @@ import { advanceHeld, type HeldVersion } from '../store/advance';
 import { createPluginRegistry } from '../plugins';
 import { actualChecksum } from '../core/checksum';
 import { diffConfigs, type ConfigDiff } from './diff';
-import { changedParts, type ChangedParts } from './changed-parts';
+import { changedParts, KnownChange, type ChangedParts } from './changed-parts';
 import { corruptionOf, namingIntactVersion } from './intact-version';
 import { diffViews, presentSecrets, reencryptSecrets, sealSecrets, type SealOptions, type SecretContext, type SecretsView } from './secrets';
 
@@ -42,7 +42,7 @@ export type ChangeOutcome =
    */
   | { dryRun: false; version: ConfigVersion; diff: ConfigDiff | undefined; unchanged?: boolean };
 
-/** Builds the next document from the current one, which it must not mutate (copy what it changes); may throw a GatehouseError. */
+/** Builds the next document from the current one, which it must not mutate (copy what it changes), or a KnownChange that also says what it changed; may throw a GatehouseError. */
 export type Build = (current: GatewayConfig) => unknown;
 
 export interface ConfigServiceOptions {
@@ -154,7 +154,10 @@ export class ConfigService {
    * validated bodies: a superset of what really changed (a put may equal the stored resource).
    */
   private validateOver(current: GatewayConfig, candidate: unknown): { document: GatewayConfig; touched?: ResourceChange[] } {
-    const changes = this.validated.has(current) && candidate && typeof candidate === 'object' ? diffDocuments(current, candidate as GatewayConfig) : undefined;
+    const known = candidate instanceof KnownChange ? candidate : undefined;
+    if (known) candidate = known.document;
+    const base = this.validated.has(current) && candidate && typeof candidate === 'object';
+    const changes = base ? (known?.changes ?? diffDocuments(current, candidate as GatewayConfig)) : undefined;
     if (!changes) return { document: this.validate(candidate) };
     const result = validateChanges(current, changes, this.options.plugins);
     if (!result.ok) throw new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, result.problems);
@@ -211,7 +214,9 @@ export class ConfigService {
     this.seal(document, current, {}, touched && changedParts(current, document, touched));
     const refusal = req.allowDrop ? undefined : dropRefusal(head?.routeCount, { routeCount: document.routes.length, intendedDrop: false }, this.options.dropGuardPercent);
     if (refusal) throw new GatehouseError('GW_ERR_CONFIG_DROP', `The new version would be refused by data planes: ${refusal}.`);
-    const changes = diffDocuments(current, document);
+    // The touched resources are exactly the change set unless a put turned out equal to what it replaces.
+    const exact = touched?.every((c) => c.body === undefined || c.previous === undefined || resourceText(c.body) !== resourceText(c.previous));
+    const changes = exact ? touched : diffDocuments(current, document);
     return { document, changes, diff: this.diffWith(current, document, changes) };
   }
 

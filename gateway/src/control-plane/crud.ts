@@ -5,6 +5,7 @@ import { GatehouseError } from '../core/errors';
 import type { ConfigService } from './config-service';
 import { changeRequest, etag, secretsView, sendOutcome } from './http';
 import type { ResourceKind } from './resources/resource';
+import { KnownChange } from './changed-parts';
 
 const IdParams = Type.Object({ id: Type.String() });
 
@@ -40,7 +41,7 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
         throw new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, [{ path: '/id', message: `the ${kind.singular} has no id.`, fix: 'add a string id.' }]);
       const outcome = await service.change(changeRequest(req, `create ${kind.singular} ${id}`), (doc) => {
         if (kind.get(doc, id) !== undefined) throw new GatehouseError('GW_ERR_RESOURCE_EXISTS', `${kind.singular} "${id}" exists.`);
-        return kind.put(doc, id, req.body);
+        return KnownChange.ofOne(doc, kind.put(doc, id, req.body), kind.key, id);
       });
       return sendOutcome(reply, outcome, 201, { [kind.singular]: shownItem(outcome.dryRun ? outcome.document : outcome.version.document, id) });
     });
@@ -52,7 +53,7 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
     let created = false;
     const outcome = await service.change(changeRequest(req, `put ${kind.singular} ${id}`), (doc) => {
       created = kind.get(doc, id) === undefined;
-      return kind.put(doc, id, req.body);
+      return KnownChange.ofOne(doc, kind.put(doc, id, req.body), kind.key, id);
     });
     const doc = outcome.dryRun ? outcome.document : outcome.version.document;
     return sendOutcome(reply, outcome, created ? 201 : 200, { [kind.singular]: shownItem(doc, id) });
@@ -64,7 +65,7 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
       if (kind.get(doc, id) === undefined) throw notFound(id);
       const inUse = kind.checkDelete(doc, id);
       if (inUse.length) throw new GatehouseError('GW_ERR_RESOURCE_IN_USE', `${kind.singular} "${id}" is used by ${inUse.length} item(s).`, inUse);
-      return kind.remove(doc, id);
+      return KnownChange.ofOne(doc, kind.remove(doc, id), kind.key, id);
     });
     return sendOutcome(reply, outcome, 200);
   });

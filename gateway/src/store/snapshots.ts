@@ -18,7 +18,11 @@ export async function snapshotDue(s: SqlSession, version: number, changeRows: nu
   if (last?.version == null && !scheduled) return true;
   const from = Math.max(Number(last?.version ?? 0), scheduled);
   if (version - from >= SNAPSHOT_EVERY_VERSIONS) return true;
-  const [n] = await s.query<{ n: number }>('SELECT count(*)::int AS n FROM gatehouse_config_changes WHERE version > $1', [from]);
+  // At most SNAPSHOT_EVERY_VERSIONS versions: their row counts, not a count over the change log.
+  const [n] = await s.query<{ n: number }>(
+    'SELECT coalesce(sum((SELECT count(*) FROM gatehouse_config_changes c WHERE c.version = v.version)), 0)::int AS n FROM gatehouse_config_versions v WHERE v.version > $1',
+    [from],
+  );
   return Number(n?.n ?? 0) + changeRows >= SNAPSHOT_EVERY_CHANGES;
 }
 

@@ -5,6 +5,7 @@ import { emptyDocument } from '../../store/types';
 
 export const plugins: ResourceKind = {
   name: 'plugins',
+  key: 'plugins',
   singular: 'plugin',
   schema: Type.Unknown({ description: "the plugin's own config; see docs/plugins.md" }),
   postable: false,

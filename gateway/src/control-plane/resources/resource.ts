@@ -10,6 +10,8 @@ import { emptyDocument } from '../../store/types';
 export interface ResourceKind {
   /** URL segment, e.g. `routes`. */
   readonly name: string;
+  /** Where the items live in the document. */
+  readonly key: ArrayKey | 'plugins';
   /** For messages and response keys, e.g. `route`. */
   readonly singular: string;
   /** Schema of one item (documentation; the whole document is validated on every write). */
@@ -44,6 +46,7 @@ export function arrayResource(
   const items = (doc: GatewayConfig) => doc[key] as { id: string }[];
   return {
     name: key,
+    key,
     singular,
     schema,
     postable: true,
