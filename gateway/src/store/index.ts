@@ -4,3 +4,5 @@ export { openConfigStore, type StoreOptions } from './factory';
 export { SqlConfigStore, CONFIG_CHANNEL, DEFAULT_RETENTION_VERSIONS, CorruptVersionError, WriteOutcomeUnknownError } from './sql-config-store';
 export { migrate, MIGRATIONS, type Migration } from './migrations';
 export { pgClient, pgliteClient, DEFAULT_STORE_DEADLINE_MS, type SqlClient } from './sql';
+export { advanceHeld, type HeldVersion } from './advance';
+export { SNAPSHOT_EVERY_CHANGES, SNAPSHOT_EVERY_VERSIONS } from './snapshots';
