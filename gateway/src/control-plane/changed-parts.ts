@@ -4,7 +4,8 @@
  * only ever look at one resource at a time (secret places are keyed by id), so running them on these
  * parts gives the same answer as running them on the whole documents, at the cost of the change.
  */
-import { ARRAY_KINDS, type ArrayKey, type ResourceChange, type ResourceKind } from '../config/change-set';
+import { applyChanges, ARRAY_KINDS, type ArrayKey, type ResourceChange, type ResourceKind } from '../config/change-set';
+import { presentSecrets, type SecretContext } from './secrets';
 import type { GatewayConfig } from '../config/schema';
 import type { Problem } from '../core/errors';
 
@@ -84,4 +85,16 @@ export class KnownChange {
       { kind, id, ...(at < 0 ? {} : { body: after[key][at], position: at }), ...(old < 0 ? {} : { previous: before[key][old] }) },
     ]);
   }
+}
+
+/** The placeholder view of `after` (made from `before` by `changes`) from the view of `before`: only the changed resources are copied. */
+export function shownOver(ctx: SecretContext, beforeShown: GatewayConfig, before: GatewayConfig, after: GatewayConfig, changes: readonly ResourceChange[]): GatewayConfig {
+  const shownAfter = presentSecrets(ctx, changedParts(before, after, changes).after, 'placeholder');
+  const bodies = new Map<string, unknown>();
+  for (const [kind, key] of ARRAY_KINDS) for (const item of shownAfter[key] as readonly { id: string }[]) bodies.set(`${kind}\0${item.id}`, item);
+  for (const [name, slot] of Object.entries(shownAfter.plugins)) bodies.set(`plugin\0${name}`, slot);
+  return applyChanges(
+    beforeShown,
+    changes.map((c) => (c.body === undefined ? c : { ...c, body: bodies.get(`${c.kind}\0${c.id}`) })),
+  );
 }

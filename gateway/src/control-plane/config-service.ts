@@ -17,7 +17,7 @@ import { advanceHeld, type HeldVersion } from '../store/advance';
 import { createPluginRegistry } from '../plugins';
 import { actualChecksum } from '../core/checksum';
 import { diffConfigs, type ConfigDiff } from './diff';
-import { changedParts, KnownChange, type ChangedParts } from './changed-parts';
+import { changedParts, KnownChange, shownOver, type ChangedParts } from './changed-parts';
 import { corruptionOf, namingIntactVersion } from './intact-version';
 import { diffViews, presentSecrets, reencryptSecrets, sealSecrets, type SealOptions, type SecretContext, type SecretsView } from './secrets';
 
@@ -63,6 +63,7 @@ export class ConfigService {
   private readonly validated = new WeakSet<GatewayConfig>();
   /** Placeholder views of documents, so repeated reads of a large document do not copy it again. */
   private readonly placeholders = new WeakMap<GatewayConfig, GatewayConfig>();
+
 
   constructor(
     readonly store: ConfigStore,
@@ -134,6 +135,18 @@ export class ConfigService {
     return this.cached!;
   }
 
+  /**
+   * After the answer: the placeholder view of a committed document, made from its base's view (when
+   * one was shown) by copying only the changed resources, so the next read does not copy the whole document.
+   */
+  private showLater(base: GatewayConfig, document: GatewayConfig, changes: readonly ResourceChange[]): void {
+    const baseShown = this.placeholders.get(base);
+    if (!baseShown) return;
+    setImmediate(() => {
+      if (!this.placeholders.has(document)) this.placeholders.set(document, shownOver(this.secrets, baseShown, base, document, changes));
+    });
+  }
+
   /** Holds `held` as the head, the base of the next write. */
   private keep(held: HeldVersion): void {
     this.cached = held;
@@ -181,6 +194,7 @@ export class ConfigService {
       if (err instanceof GatehouseError && err.code === 'GW_ERR_STORE_UNAVAILABLE') throw err;
     });
     let diff: ConfigDiff | undefined;
+    let made: { base: GatewayConfig; changes: readonly ResourceChange[] } | undefined;
     // A no-op aborts the commit's transaction from inside the build (nothing is written); this holds the current version.
     let unchanged: ConfigVersion | undefined;
     const version = await this.store.commit({
@@ -192,6 +206,7 @@ export class ConfigService {
       overCorruptHead: req.overCorruptHead,
       build: (current, head) => {
         const out = this.next(current, head, req, build);
+        made = out.changes && { base: current, changes: out.changes };
         diff = out.diff;
         if (head && out.diff.unchanged) {
           unchanged = { ...head, document: current };
@@ -204,6 +219,7 @@ export class ConfigService {
     if (version.write?.replayed) return { dryRun: false, version, diff: undefined };
     this.keep({ version: version.version, checksum: version.checksum, document: version.document, digest: digestOfVersion(version) });
     this.options.onCommit?.(version);
+    if (made) this.showLater(made.base, version.document, made.changes);
     return { dryRun: false, version, diff };
   }
 

@@ -3,6 +3,7 @@
  * answer's secret view): each must answer and store exactly what the whole-document computation does.
  */
 import { diffDocuments, type GatewayConfig } from '../../../gateway/src/config';
+import { newKeyEntry, parseKeyring } from '../../../gateway/src/config/secrets';
 import { diffConfigs } from '../../../gateway/src/control-plane';
 import { openConfigStore, type ConfigStore } from '../../../gateway/src/store';
 import { createTestDatabase, type TestDatabase } from '../../helpers/control-plane/databases';
@@ -63,12 +64,31 @@ describe('admin writes computed from their change only', () => {
     expect((await store.head())!.version).toBe(head);
   });
 
-  it('names a secret problem by its position in the whole document', async () => {
+  it('shows the config after a write as a whole presentation does, secrets as "(secret)"', async () => {
+    const keyring = parseKeyring(newKeyEntry('k1'), 'GATEHOUSE_SECRETS_KEYS')!;
+    const app = adminServer(store, 1024 * 1024, { secretsKeyring: keyring });
+    const put = (id: string, payload: object) => app.inject({ method: 'PUT', url: `/admin/v1/consumers/${id}`, headers: asAdmin, payload });
+    expect((await put('s1', { plugins: { 'jwt-auth': { subject: 's1', secret: 'first-secret-0123456789abcdef0123' } } })).statusCode).toBe(201);
+    expect((await app.inject({ url: '/admin/v1/config', headers: asAdmin })).statusCode).toBe(200); // the view the next one is made from
+    expect((await put('s2', { plugins: { 'jwt-auth': { subject: 's2', secret: 'second-secret-0123456789abcdef012' } } })).statusCode).toBe(201);
+    expect((await put('x', { labels: { tier: 'platinum' } })).statusCode).toBe(200);
+    const shown = await app.inject({ url: '/admin/v1/config', headers: asAdmin });
+    await app.close();
+    const fresh = adminServer(store, 1024 * 1024, { secretsKeyring: keyring });
+    const whole = await fresh.inject({ url: '/admin/v1/config', headers: asAdmin });
+    await fresh.close();
+    expect(shown.json()).toEqual(whole.json());
+    expect(shown.json().consumers.map((c: { id: string }) => c.id)).toEqual(['x', 's1', 's2']);
+    expect(shown.json().consumers[2].plugins['jwt-auth'].secret).toBe('(secret)');
+    expect(shown.body).not.toContain('second-secret');
+  });
+
+  it('names a secret problem by its position in the whole document (after x, s1, s2, y, z)', async () => {
     const app = adminServer(store);
     for (const id of ['y', 'z']) expect((await app.inject({ method: 'PUT', url: `/admin/v1/consumers/${id}`, headers: asAdmin, payload: {} })).statusCode).toBe(201);
     const res = await app.inject({ method: 'PUT', url: '/admin/v1/consumers/q', headers: asAdmin, payload: { plugins: { 'jwt-auth': { subject: 'q', secret: '(secret)' } } } });
     await app.close();
     expect(res.statusCode).toBe(400);
-    expect(res.json().problems.map((p: { path: string }) => p.path)).toEqual(['/consumers/3/plugins/jwt-auth/secret']);
+    expect(res.json().problems.map((p: { path: string }) => p.path)).toEqual(['/consumers/5/plugins/jwt-auth/secret']);
   });
 });
