@@ -7,7 +7,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Registry } from 'prom-client';
-import type { ConfigStore, ConfigVersionHead } from '../store/types';
+import { withCanonicalText, type ConfigStore, type ConfigVersion, type ConfigVersionHead } from '../store/types';
+import { documentText } from '../config/change-set';
 import { backupMetrics, type BackupMetrics } from '../sync/metrics';
 import { backoffDelay } from '../core/backoff';
 import { silentLogger, type SourceLogger } from '../core/logger';
@@ -45,6 +46,8 @@ export class ConfigBackup {
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The newest version this process committed (see `trigger`). */
+  private committed: ConfigVersion | undefined;
 
   constructor(private readonly options: ConfigBackupOptions) {
     this.metrics = backupMetrics(options.registry);
@@ -62,8 +65,13 @@ export class ConfigBackup {
     this.trigger();
   }
 
-  /** Asks for a backup run now (after a commit). */
-  trigger(): void {
+  /**
+   * Asks for a backup run now (after a commit). `committed`, the version this process just wrote, is
+   * uploaded from memory (its resource texts are cached) instead of being assembled from the store,
+   * which for a version stored as a change set costs a parse and a serialisation of the whole document.
+   */
+  trigger(committed?: ConfigVersion): void {
+    if (committed && committed.version > (this.committed?.version ?? 0)) this.committed = committed;
     if (this.stopped) return;
     if (this.inflight) {
       this.again = true;
@@ -102,6 +110,13 @@ export class ConfigBackup {
     this.timer = setTimeout(() => this.trigger(), delay);
   }
 
+  /** Version `n` as this process committed it, with its canonical text, or undefined. */
+  private fromMemory(n: number): ConfigVersion | undefined {
+    const c = this.committed;
+    if (c?.version !== n) return undefined;
+    return c.canonicalText !== undefined ? c : withCanonicalText({ ...c }, documentText(c.document));
+  }
+
   private get markerKey(): string {
     return `backup:s3://${this.options.location.bucket}/${this.options.location.prefix}`;
   }
@@ -124,7 +139,7 @@ export class ConfigBackup {
         this.latestRead = true;
       }
       for (let n = this.backedUp + 1; n <= head.version && !this.stopped; n++) {
-        const v = await store.get(n);
+        const v = this.fromMemory(n) ?? (await store.get(n));
         if (!v) continue; // pruned by retention before it could be backed up
         await putVersion(client, location, v);
         await putLatest(client, location, v);

@@ -5,6 +5,7 @@ import { GatehouseError } from '../core/errors';
 import type { ConfigService } from './config-service';
 import { changeRequest, etag, secretsView, sendOutcome } from './http';
 import type { ResourceKind } from './resources/resource';
+import { KnownChange } from './changed-parts';
 
 const IdParams = Type.Object({ id: Type.String() });
 
@@ -16,7 +17,8 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
   const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
 
   // Reads and write answers show secrets as "(secret)"; an admin's ?secrets=plaintext shows them in clear.
-  const shown = (doc: Parameters<typeof kind.get>[0]) => service.present(doc, 'placeholder');
+  // A write answer shows its one item, so only that item is copied to hide its secrets.
+  const shownItem = (doc: Parameters<typeof kind.get>[0], id: string) => kind.get(service.present(kind.only(doc, id), 'placeholder'), id);
 
   app.get(base, { config: { access: 'read' }, schema: { tags, summary: `List ${kind.name}` } }, async (req, reply) => {
     const view = secretsView(req);
@@ -39,9 +41,9 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
         throw new GatehouseError('GW_ERR_CONFIG_INVALID', undefined, [{ path: '/id', message: `the ${kind.singular} has no id.`, fix: 'add a string id.' }]);
       const outcome = await service.change(changeRequest(req, `create ${kind.singular} ${id}`), (doc) => {
         if (kind.get(doc, id) !== undefined) throw new GatehouseError('GW_ERR_RESOURCE_EXISTS', `${kind.singular} "${id}" exists.`);
-        return kind.put(doc, id, req.body);
+        return KnownChange.ofOne(doc, kind.put(doc, id, req.body), kind.key, id);
       });
-      return sendOutcome(reply, outcome, 201, { [kind.singular]: kind.get(shown(outcome.dryRun ? outcome.document : outcome.version.document), id) });
+      return sendOutcome(reply, outcome, 201, { [kind.singular]: shownItem(outcome.dryRun ? outcome.document : outcome.version.document, id) });
     });
 
   app.put(`${base}/:id`, { config: { access: 'write' }, schema: { tags, summary: `Create or replace a ${kind.singular}`, params: IdParams, body: kind.schema } }, async (req, reply) => {
@@ -51,10 +53,10 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
     let created = false;
     const outcome = await service.change(changeRequest(req, `put ${kind.singular} ${id}`), (doc) => {
       created = kind.get(doc, id) === undefined;
-      return kind.put(doc, id, req.body);
+      return KnownChange.ofOne(doc, kind.put(doc, id, req.body), kind.key, id);
     });
     const doc = outcome.dryRun ? outcome.document : outcome.version.document;
-    return sendOutcome(reply, outcome, created ? 201 : 200, { [kind.singular]: kind.get(shown(doc), id) });
+    return sendOutcome(reply, outcome, created ? 201 : 200, { [kind.singular]: shownItem(doc, id) });
   });
 
   app.delete(`${base}/:id`, { config: { access: 'write' }, schema: { tags, summary: `Delete a ${kind.singular}`, params: IdParams } }, async (req, reply) => {
@@ -63,7 +65,7 @@ export function registerResource(app: FastifyInstance, kind: ResourceKind, servi
       if (kind.get(doc, id) === undefined) throw notFound(id);
       const inUse = kind.checkDelete(doc, id);
       if (inUse.length) throw new GatehouseError('GW_ERR_RESOURCE_IN_USE', `${kind.singular} "${id}" is used by ${inUse.length} item(s).`, inUse);
-      return kind.remove(doc, id);
+      return KnownChange.ofOne(doc, kind.remove(doc, id), kind.key, id);
     });
     return sendOutcome(reply, outcome, 200);
   });

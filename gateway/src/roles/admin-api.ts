@@ -63,7 +63,7 @@ export async function buildAdminPart(options: AdminPartOptions): Promise<AdminPa
     plugins: options.plugins?.checker,
     keyring: options.secretsKeyring,
     dropGuardPercent: settings.dropGuardPercent,
-    onCommit: () => backup?.trigger(),
+    onCommit: (version) => backup?.trigger(version),
   });
   const admin = buildAdminServer({
     service,

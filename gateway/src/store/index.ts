@@ -6,3 +6,5 @@ export { migrate, MIGRATIONS, type Migration } from './migrations';
 export { pgClient, pgliteClient, DEFAULT_STORE_DEADLINE_MS, type SqlClient } from './sql';
 export { RDS_CA_BUNDLE, SYSTEM_CA_STORE, type StoreSettingNames } from './tls';
 export { DATA_PLANE_TABLES, keepReaderRole, type ReaderCredentials } from './reader-role';
+export { advanceHeld, type HeldVersion } from './advance';
+export { SNAPSHOT_EVERY_CHANGES, SNAPSHOT_EVERY_VERSIONS } from './snapshots';

@@ -85,6 +85,16 @@ export const MIGRATIONS: readonly Migration[] = [
       -- may skip numbers). NULL when the version has no change set.
       ALTER TABLE gatehouse_config_versions ADD COLUMN digest text, ADD COLUMN changes_from integer;`,
   },
+  {
+    id: 7,
+    name: 'change_set_versions',
+    sql: `
+      -- A version keeps its whole document only when it is a snapshot (store/snapshots.ts); any other
+      -- version is its change set, read as the nearest snapshot below it plus the change sets after
+      -- it (store/assemble.ts). Every version written before this migration is a snapshot.
+      -- pruned: left the history by retention, kept only because a retained version is assembled from it.
+      ALTER TABLE gatehouse_config_versions ALTER COLUMN document DROP NOT NULL, ADD COLUMN pruned boolean NOT NULL DEFAULT false;`,
+  },
 ];
 
 /** Advisory lock key shared by every Gatehouse migrator ("gatehous" in ASCII). */

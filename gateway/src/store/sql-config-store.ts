@@ -1,11 +1,14 @@
 /** The config store over SQL: the same queries for PostgreSQL (`pg`) and PGlite. */
+import { createHash } from 'node:crypto';
 import { actualChecksum, textChecksum } from '../core/checksum';
 import type { GatewayConfig } from '../config/schema';
-import { diffDocuments, documentDigest, documentText, resourceHashOf, resourceText, updatedDigest, type ResourceChange, type ResourceKind } from '../config/change-set';
+import { diffDocuments, documentDigest, documentText, documentTextChunks, resourceHashOf, resourceText, updatedDigest, type ResourceChange, type ResourceKind } from '../config/change-set';
+import { assembleVersion, BrokenChainError } from './assemble';
+import { pruneVersions, snapshotDue, SNAPSHOT_EVERY_CHANGES } from './snapshots';
 import { DigestSum } from '../core/resource-digest';
 import { GatehouseError } from '../core/errors';
 import { StoreDeadlineError, type SqlClient, type SqlSession } from './sql';
-import { emptyDocument, withCanonicalText, type ChangesSince, type StoredChange, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch, type WriteRecord } from './types';
+import { digestOfVersion, emptyDocument, withCanonicalText, withDigest, type ChangesSince, type StoredChange, type ConfigChange, type ConfigStore, type ConfigVersion, type ConfigVersionHead, type Unwatch, type WriteRecord } from './types';
 
 /** The channel new version numbers are announced on. */
 export const CONFIG_CHANNEL = 'gatehouse_config';
@@ -90,8 +93,8 @@ interface ChangeRow {
 }
 
 /** The change rows and digest of `after` written over `before`, or undefined when no change set describes it. */
-function changeSet(before: GatewayConfig, after: GatewayConfig, previousDigest: string | undefined): { rows: ChangeRow[]; digest: string } | undefined {
-  const changes = diffDocuments(before, after);
+function changeSet(before: GatewayConfig, after: GatewayConfig, previousDigest: string | undefined, known?: readonly ResourceChange[]): { rows: ChangeRow[]; digest: string } | undefined {
+  const changes = known ?? diffDocuments(before, after);
   if (!changes) return undefined;
   const rows = changes.map((c: ResourceChange): ChangeRow => {
     const body = c.body === undefined ? null : resourceText(c.body);
@@ -126,6 +129,13 @@ async function insertChanges(s: SqlSession, version: number, rows: readonly Chan
   );
 }
 
+/** `sha256:<hex>` of the document's canonical JSON, hashed a piece at a time (never one string of the whole document). */
+export function chunkedChecksum(document: GatewayConfig): string {
+  const hash = createHash('sha256');
+  for (const chunk of documentTextChunks(document)) hash.update(chunk);
+  return 'sha256:' + hash.digest('hex');
+}
+
 /** Throws when the version's content does not match its checksum. */
 export function verifyVersion(v: ConfigVersion): ConfigVersion {
   if (actualChecksum(v) !== v.checksum) throw new CorruptVersionError(v.version);
@@ -139,6 +149,10 @@ export interface SqlConfigStoreOptions {
 
 export class SqlConfigStore implements ConfigStore {
   private readonly retention: number;
+  /** The snapshot writes scheduled after commits, in order. */
+  private snapshotting: Promise<void> = Promise.resolve();
+  /** The newest version a snapshot was scheduled for (it may not be written yet). */
+  private snapshotScheduled = 0;
 
   constructor(
     private readonly db: SqlClient,
@@ -149,7 +163,7 @@ export class SqlConfigStore implements ConfigStore {
 
   async head(): Promise<ConfigVersionHead | undefined> {
     const rows = await this.db
-      .query<HeadRow>(`SELECT ${HEAD_COLUMNS} FROM gatehouse_config_versions ORDER BY version DESC LIMIT 1`)
+      .query<HeadRow>(`SELECT ${HEAD_COLUMNS} FROM gatehouse_config_versions WHERE NOT pruned ORDER BY version DESC LIMIT 1`)
       .catch(unavailable);
     return rows[0] && toHead(rows[0]);
   }
@@ -161,7 +175,7 @@ export class SqlConfigStore implements ConfigStore {
   async list(options: { limit: number; before?: number }): Promise<ConfigVersionHead[]> {
     const rows = await this.db
       .query<HeadRow>(
-        `SELECT ${HEAD_COLUMNS} FROM gatehouse_config_versions WHERE version < $1 ORDER BY version DESC LIMIT $2`,
+        `SELECT ${HEAD_COLUMNS} FROM gatehouse_config_versions WHERE version < $1 AND NOT pruned ORDER BY version DESC LIMIT $2`,
         [options.before ?? 2_147_483_647, options.limit],
       )
       .catch(unavailable);
@@ -169,6 +183,7 @@ export class SqlConfigStore implements ConfigStore {
   }
 
   async commit(change: ConfigChange): Promise<ConfigVersion> {
+    let snapshot: { version: number; document: GatewayConfig } | undefined;
     return this.db
       .transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [WRITE_LOCK_KEY]);
@@ -179,7 +194,7 @@ export class SqlConfigStore implements ConfigStore {
           const earlier = await this.replay(tx, change.write.idempotencyKey);
           if (earlier) return earlier;
         }
-        const current = headVersion === undefined ? undefined : cached ? await this.readHead(tx, headVersion) : await this.readVersion(tx, headVersion);
+        const current = headVersion === undefined ? undefined : cached ? await this.readHead(tx, headVersion) : await this.readHeadWhole(tx, headVersion, change.overCorruptHead === true);
         // A head this writer did not write itself is verified before anything is built on it.
         if (current && !cached && !change.overCorruptHead) verifyVersion(current as ConfigVersion);
         if (change.expectedVersion !== undefined && change.expectedVersion !== (headVersion ?? 0))
@@ -187,23 +202,29 @@ export class SqlConfigStore implements ConfigStore {
             'GW_ERR_VERSION_CONFLICT',
             `You sent If-Match "${change.expectedVersion}" but the current version is ${headVersion ?? 0}.`,
           );
-        const { document, intendedDrop = false } = await change.build(cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument(), current);
+        const base = cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument();
+        const { document, intendedDrop = false, changes: known } = await change.build(base, current);
         const version = change.version ?? (headVersion ?? 0) + 1;
         if (version <= (headVersion ?? 0))
           throw new GatehouseError('GW_ERR_VERSION_CONFLICT', `Version ${version} is not above the current version ${headVersion ?? 0}.`);
-        // Same value as configChecksum(document), computed once over the text that is stored.
-        const text = documentText(document);
-        const checksum = textChecksum(text);
         // A change set over a head that does not match its checksum would describe the damage: none is written.
         const intact = cached !== undefined || current === undefined || !change.overCorruptHead || actualChecksum(current as ConfigVersion) === current.checksum;
         const before = intact ? (cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument()) : undefined;
-        const set = before && changeSet(before, document, headVersion === undefined ? new DigestSum().toString() : await this.digestOf(tx, headVersion));
+        const set = before && changeSet(before, document, headVersion === undefined ? new DigestSum().toString() : await this.digestOf(tx, headVersion), before === base ? known : undefined);
+        // Only a writer that holds the head in memory writes a bare change set: any other has just read
+        // the whole head, and a change set this large is cheaper read whole than replayed.
+        const bare = cached !== undefined && set !== undefined && set.rows.length < SNAPSHOT_EVERY_CHANGES;
+        const due = bare && (await snapshotDue(tx, version, set.rows.length, this.snapshotScheduled));
+        // Same value as configChecksum(document): over the stored text, or hashed a piece at a time.
+        const text = bare ? undefined : documentText(document);
+        const checksum = text === undefined ? chunkedChecksum(document) : textChecksum(text);
         const rows = await tx.query<HeadRow>(
           `INSERT INTO gatehouse_config_versions (version, document, checksum, author, message, intended_drop, route_count, created_at, restored_at, digest, changes_from)
            VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now()), CASE WHEN $8::timestamptz IS NULL THEN NULL ELSE now() END, $9, $10)
            RETURNING ${HEAD_COLUMNS}`,
-          [version, text, checksum, change.author, change.message ?? '', intendedDrop, document.routes.length, change.createdAt ?? null, set?.digest ?? safeDigest(document), set ? (headVersion ?? 0) : null],
+          [version, text ?? null, checksum, change.author, change.message ?? '', intendedDrop, document.routes.length, change.createdAt ?? null, set?.digest ?? safeDigest(document), set ? (headVersion ?? 0) : null],
         );
+        snapshot = due ? { version, document } : undefined;
         if (set?.rows.length) await insertChanges(tx, version, set.rows);
         if (change.write)
           await tx.query('INSERT INTO gatehouse_config_writes (id, idempotency_key, version, author) VALUES ($1, $2, $3, $4)', [
@@ -212,12 +233,15 @@ export class SqlConfigStore implements ConfigStore {
             version,
             change.author,
           ]);
-        await tx.query('DELETE FROM gatehouse_config_versions WHERE version <= $1', [version - this.retention]);
-        await tx.query('DELETE FROM gatehouse_config_writes WHERE version <= $1', [version - this.retention]);
-        await tx.query('DELETE FROM gatehouse_config_changes WHERE version <= $1', [version - this.retention]);
+        await pruneVersions(tx, version, this.retention);
         await tx.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, String(version)]);
-        const committed = withCanonicalText({ ...toHead(rows[0]!), document }, text);
-        return change.write ? { ...committed, write: { id: change.write.id, replayed: false } } : committed;
+        const head = withDigest({ ...toHead(rows[0]!), document }, set?.digest ?? safeDigest(document));
+        const committed = text === undefined ? head : withCanonicalText(head, text);
+        return change.write ? withDigest({ ...committed, write: { id: change.write.id, replayed: false } }, digestOfVersion(committed)) : committed;
+      })
+      .then((committed) => {
+        if (snapshot) this.writeSnapshotLater(snapshot.version, snapshot.document);
+        return committed;
       })
       .catch((err: unknown) => {
         if (err instanceof StoreDeadlineError && err.commitSent && change.write) throw new WriteOutcomeUnknownError(change.write.id, err.deadlineMs);
@@ -229,7 +253,7 @@ export class SqlConfigStore implements ConfigStore {
     const maxChanges = options.maxChanges ?? DEFAULT_MAX_CHANGES;
     return this.db
       .transaction(async (tx): Promise<ChangesSince> => {
-        const heads = await tx.query<ChainRow>(`SELECT ${CHAIN_COLUMNS} FROM gatehouse_config_versions WHERE version > $1 ORDER BY version`, [from]);
+        const heads = await tx.query<ChainRow>(`SELECT ${CHAIN_COLUMNS} FROM gatehouse_config_versions WHERE version > $1 AND NOT pruned ORDER BY version`, [from]);
         if (heads.length === 0) return { ok: true, versions: [] };
         let base = from;
         for (const h of heads) {
@@ -300,8 +324,14 @@ export class SqlConfigStore implements ConfigStore {
       .catch(unavailable);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.snapshotting;
     return this.db.close();
+  }
+
+  /** Resolves when the snapshots scheduled so far are written (tests, shutdown). */
+  snapshotsWritten(): Promise<void> {
+    return this.snapshotting;
   }
 
   /** The version an earlier write with this idempotency key produced, marked as a replay. */
@@ -317,18 +347,48 @@ export class SqlConfigStore implements ConfigStore {
   }
 
   private async readHead(s: SqlSession, version: number): Promise<ConfigVersionHead | undefined> {
-    const rows = await s.query<HeadRow>(`SELECT ${HEAD_COLUMNS} FROM gatehouse_config_versions WHERE version = $1`, [version]);
+    const rows = await s.query<HeadRow>(`SELECT ${HEAD_COLUMNS} FROM gatehouse_config_versions WHERE version = $1 AND NOT pruned`, [version]);
     return rows[0] && toHead(rows[0]);
+  }
+
+  /** The head with its document; a repair over a head whose change chain is broken gets it with an empty document (which fails its checksum). */
+  private async readHeadWhole(s: SqlSession, version: number, overCorruptHead: boolean): Promise<ConfigVersionHead | ConfigVersion | undefined> {
+    try {
+      return await this.readVersion(s, version);
+    } catch (err) {
+      if (!(overCorruptHead && err instanceof CorruptVersionError)) throw err;
+      const head = await this.readHead(s, version);
+      return head && { ...head, document: emptyDocument() };
+    }
   }
 
   private async readVersion(s: SqlSession, version: number): Promise<ConfigVersion | undefined> {
     // The document travels as text and is parsed here, so both drivers return the same thing.
-    const rows = await s.query<HeadRow & { document: string }>(
-      `SELECT ${HEAD_COLUMNS}, document::text AS document FROM gatehouse_config_versions WHERE version = $1`,
+    const rows = await s.query<HeadRow & { document: string | null; digest: string | null }>(
+      `SELECT ${HEAD_COLUMNS}, digest, document::text AS document FROM gatehouse_config_versions WHERE version = $1 AND NOT pruned`,
       [version],
     );
     const row = rows[0];
     if (!row) return undefined;
-    return withCanonicalText({ ...toHead(row), document: JSON.parse(row.document) as GatewayConfig }, row.document);
+    if (row.document !== null) return withDigest(withCanonicalText({ ...toHead(row), document: JSON.parse(row.document) as GatewayConfig }, row.document), row.digest);
+    const assembled = await assembleVersion(s, version).catch((err: unknown) => {
+      // A chain that cannot be replayed is damage to this version, answered like a checksum mismatch.
+      if (err instanceof BrokenChainError) throw new CorruptVersionError(version);
+      throw err;
+    });
+    return withDigest(withCanonicalText({ ...toHead(row), document: assembled.document }, assembled.text), row.digest);
+  }
+
+  /** Writes the whole document of a version committed as a change set, after the commit (off the request path). */
+  private writeSnapshotLater(version: number, document: GatewayConfig): void {
+    this.snapshotScheduled = Math.max(this.snapshotScheduled, version);
+    this.snapshotting = this.snapshotting
+      .then(() => new Promise((resolve) => setImmediate(resolve)))
+      .then(() => this.db.query('UPDATE gatehouse_config_versions SET document = $1 WHERE version = $2 AND document IS NULL', [documentText(document), version]))
+      // A snapshot that failed costs only a longer replay; the next commit finds it due again.
+      .then(
+        () => undefined,
+        () => undefined,
+      );
   }
 }

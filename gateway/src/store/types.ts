@@ -60,6 +60,17 @@ export interface ConfigVersion extends ConfigVersionHead {
   readonly write?: { readonly id: string; readonly replayed: boolean };
 }
 
+/** The version's digest (`sum256:`, core/resource-digest.ts) when the store knows it; non-enumerable like the canonical text. */
+export function digestOfVersion(version: ConfigVersion): string | undefined {
+  return (version as { digest?: string }).digest;
+}
+
+/** Attaches the digest to a version without making it enumerable. */
+export function withDigest<T extends ConfigVersion>(version: T, digest: string | null | undefined): T {
+  if (digest) Object.defineProperty(version, 'digest', { value: digest, enumerable: false });
+  return version;
+}
+
 /** Attaches the canonical text to a version without making it enumerable. */
 export function withCanonicalText<T extends ConfigVersion>(version: T, text: string): T {
   Object.defineProperty(version, 'canonicalText', { value: text, enumerable: false });
@@ -71,6 +82,8 @@ export interface ConfigChangeResult {
   /** The whole new document, already validated (defaults filled). */
   readonly document: GatewayConfig;
   readonly intendedDrop?: boolean;
+  /** `diffDocuments(current, document)` when the builder already computed it (the document `build` received is `current`): saves the store a pass over the document. */
+  readonly changes?: readonly ResourceChange[];
 }
 
 export interface ConfigChange {

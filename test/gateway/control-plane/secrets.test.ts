@@ -40,7 +40,7 @@ describe('admin API secrets', () => {
     const c = new Client({ connectionString: db.url });
     await c.connect();
     try {
-      return (await c.query<{ d: string }>('SELECT document::text AS d FROM gatehouse_config_versions')).rows.map((r) => r.d).join('\n');
+      return (await c.query<{ d: string }>('SELECT document::text AS d FROM gatehouse_config_versions WHERE document IS NOT NULL UNION ALL SELECT body FROM gatehouse_config_changes WHERE body IS NOT NULL')).rows.map((r) => r.d).join('\n');
     } finally {
       await c.end();
     }

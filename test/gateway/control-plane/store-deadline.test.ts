@@ -84,7 +84,10 @@ describe('admin writes past the config store deadline', () => {
     expect(res.json().error.message).toMatch(/nothing was changed/);
     // Resumed: the abandoned transaction is rolled back, never committed.
     await waitFor(() => head().catch(() => undefined), 'the store to answer again');
-    const check = await sql.query('SELECT count(*)::int AS n FROM gatehouse_config_versions WHERE document LIKE $1', ['%"frozen"%']);
+    const check = await sql.query(
+      'SELECT ((SELECT count(*) FROM gatehouse_config_versions WHERE document LIKE $1) + (SELECT count(*) FROM gatehouse_config_changes WHERE body LIKE $1))::int AS n',
+      ['%"frozen"%'],
+    );
     expect(check.rows[0].n).toBe(0);
     expect(await head()).toBe(before);
   });

@@ -24,7 +24,8 @@ describe('a tampered head version', () => {
     await writer.close();
     const sql = new Client({ connectionString: db.url });
     await sql.connect();
-    const res = await sql.query(`UPDATE gatehouse_config_versions SET document = replace(document, '"/a"', '"/evil"') WHERE version = 2`);
+    // Version 2 is stored as its change set (the admin API wrote it over the head it held): the edit goes there.
+    const res = await sql.query(`UPDATE gatehouse_config_changes SET body = replace(body, '"/a"', '"/evil"') WHERE version = 2`);
     await sql.end();
     expect(res.rowCount).toBe(1);
   });

@@ -1,9 +1,11 @@
 /** Global plugin configs: `plugins.<name>` in the document; the id is the plugin name and the body its config. */
 import { Type } from '@sinclair/typebox';
 import type { ResourceKind } from './resource';
+import { emptyDocument } from '../../store/types';
 
 export const plugins: ResourceKind = {
   name: 'plugins',
+  key: 'plugins',
   singular: 'plugin',
   schema: Type.Unknown({ description: "the plugin's own config; see docs/plugins.md" }),
   postable: false,
@@ -18,4 +20,5 @@ export const plugins: ResourceKind = {
     return { ...doc, plugins: next };
   },
   checkDelete: () => [],
+  only: (doc, name) => ({ ...emptyDocument(), plugins: Object.prototype.hasOwnProperty.call(doc.plugins ?? {}, name) ? { [name]: doc.plugins[name] } : {} }),
 };

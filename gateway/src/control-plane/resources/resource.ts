@@ -5,10 +5,13 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { GatewayConfig } from '../../config/schema';
 import type { Problem } from '../../core/errors';
+import { emptyDocument } from '../../store/types';
 
 export interface ResourceKind {
   /** URL segment, e.g. `routes`. */
   readonly name: string;
+  /** Where the items live in the document. */
+  readonly key: ArrayKey | 'plugins';
   /** For messages and response keys, e.g. `route`. */
   readonly singular: string;
   /** Schema of one item (documentation; the whole document is validated on every write). */
@@ -27,6 +30,8 @@ export interface ResourceKind {
   remove(doc: GatewayConfig, id: string): GatewayConfig;
   /** Problems that forbid the delete (for example references to the item), or empty. */
   checkDelete(doc: GatewayConfig, id: string): Problem[];
+  /** A document holding only this item (empty when there is none): what a write answer shows, at the cost of one item. */
+  only(doc: GatewayConfig, id: string): GatewayConfig;
 }
 
 type ArrayKey = 'routes' | 'upstreams' | 'consumers';
@@ -41,6 +46,7 @@ export function arrayResource(
   const items = (doc: GatewayConfig) => doc[key] as { id: string }[];
   return {
     name: key,
+    key,
     singular,
     schema,
     postable: true,
@@ -64,5 +70,6 @@ export function arrayResource(
     },
     remove: (doc, id) => ({ ...doc, [key]: items(doc).filter((x) => x.id !== id) }),
     checkDelete,
+    only: (doc, id) => ({ ...emptyDocument(), [key]: items(doc).filter((x) => x.id === id) }),
   };
 }

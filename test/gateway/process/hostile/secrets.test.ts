@@ -93,7 +93,7 @@ describe('a viewer cannot read secrets', () => {
     expect(await (await call(admin, 'GET', '/admin/v1/consumers/alice?secrets=plaintext')).text()).toContain(SECRET);
     const pg = new Client({ connectionString: db.url });
     await pg.connect();
-    const stored = (await pg.query<{ d: string }>('SELECT document::text AS d FROM gatehouse_config_versions')).rows.map((r) => r.d).join('');
+    const stored = (await pg.query<{ d: string }>('SELECT document::text AS d FROM gatehouse_config_versions WHERE document IS NOT NULL UNION ALL SELECT body FROM gatehouse_config_changes WHERE body IS NOT NULL')).rows.map((r) => r.d).join('');
     await pg.end();
     expect(stored).not.toContain(SECRET);
   });
