@@ -6,6 +6,7 @@
 import { validateAgainst } from '../../../gateway/src/config/schema-check';
 import { formatProblems, type Problem } from '../../../gateway/src/core/errors';
 import { FARGATE_MEMORY_MIB, PROFILE_DEFAULTS, type CacheSizes, type DatabaseSizes, type TaskSizes } from './profiles';
+import type { TargetProtocolVersion } from '../constructs/target-protocol';
 import { DeploymentConfigSchema, type DeploymentConfigInput, type ProfileName, type TrafficShiftingName } from './schema';
 
 /** The context key in `cdk.json` that holds the deployment config. */
@@ -23,6 +24,8 @@ export interface DeploymentConfig {
   readonly certificateArns: Readonly<Record<string, string>>;
   /** A prod deployment may serve plain HTTP in regions without a certificate. */
   readonly allowHttpOnly: boolean;
+  /** What the public load balancers speak to the data plane's tasks (target-protocol.ts). */
+  readonly targetProtocolVersion: TargetProtocolVersion;
   /** Each public load balancer gets the kit's AWS WAF web ACL. */
   readonly waf: boolean;
   readonly image?: string;
@@ -129,6 +132,12 @@ function crossFieldProblems(c: DeploymentConfigInput): Problem[] {
       message: `a prod deployment serves HTTPS, but ${withoutCertificate.join(', ')} has no certificate.`,
       fix: 'give an ACM certificate ARN for each region in certificateArns, or set "allowHttpOnly": true to serve plain HTTP there on purpose.',
     });
+  if (c.targetProtocolVersion !== 'HTTP1' && withoutCertificate.length)
+    problems.push({
+      path: '/targetProtocolVersion',
+      message: `${c.targetProtocolVersion} target groups need HTTPS listeners (an ALB forwards HTTP/2 and gRPC to targets only from HTTPS), but ${withoutCertificate.join(', ')} has no certificate.`,
+      fix: 'give an ACM certificate ARN for each region in certificateArns, or use "targetProtocolVersion": "HTTP1".',
+    });
   const profile = PROFILE_DEFAULTS[c.profile ?? 'dev'].task;
   const cpu = c.task?.cpu ?? profile.cpu;
   const memory = c.task?.memoryMiB ?? (c.task?.cpu === undefined ? profile.memoryMiB : FARGATE_MEMORY_MIB[cpu][0]);
@@ -170,6 +179,7 @@ function resolve(c: DeploymentConfigInput): DeploymentConfig {
     ...(c.domain ? { domain: { ...c.domain, recordName: c.domain.recordName ?? c.domain.zoneName } } : {}),
     certificateArns: c.certificateArns ?? {},
     allowHttpOnly: c.allowHttpOnly,
+    targetProtocolVersion: c.targetProtocolVersion,
     waf: c.waf,
     ...(c.image ? { image: c.image } : {}),
     initialImageTag: c.initialImageTag,

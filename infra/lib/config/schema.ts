@@ -36,6 +36,10 @@ export const DeploymentConfigSchema = Type.Object(
       default: false,
       description: 'Let a prod deployment serve plain HTTP in regions without a certificate (refused otherwise).',
     }),
+    targetProtocolVersion: Type.Union([Type.Literal('HTTP1'), Type.Literal('HTTP2'), Type.Literal('GRPC')], {
+      default: 'HTTP1',
+      description: 'What the public load balancers speak to the data plane (both target groups of the blue/green pair): HTTP1, HTTP2 or GRPC; HTTP2 and GRPC need a certificate in every region.',
+    }),
     waf: Type.Boolean({ default: false, description: 'Put an AWS WAF web ACL with AWS managed rule groups in front of each public load balancer.' }),
     image: Type.Optional(Type.String({ minLength: 1, description: 'Initial gateway image URI; default: the kit\'s ECR repository at initialImageTag.' })),
     initialImageTag: Type.String({

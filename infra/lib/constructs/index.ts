@@ -1,6 +1,7 @@
 /** The kit's constructs, one architectural task each; stacks compose them. */
 export { NetworkFoundation, type NetworkFoundationProps, NETWORK_DEFAULTS } from './network-foundation';
 export { PublicLoadBalancer, type PublicLoadBalancerProps, GATEWAY_PROXY_PORT, GATEWAY_STATUS_PORT } from './public-load-balancer';
+export { targetGroupProps, targetHealthCheck, TARGET_PROTOCOL_VERSIONS, type TargetProtocolVersion } from './target-protocol';
 export { GatewayService, type GatewayServiceProps, GATEWAY_CONTAINER_NAME, GATEWAY_SERVICE_DEFAULTS } from './gateway-service';
 export { GATEWAY_DATA_DIR, GATEWAY_ADMIN_PORT, GATEWAY_USER } from './gateway-container';
 export { gatewayEnvironment, gatewaySecrets, type GatewaySettings, type GatewaySecretSettings } from './gateway-settings';

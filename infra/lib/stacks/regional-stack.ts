@@ -120,6 +120,7 @@ export class RegionalStack extends Stack {
     const edge = (this.edge = new PublicLoadBalancer(this, 'LoadBalancer', {
       vpc,
       certificateArn: config.certificateArns[region],
+      protocolVersion: config.targetProtocolVersion,
       testListenerPort: config.testListenerPort,
       testTrafficSources: network.natPublicIps.map((ip) => ec2.Peer.ipv4(Fn.join('', [ip, '/32']))),
       deregistrationDelay: drain,
