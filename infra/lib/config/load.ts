@@ -24,6 +24,10 @@ export interface DeploymentConfig {
   readonly certificateArns: Readonly<Record<string, string>>;
   /** A prod deployment may serve plain HTTP in regions without a certificate. */
   readonly allowHttpOnly: boolean;
+  /** Certificate of the internal admin listener (primary region): HTTPS when given. */
+  readonly adminCertificateArn?: string;
+  /** A prod deployment may serve the admin API over plain HTTP inside the VPC. */
+  readonly allowHttpAdmin: boolean;
   /** What the public load balancers speak to the data plane's tasks (target-protocol.ts). */
   readonly targetProtocolVersion: TargetProtocolVersion;
   /** Each public load balancer gets the kit's AWS WAF web ACL. */
@@ -71,7 +75,7 @@ const PATTERN_FIXES: ReadonlyArray<[RegExp, string]> = [
   [/^\/account$/, 'set the 12-digit id of the AWS account to deploy into, e.g. "123456789012".'],
   [/^\/(primaryRegion|secondaryRegions\/\d+)$/, 'use an AWS region name such as "us-east-1".'],
   [/^\/availabilityZones\/[^/]+\/\d+$/, 'use an availability zone name such as "us-east-1a".'],
-  [/^\/certificateArns\/[^/]+$/, 'use an ACM certificate ARN such as "arn:aws:acm:us-east-1:123456789012:certificate/<id>".'],
+  [/^\/(certificateArns\/[^/]+|adminCertificateArn)$/, 'use an ACM certificate ARN such as "arn:aws:acm:us-east-1:123456789012:certificate/<id>".'],
   [/^\/stackPrefix$/, 'start with a letter and use only letters, digits and "-", e.g. "Gatehouse".'],
   [/^\/canaryPath$/, 'start the path with "/", e.g. "/" or "/health".'],
   [/^\/domain\/hostedZoneId$/, 'use the Route 53 hosted zone id, e.g. "Z0123456789ABCDEFGHIJ".'],
@@ -132,6 +136,18 @@ function crossFieldProblems(c: DeploymentConfigInput): Problem[] {
       message: `a prod deployment serves HTTPS, but ${withoutCertificate.join(', ')} has no certificate.`,
       fix: 'give an ACM certificate ARN for each region in certificateArns, or set "allowHttpOnly": true to serve plain HTTP there on purpose.',
     });
+  if (c.adminCertificateArn && c.adminCertificateArn.split(':')[3] !== c.primaryRegion)
+    problems.push({
+      path: '/adminCertificateArn',
+      message: `the certificate is in region "${c.adminCertificateArn.split(':')[3]}", but the admin load balancer runs in the primary region "${c.primaryRegion}".`,
+      fix: `request or import the certificate in ${c.primaryRegion} and give that ARN.`,
+    });
+  if (c.profile === 'prod' && !c.adminCertificateArn && !c.allowHttpAdmin)
+    problems.push({
+      path: '/adminCertificateArn',
+      message: 'a prod deployment serves the admin API over HTTPS, but no adminCertificateArn is given.',
+      fix: 'give an ACM certificate ARN (primary region) for the admin listener in adminCertificateArn, or set "allowHttpAdmin": true to serve it over plain HTTP inside the VPC on purpose.',
+    });
   if (c.targetProtocolVersion !== 'HTTP1' && withoutCertificate.length)
     problems.push({
       path: '/targetProtocolVersion',
@@ -179,6 +195,8 @@ function resolve(c: DeploymentConfigInput): DeploymentConfig {
     ...(c.domain ? { domain: { ...c.domain, recordName: c.domain.recordName ?? c.domain.zoneName } } : {}),
     certificateArns: c.certificateArns ?? {},
     allowHttpOnly: c.allowHttpOnly,
+    ...(c.adminCertificateArn ? { adminCertificateArn: c.adminCertificateArn } : {}),
+    allowHttpAdmin: c.allowHttpAdmin,
     targetProtocolVersion: c.targetProtocolVersion,
     waf: c.waf,
     ...(c.image ? { image: c.image } : {}),

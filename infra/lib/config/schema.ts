@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const REGION = '^[a-z]{2}(-gov)?-[a-z]+-\\d$';
 const Region = Type.String({ pattern: REGION, description: 'An AWS region name such as "us-east-1".' });
+const CERTIFICATE_ARN = '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$';
 
 export const TrafficShifting = Type.Union([Type.Literal('canary'), Type.Literal('linear'), Type.Literal('all-at-once')]);
 export const Profile = Type.Union([Type.Literal('dev'), Type.Literal('prod')]);
@@ -31,10 +32,20 @@ export const DeploymentConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    certificateArns: Type.Optional(Type.Record(Type.String(), Type.String({ pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$' }))),
+    certificateArns: Type.Optional(Type.Record(Type.String(), Type.String({ pattern: CERTIFICATE_ARN }))),
     allowHttpOnly: Type.Boolean({
       default: false,
       description: 'Let a prod deployment serve plain HTTP in regions without a certificate (refused otherwise).',
+    }),
+    adminCertificateArn: Type.Optional(
+      Type.String({
+        pattern: CERTIFICATE_ARN,
+        description: 'ACM certificate (in the primary region) for the internal admin listener: HTTPS on 443.',
+      }),
+    ),
+    allowHttpAdmin: Type.Boolean({
+      default: false,
+      description: 'Let a prod deployment serve the internal admin API over plain HTTP when adminCertificateArn is not given (refused otherwise).',
     }),
     targetProtocolVersion: Type.Union([Type.Literal('HTTP1'), Type.Literal('HTTP2'), Type.Literal('GRPC')], {
       default: 'HTTP1',

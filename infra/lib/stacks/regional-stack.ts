@@ -247,6 +247,7 @@ export class RegionalStack extends Stack {
         image,
         adminClients: ec2.Peer.ipv4(vpc.vpcCidrBlock),
         accessLogsBucket: edge.accessLogsBucket,
+        certificateArn: config.adminCertificateArn,
         settings: storeSettings,
         initialConfig: props.initialConfig,
         deletionProtection: config.deletionProtection,
@@ -261,8 +262,11 @@ export class RegionalStack extends Stack {
       backup.grantBackupReadWrite(controlPlane.taskDefinition.taskRole);
       ConfigDeployer.grantInbox(controlPlane.taskDefinition.taskRole, backupBucketName(prefix, config.account, region));
       new TelemetryCollector(this, 'ControlPlaneTelemetry', { ...telemetry, taskDefinition: controlPlane.taskDefinition, metrics: CONTROL_PLANE_EMF });
-      new AdminAccess(this, 'AdminAccess', { vpc, adminLoadBalancer: controlPlane.loadBalancer });
-      new CfnOutput(this, 'AdminApiUrl', { value: `http://${controlPlane.loadBalancer.loadBalancerDnsName}`, description: 'Admin API (inside the VPC only)' });
+      new AdminAccess(this, 'AdminAccess', { vpc, adminLoadBalancer: controlPlane.loadBalancer, adminPort: controlPlane.adminListenerPort });
+      new CfnOutput(this, 'AdminApiUrl', {
+        value: `${controlPlane.adminProtocol}://${controlPlane.loadBalancer.loadBalancerDnsName}`,
+        description: 'Admin API (inside the VPC only; over HTTPS, connect by the certificate\'s name, docs/DEPLOY.md)',
+      });
       new CfnOutput(this, 'AdminTokenSecret', { value: adminToken.secret.secretName, description: 'Secret whose "token" key is the first admin API token' });
     }
 
