@@ -14,7 +14,7 @@ export { ConfigDatabase, type ConfigDatabaseProps, POSTGRES_PORT, CONFIG_DATABAS
 export { ConfigReadReplica, type ConfigReadReplicaProps } from './config-read-replica';
 export { ControlPlaneService, type ControlPlaneServiceProps, INITIAL_CONFIG_CONTAINER_NAME } from './control-plane-service';
 export { AdminToken, type AdminTokenProps } from './admin-token';
-export { BackupBucket, type BackupBucketProps, type BackupReplicaDestination } from './backup-bucket';
+export { BackupBucket, type BackupBucketProps, type BackupReplicaDestination, REPLICATED_BACKUP_PREFIXES } from './backup-bucket';
 export { ReleasedImage, type ReleasedImageProps, type InitialImage } from './released-image';
 export { SmokeTestHook, type SmokeTestHookProps, SMOKE_TEST_CODE_DIR } from './smoke-test-hook';
 export { GlobalRouting, type GlobalRoutingProps } from './global-routing';
