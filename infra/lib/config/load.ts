@@ -6,6 +6,9 @@
 import { validateAgainst } from '../../../gateway/src/config/schema-check';
 import { formatProblems, type Problem } from '../../../gateway/src/core/errors';
 import { FARGATE_MEMORY_MIB, PROFILE_DEFAULTS, type CacheSizes, type DatabaseSizes, type TaskSizes } from './profiles';
+import { definedOnly } from '../constructs/defined-only';
+import { ALARM_THRESHOLDS, type RegionAlarmThresholds } from '../constructs/region-alarms';
+import { GATEWAY_ALARM_THRESHOLDS, type GatewayAlarmThresholds } from '../constructs/gateway-alarms';
 import type { TargetProtocolVersion } from '../constructs/target-protocol';
 import { DeploymentConfigSchema, type DeploymentConfigInput, type ProfileName, type TrafficShiftingName } from './schema';
 
@@ -49,10 +52,17 @@ export interface DeploymentConfig {
   readonly testListenerPort: number;
   /** Addresses subscribed by email to every region's alarm topic. */
   readonly alarmEmails: readonly string[];
+  /** Every alarm threshold: the constructs' defaults with the config's on top. */
+  readonly alarmThresholds: AlarmThresholds;
   readonly retainData: boolean;
   readonly deletionProtection: boolean;
   readonly logRetentionDays: number;
 }
+
+/** The thresholds of the region and gateway alarms, one namespace (their names do not overlap). */
+export type AlarmThresholds = RegionAlarmThresholds & GatewayAlarmThresholds;
+/** The defaults of every alarm threshold, from the constructs that own them. */
+export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = { ...ALARM_THRESHOLDS, ...GATEWAY_ALARM_THRESHOLDS };
 
 /** A deployment config that cannot be used; `problems` lists each wrong value with its fix. */
 export class DeploymentConfigError extends Error {
@@ -176,8 +186,7 @@ function crossFieldProblems(c: DeploymentConfigInput): Problem[] {
 
 /** The profile's sizes with the given ones on top (a size left out, or undefined, keeps the profile's). */
 function withDefaults<T extends object>(profile: T, given: Partial<T> | undefined): T {
-  const set = Object.entries(given ?? {}).filter(([, v]) => v !== undefined);
-  return { ...profile, ...Object.fromEntries(set) } as T;
+  return { ...profile, ...definedOnly(given) };
 }
 
 function resolve(c: DeploymentConfigInput): DeploymentConfig {
@@ -217,6 +226,7 @@ function resolve(c: DeploymentConfigInput): DeploymentConfig {
     drainTimeoutSeconds: c.drainTimeoutSeconds,
     testListenerPort: c.testListenerPort,
     alarmEmails: c.alarmEmails,
+    alarmThresholds: withDefaults(DEFAULT_ALARM_THRESHOLDS, c.alarmThresholds),
     retainData: p.retainData,
     deletionProtection: p.deletionProtection,
     logRetentionDays: p.logRetentionDays,

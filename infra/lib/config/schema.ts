@@ -11,6 +11,32 @@ const CERTIFICATE_ARN = '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Z
 export const TrafficShifting = Type.Union([Type.Literal('canary'), Type.Literal('linear'), Type.Literal('all-at-once')]);
 export const Profile = Type.Union([Type.Literal('dev'), Type.Literal('prod')]);
 
+const Positive = (description: string) => Type.Number({ exclusiveMinimum: 0, description });
+const Percent = (description: string) => Type.Number({ exclusiveMinimum: 0, maximum: 100, description });
+const Fraction = (description: string) => Type.Number({ exclusiveMinimum: 0, maximum: 1, description });
+
+/** Alarm thresholds; names and defaults are the constructs' (`ALARM_THRESHOLDS`, `GATEWAY_ALARM_THRESHOLDS`). */
+export const AlarmThresholdsSchema = Type.Object(
+  {
+    elb5xxPerMinute: Type.Optional(Positive('Load balancer 5xx answers per minute, 3 minutes running.')),
+    databaseCpuPercent: Type.Optional(Percent('Config database CPU percent, 15 minutes.')),
+    databaseFreeStorageFraction: Type.Optional(Fraction('Free storage below this share of the allocated storage.')),
+    replicaLagSeconds: Type.Optional(Positive('Read replica lag in seconds, 5 minutes running.')),
+    cacheEngineCpuPercent: Type.Optional(Percent('Redis engine CPU percent of the busiest node, 5 minutes running.')),
+    cacheMemoryPercent: Type.Optional(Percent('Redis memory use percent of the fullest node, 3 minutes running.')),
+    cacheReplicationLagSeconds: Type.Optional(Positive('Redis replication lag in seconds, 3 minutes running.')),
+    unhealthyNodes: Type.Optional(Type.Integer({ minimum: 1, description: 'Lagging plus quiet data planes, 3 minutes running.' })),
+    syncErrorsPerMinute: Type.Optional(Positive('Config sync errors per minute, 5 minutes running.')),
+    // Evaluation periods × period may not exceed one day (CloudWatch PutMetricAlarm).
+    fallbackSourceMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440, description: 'Minutes on last-known-good or S3 before it pages.' })),
+    rateLimitDegradedPerMinute: Type.Optional(Positive('Rate-limit decisions without Redis per minute, 5 minutes running.')),
+    serverErrorRatio: Type.Optional(Fraction('Share of requests the gateway answered 5xx, 5 minutes running.')),
+    p99LatencySeconds: Type.Optional(Positive('p99 of the targets\' response time in seconds, 5 minutes running.')),
+    backupLagSeconds: Type.Optional(Positive('Age in seconds of the oldest config version not yet in S3, 5 minutes running.')),
+  },
+  { additionalProperties: false },
+);
+
 export const DeploymentConfigSchema = Type.Object(
   {
     account: Type.String({ pattern: '^\\d{12}$', description: 'The 12-digit AWS account id to deploy into.' }),
@@ -115,6 +141,7 @@ export const DeploymentConfigSchema = Type.Object(
       maxItems: 20,
       description: 'Addresses subscribed by email to every region\'s alarm topic (each confirms once).',
     }),
+    alarmThresholds: Type.Optional(AlarmThresholdsSchema),
   },
   { additionalProperties: false },
 );

@@ -25,9 +25,9 @@ export { GatewayRepository, type GatewayRepositoryProps } from './gateway-reposi
 export { AdminAccess, type AdminAccessProps } from './admin-access';
 export { AlarmTopic, type AlarmTopicProps } from './alarm-topic';
 export { ControlTowerBaseline, type ControlTowerBaselineProps, grantsOnlyForAwsServices } from './control-tower-baseline';
-export { RegionAlarms, type RegionAlarmsProps, ALARM_THRESHOLDS } from './region-alarms';
+export { RegionAlarms, type RegionAlarmsProps, type RegionAlarmThresholds, ALARM_THRESHOLDS } from './region-alarms';
 export { PublicWebAcl, type PublicWebAclProps, MANAGED_RULE_GROUPS, COUNT_ONLY_RULES } from './public-web-acl';
 export { ConfigDeployer, type ConfigDeployerProps, DEFAULT_BACKUP_PREFIX } from './config-deployer';
 export { TelemetryCollector, type TelemetryCollectorProps, collectorConfig, gatewayMetricsNamespace, DATA_PLANE_EMF, CONTROL_PLANE_EMF, COLLECTOR_IMAGE, COLLECTOR_CONTAINER_NAME, OTLP_HTTP_PORT } from './telemetry-collector';
-export { GatewayAlarms, type GatewayAlarmsProps, GATEWAY_ALARM_THRESHOLDS, gatewayWidgets } from './gateway-alarms';
+export { GatewayAlarms, type GatewayAlarmsProps, type GatewayAlarmThresholds, GATEWAY_ALARM_THRESHOLDS, gatewayWidgets } from './gateway-alarms';
 export { grantHeartbeatWrite, heartbeatSettings, addHeartbeatLifecycle, HEARTBEAT_PREFIX, type HeartbeatBucket } from './heartbeat-access';

@@ -283,6 +283,7 @@ export class RegionalStack extends Stack {
       loadBalancer: edge.loadBalancer,
       targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
       minHealthyTasks: config.task.minTasks,
+      thresholds: config.alarmThresholds,
       cacheReplicationGroupId: cache.replicationGroup.ref,
       cacheNodeCount: cache.nodeCount,
       ...(isPrimary
@@ -290,7 +291,12 @@ export class RegionalStack extends Stack {
         : { replicaInstanceIdentifier: replicaIdentifier(prefix, region) }),
     });
     const namespace = gatewayMetricsNamespace(prefix);
-    const gatewayAlarms = new GatewayAlarms(this, 'GatewayAlarms', { namespace, targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup], controlPlane: isPrimary });
+    const gatewayAlarms = new GatewayAlarms(this, 'GatewayAlarms', {
+      namespace,
+      targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
+      controlPlane: isPrimary,
+      thresholds: config.alarmThresholds,
+    });
     const alarmTopic = new AlarmTopic(this, 'AlarmTopic', { emails: config.alarmEmails, removalPolicy });
 
     const dashboard = new RegionDashboard(this, 'Dashboard', {
