@@ -8,14 +8,16 @@
  * Compilation is one generator that pauses after every route: `compileSnapshot` runs it through,
  * `compileSnapshotInSlices` runs it in slices of a few milliseconds and yields the event loop between
  * them, so a large config never holds up a request for longer than one slice. Given the snapshot it
- * replaces, routes whose config object, global plugins and consumers are unchanged keep their plugin
- * chain (the costly part), so a change set compiles its changed routes only.
+ * replaces, routes whose config object and global plugins are unchanged keep their plugin chain (the
+ * costly part); given also the routes a change set removed and put, the previous router is updated
+ * copy-on-write for those only. Credentials live in one consumer index per document, shared by every
+ * chain and updated for the consumers a change set names.
  */
 import { runInSlices, runThrough } from '../../core/slices';
-import type { GatewayConfig, RouteConfig } from '../../config/schema';
+import type { ConsumerConfig, GatewayConfig, RouteConfig } from '../../config/schema';
 import type { PathPattern } from '../../config/routes/pattern';
 import { GatehouseError, type Problem } from '../../core/errors';
-import { EMPTY_CHAIN, type PluginChain, type PluginChainFactory } from '../../plugins/contract';
+import { EMPTY_CHAIN, EMPTY_CONSUMER_INDEX, type ConsumerIndex, type PluginChain, type PluginChainFactory } from '../../plugins/contract';
 import type { CompiledRoute, Snapshot, UpstreamPool } from '../types';
 import type { TargetLease, TargetRegistry } from '../upstream/target-registry';
 import { resolveTimeouts } from '../upstream/timeouts';
@@ -44,6 +46,7 @@ interface Reusable {
   readonly routes: WeakMap<RouteConfig, IndexedRoute>;
   readonly router: Router;
   readonly upstreams: ReadonlyMap<string, UpstreamPool>;
+  readonly consumers: ConsumerIndex;
 }
 const reusable = new WeakMap<Snapshot, Reusable>();
 
@@ -73,6 +76,31 @@ export interface SnapshotDeps {
    * objects, the compile updates `previous`'s router copy-on-write instead of indexing every route.
    */
   readonly routeChanges?: RouteChanges;
+  /** What changed in the consumer list since `previous` (consumer config objects): its consumer index is updated for them only. */
+  readonly consumerChanges?: ConsumerChanges;
+}
+
+/** What a change set changed, for a compile that updates the previous snapshot. */
+export interface SnapshotChanges {
+  readonly routeChanges?: RouteChanges;
+  readonly consumerChanges?: ConsumerChanges;
+}
+
+/** Consumers a change set removed or replaced (objects of the previous config) and put (objects of the new one). */
+export interface ConsumerChanges {
+  readonly removed: readonly ConsumerConfig[];
+  readonly added: readonly ConsumerConfig[];
+}
+
+/** The consumer index of `config`: the previous one when the consumers are the same, updated when the change is known, else built. */
+function consumerIndexOf(config: GatewayConfig, deps: SnapshotDeps, before: Reusable | undefined): ConsumerIndex {
+  const factory = deps.plugins;
+  if (!factory?.consumerIndex) return EMPTY_CONSUMER_INDEX;
+  if (before && before.plugins === factory) {
+    if (before.config.consumers === config.consumers) return before.consumers;
+    if (deps.consumerChanges) return factory.consumerIndex(config.consumers, { previous: before.consumers, ...deps.consumerChanges });
+  }
+  return factory.consumerIndex(config.consumers);
 }
 
 /** Routes a change set removed (objects of the previous config) and put (plans of routes of the new one). */
@@ -129,9 +157,9 @@ function* build(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, p
   const upstreams = new Map<string, UpstreamPool>();
   for (const u of config.upstreams) upstreams.set(u.id, lease.upstreamPool(u));
 
-  // Chains depend on the route, the global plugin slots and the consumers (credential indexes).
+  // Chains depend on the route and the global plugin slots; credentials are looked up in the snapshot's consumer index.
   const before = deps.previous && reusable.get(deps.previous);
-  const chains = before && before.plugins === deps.plugins && before.config.plugins === config.plugins && before.config.consumers === config.consumers ? before.routes : undefined;
+  const chains = before && before.plugins === deps.plugins && before.config.plugins === config.plugins ? before.routes : undefined;
   const routes = new WeakMap<RouteConfig, IndexedRoute>();
   const patterns: RoutedPattern[] = [];
   for (let order = 0; order < plans.length; order++) {
@@ -141,7 +169,7 @@ function* build(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, p
     for (const pattern of plan.patterns) patterns.push({ pattern, candidate: indexed.candidate, hosts: plan.config.hosts });
     yield;
   }
-  return snapshotOf(config, meta, { config, plugins: deps.plugins, routes, router: Router.build(patterns), upstreams });
+  return snapshotOf(config, meta, { config, plugins: deps.plugins, routes, router: Router.build(patterns), upstreams, consumers: consumerIndexOf(config, deps, before) });
 }
 
 /** Compiles one route and its router candidate; `chain` is a plugin chain to reuse. */
@@ -160,7 +188,7 @@ function indexedRoute(plan: RoutePlan, order: number, config: GatewayConfig, dep
 }
 
 function snapshotOf(config: GatewayConfig, meta: SnapshotMeta, parts: Reusable): Snapshot {
-  const { router, upstreams } = parts;
+  const { router, upstreams, consumers } = parts;
   const snapshot: Snapshot = Object.freeze({
     version: meta.version,
     checksum: meta.checksum,
@@ -169,6 +197,7 @@ function snapshotOf(config: GatewayConfig, meta: SnapshotMeta, parts: Reusable):
     match: (method: string, host: string | undefined, path: string, headers: Parameters<Snapshot['match']>[3]) =>
       router.match(method, host, path, headers),
     upstream: (id: string) => upstreams.get(id),
+    consumers,
   });
   reusable.set(snapshot, parts);
   return snapshot;
@@ -177,13 +206,12 @@ function snapshotOf(config: GatewayConfig, meta: SnapshotMeta, parts: Reusable):
 /**
  * The snapshot `changes` make of `deps.previous`, its router updated copy-on-write and every other
  * route's compiled form shared; undefined when that does not apply (a whole compile follows):
- * upstreams, global plugin slots or consumers changed, too many puts, a hint that does not fit
+ * upstreams or global plugin slots changed, too many puts, a hint that does not fit
  * the configs, or no order key left between two neighbours.
  */
 function incremental(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, changes: RouteChanges): Snapshot | undefined {
   const before = deps.previous && reusable.get(deps.previous);
-  if (!before || !deps.previous || before.plugins !== deps.plugins || before.config.upstreams !== config.upstreams || before.config.plugins !== config.plugins || before.config.consumers !== config.consumers)
-    return undefined;
+  if (!before || !deps.previous || before.plugins !== deps.plugins || before.config.upstreams !== config.upstreams || before.config.plugins !== config.plugins) return undefined;
   if (changes.added.length > MAX_INCREMENTAL_PUTS || config.routes.length !== before.config.routes.length - changes.removed.length + changes.added.length) return undefined;
   const removed: IndexedRoute[] = [];
   for (const route of changes.removed) {
@@ -212,7 +240,7 @@ function incremental(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDe
   }
   const router = before.router.withChanges(adds, removed.flatMap(routed));
   const lease = deps.targets.lease();
-  const snapshot = snapshotOf(config, meta, { config, plugins: deps.plugins, routes: before.routes, router, upstreams: before.upstreams });
+  const snapshot = snapshotOf(config, meta, { config, plugins: deps.plugins, routes: before.routes, router, upstreams: before.upstreams, consumers: consumerIndexOf(config, deps, before) });
   lease.inherit(deps.previous);
   lease.bind(snapshot);
   return snapshot;

@@ -9,7 +9,7 @@ import type { PluginChainFactory } from '../../plugins/contract';
 import type { ValidatedParts } from '../../config/validate';
 import type { Snapshot } from '../types';
 import { TargetRegistry, type TargetRegistryOptions } from '../upstream/target-registry';
-import { compileSnapshot, compileSnapshotInSlices, type RouteChanges, type SnapshotMeta } from './compile';
+import { compileSnapshot, compileSnapshotInSlices, type SnapshotChanges, type SnapshotMeta } from './compile';
 
 export class SnapshotCompiler implements SnapshotCompilation {
   /** The targets shared by every snapshot this compiler builds (metrics read `targets.targets()`). */
@@ -27,8 +27,8 @@ export class SnapshotCompiler implements SnapshotCompilation {
   }
 
   /** The same in slices that yield the event loop; unchanged routes of `previous` keep their plugin chains, and with `routeChanges` its router is updated instead of rebuilt. */
-  async compileInSlices(config: GatewayConfig, meta: SnapshotMeta, plugins: PluginChainFactory | undefined, validated?: ValidatedParts, previous?: Snapshot, routeChanges?: RouteChanges): Promise<Snapshot> {
-    const snapshot = await compileSnapshotInSlices(config, meta, { targets: this.targets, plugins, routePlans: validated?.routePlans, pluginsCheckedBy: validated?.pluginsCheckedBy, previous, routeChanges });
+  async compileInSlices(config: GatewayConfig, meta: SnapshotMeta, plugins: PluginChainFactory | undefined, validated?: ValidatedParts, previous?: Snapshot, changes: SnapshotChanges = {}): Promise<Snapshot> {
+    const snapshot = await compileSnapshotInSlices(config, meta, { targets: this.targets, plugins, routePlans: validated?.routePlans, pluginsCheckedBy: validated?.pluginsCheckedBy, previous, ...changes });
     this.targets.activate(snapshot);
     return snapshot;
   }

@@ -19,7 +19,7 @@ import type { ConfigRegex } from '../../config/regex';
 import type { RouteMatch } from '../types';
 import { byPrecedence, type RouteCandidate } from './candidate';
 import { REST_PARAM, type PathPattern } from '../../config/routes/pattern';
-import { PersistentMap } from './persistent-map';
+import { PersistentMap } from '../../core/persistent-map';
 
 interface TreeEntry {
   readonly candidate: RouteCandidate;

@@ -19,7 +19,7 @@ import type { RouteMatch } from '../types';
 import type { RouteCandidate } from './candidate';
 import { PathIndex, type IndexedPattern } from './path-index';
 import type { PathPattern } from '../../config/routes/pattern';
-import { PersistentMap } from './persistent-map';
+import { PersistentMap } from '../../core/persistent-map';
 
 /** `Example.COM:8080` → `example.com`; `[::1]:80` → `::1`. */
 export function hostName(hostHeader: string): string {
