@@ -10,7 +10,7 @@ import { DataPlane } from '../../../../gateway/src/data-plane';
 import { SnapshotCompiler } from '../../../../gateway/src/data-plane/snapshot';
 import type { Snapshot } from '../../../../gateway/src/data-plane/types';
 import { createPluginRegistry, type RequestContext } from '../../../../gateway/src/plugins';
-import { hashKey } from '../../../../gateway/src/plugins/credentials';
+import { hashKey, hashPassword } from '../../../../gateway/src/plugins/credentials';
 import { UPSTREAMS } from './config';
 
 const registry = createPluginRegistry();
@@ -24,6 +24,7 @@ function doc(consumers: readonly object[]): GatewayConfig {
         { id: 'k1', paths: ['/k1'], upstream: 'u', plugins: { 'key-auth': {} } },
         { id: 'k2', paths: ['/k2/*'], upstream: 'u', plugins: { 'key-auth': { header: 'x-key' } } },
         { id: 'open', paths: ['/open'], upstream: 'u' },
+        { id: 'basic', paths: ['/basic'], upstream: 'u', plugins: { 'basic-auth': {} } },
       ],
       consumers,
     },
@@ -61,7 +62,7 @@ async function admitted(snapshot: Snapshot, path: string, header: string, key: s
   return answer ? answer.status : ctx.consumer!.id;
 }
 
-const chains = (s: Snapshot) => ['/k1', '/k2/x', '/open'].map((p) => s.match('GET', undefined, p, {})!.route.plugins);
+const chains = (s: Snapshot) => ['/k1', '/k2/x', '/open', '/basic'].map((p) => s.match('GET', undefined, p, {})!.route.plugins);
 
 describe('consumer index', () => {
   let dp: DataPlane;
@@ -116,5 +117,25 @@ describe('consumer index', () => {
     expect(await admitted(rekeyed, '/k1', 'x-api-key', KEYS[1]!)).toBe(401);
     expect(await admitted(rekeyed, '/k1', 'x-api-key', 'bob-new-key-0123456789')).toBe('bob');
     expect(await admitted(added, '/k1', 'x-api-key', KEYS[1]!)).toBe('bob');
+  });
+
+  test('basic-auth: a password verified on the replaced snapshot is not taken from the cache once the password changed', async () => {
+    const cheap = { N: 1024, r: 8, p: 1 };
+    const basic = (hash: string) => ({ id: 'dora', plugins: { 'basic-auth': { username: 'dora', passwordHash: hash } } });
+    config = doc([consumer(0), basic(await hashPassword('old-password', cheap))]);
+    expect(await dp.apply(config, { version: ++version, checksum: 'c', source: 'store' })).toEqual({ applied: true, version });
+    const before = dp.snapshot!;
+    const signIn = async (s: Snapshot, password: string) => {
+      const ctx = ctxFor(s, '/basic', { authorization: `Basic ${Buffer.from(`dora:${password}`).toString('base64')}` });
+      const answer = await s.match('GET', undefined, '/basic', {})!.route.plugins.access(ctx);
+      return answer ? answer.status : ctx.consumer!.id;
+    };
+    // Verified once: remembered by the chain.
+    expect(await signIn(before, 'old-password')).toBe('dora');
+    const after = await change(doc([consumer(0), basic(await hashPassword('new-password', cheap))]));
+    chains(after).forEach((chain, i) => expect(chain).toBe(chains(before)[i]));
+    expect(await signIn(after, 'old-password')).toBe(401);
+    expect(await signIn(after, 'new-password')).toBe('dora');
+    expect(await signIn(before, 'old-password')).toBe('dora');
   });
 });
