@@ -22,15 +22,17 @@ export class CredentialIndex implements ConsumerIndex {
     private readonly byPlugin: ReadonlyMap<string, PersistentMap<Indexed>>,
   ) {}
 
-  /** The index of every consumer of a document. */
-  static build(catalogue: PluginCatalogue, consumers: readonly ConsumerConfig[]): CredentialIndex {
+  /** The index of every consumer of a document, pausing after each consumer (compiled in slices). */
+  static *build(catalogue: PluginCatalogue, consumers: readonly ConsumerConfig[]): Generator<void, CredentialIndex> {
     const staged = new Map<string, Map<string, Indexed>>();
-    for (const consumer of consumers)
+    for (const consumer of consumers) {
       for (const [plugin, credential, entry] of credentialsOf(catalogue, consumer)) {
         let map = staged.get(plugin);
         if (!map) staged.set(plugin, (map = new Map()));
         if (!map.has(credential)) map.set(credential, { consumer, entry });
       }
+      yield;
+    }
     const byPlugin = new Map<string, PersistentMap<Indexed>>();
     for (const [plugin, map] of staged) byPlugin.set(plugin, PersistentMap.from(map));
     return new CredentialIndex(catalogue, byPlugin);

@@ -171,8 +171,12 @@ export interface PluginChainFactory {
   forRoute(route: RouteConfig, config: GatewayConfig, checkedBy?: PluginConfigChecker): PluginChain;
   /** Releases resources of chains built for a snapshot that is no longer used. */
   dispose?(): void;
-  /** The credential index of a document's consumers; with `update`, the previous document's index changed for the consumers it names only. */
-  consumerIndex?(consumers: readonly ConsumerConfig[], update?: ConsumerIndexUpdate): ConsumerIndex;
+  /**
+   * The credential index of a document's consumers, as steps that pause after each consumer (the
+   * compile runs them in slices); with `update`, the previous document's index changed for the
+   * consumers it names only.
+   */
+  consumerIndex?(consumers: readonly ConsumerConfig[], update?: ConsumerIndexUpdate): Generator<void, ConsumerIndex>;
 }
 
 /** How the consumers changed since the index `previous` was built: consumer objects removed (or replaced) and put. */

@@ -126,10 +126,10 @@ export class PluginChainBuilder implements PluginChainFactory {
     this.preparedGlobals = new WeakMap();
   }
 
-  consumerIndex(consumers: readonly ConsumerConfig[], update?: ConsumerIndexUpdate): ConsumerIndex {
+  *consumerIndex(consumers: readonly ConsumerConfig[], update?: ConsumerIndexUpdate): Generator<void, ConsumerIndex> {
     const previous = update?.previous;
     if (previous instanceof CredentialIndex && previous.sameCatalogue(this.catalogue)) return previous.withChanges(update!.removed, update!.added);
-    return CredentialIndex.build(this.catalogue, consumers);
+    return yield* CredentialIndex.build(this.catalogue, consumers);
   }
 
   private prepareGlobal(plugin: AnyPlugin, raw: unknown, config: GatewayConfig, checked: boolean): unknown {

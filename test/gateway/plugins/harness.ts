@@ -2,6 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { validateConfig, type GatewayConfig } from '../../../gateway/src/config';
 import type { Problem } from '../../../gateway/src/core/errors';
+import { runThrough } from '../../../gateway/src/core/slices';
 import { type ConsumerIndex, type PluginChain } from '../../../gateway/src/plugins/contract';
 import { createPluginRegistry, type PluginServices, type PluginAnswer, type RequestContext } from '../../../gateway/src/plugins';
 import type { PluginLogger } from '../../../gateway/src/plugins/contract';
@@ -66,7 +67,7 @@ const indexes = new WeakMap<object, ConsumerIndex>();
 /** The consumer index of a document, one per document as a snapshot has it. */
 export function consumerIndexOf(config: GatewayConfig): ConsumerIndex {
   let index = indexes.get(config.consumers);
-  if (!index) indexes.set(config.consumers, (index = createPluginRegistry().factory.consumerIndex!(config.consumers)));
+  if (!index) indexes.set(config.consumers, (index = runThrough(createPluginRegistry().factory.consumerIndex!(config.consumers))));
   return index;
 }
 

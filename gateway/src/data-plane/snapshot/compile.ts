@@ -93,14 +93,14 @@ export interface ConsumerChanges {
 }
 
 /** The consumer index of `config`: the previous one when the consumers are the same, updated when the change is known, else built. */
-function consumerIndexOf(config: GatewayConfig, deps: SnapshotDeps, before: Reusable | undefined): ConsumerIndex {
+function* consumerIndexOf(config: GatewayConfig, deps: SnapshotDeps, before: Reusable | undefined): Generator<void, ConsumerIndex> {
   const factory = deps.plugins;
   if (!factory?.consumerIndex) return EMPTY_CONSUMER_INDEX;
   if (before && before.plugins === factory) {
     if (before.config.consumers === config.consumers) return before.consumers;
-    if (deps.consumerChanges) return factory.consumerIndex(config.consumers, { previous: before.consumers, ...deps.consumerChanges });
+    if (deps.consumerChanges) return yield* factory.consumerIndex(config.consumers, { previous: before.consumers, ...deps.consumerChanges });
   }
-  return factory.consumerIndex(config.consumers);
+  return yield* factory.consumerIndex(config.consumers);
 }
 
 /** Routes a change set removed (objects of the previous config) and put (plans of routes of the new one). */
@@ -169,7 +169,8 @@ function* build(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, p
     for (const pattern of plan.patterns) patterns.push({ pattern, candidate: indexed.candidate, hosts: plan.config.hosts });
     yield;
   }
-  return snapshotOf(config, meta, { config, plugins: deps.plugins, routes, router: Router.build(patterns), upstreams, consumers: consumerIndexOf(config, deps, before) });
+  const consumers = yield* consumerIndexOf(config, deps, before);
+  return snapshotOf(config, meta, { config, plugins: deps.plugins, routes, router: Router.build(patterns), upstreams, consumers });
 }
 
 /** Compiles one route and its router candidate; `chain` is a plugin chain to reuse. */
@@ -212,6 +213,8 @@ function snapshotOf(config: GatewayConfig, meta: SnapshotMeta, parts: Reusable):
 function incremental(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDeps, changes: RouteChanges): Snapshot | undefined {
   const before = deps.previous && reusable.get(deps.previous);
   if (!before || !deps.previous || before.plugins !== deps.plugins || before.config.upstreams !== config.upstreams || before.config.plugins !== config.plugins) return undefined;
+  // Consumers changed in a way the compile is not told: their index is built whole, in slices.
+  if (before.config.consumers !== config.consumers && !deps.consumerChanges) return undefined;
   if (changes.added.length > MAX_INCREMENTAL_PUTS || config.routes.length !== before.config.routes.length - changes.removed.length + changes.added.length) return undefined;
   const removed: IndexedRoute[] = [];
   for (const route of changes.removed) {
@@ -240,7 +243,8 @@ function incremental(config: GatewayConfig, meta: SnapshotMeta, deps: SnapshotDe
   }
   const router = before.router.withChanges(adds, removed.flatMap(routed));
   const lease = deps.targets.lease();
-  const snapshot = snapshotOf(config, meta, { config, plugins: deps.plugins, routes: before.routes, router, upstreams: before.upstreams, consumers: consumerIndexOf(config, deps, before) });
+  const consumers = runThrough(consumerIndexOf(config, deps, before));
+  const snapshot = snapshotOf(config, meta, { config, plugins: deps.plugins, routes: before.routes, router, upstreams: before.upstreams, consumers });
   lease.inherit(deps.previous);
   lease.bind(snapshot);
   return snapshot;
