@@ -58,7 +58,7 @@ export class CredentialIndex implements ConsumerIndex {
     return new CredentialIndex(this.catalogue, byPlugin);
   }
 
-  /** True when `other` indexes the same plugins' credentials (an update may start from it). */
+  /** True when this index was built with `catalogue`, so an update may start from it. */
   sameCatalogue(catalogue: PluginCatalogue): boolean {
     return this.catalogue === catalogue;
   }
