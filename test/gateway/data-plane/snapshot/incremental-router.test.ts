@@ -121,6 +121,26 @@ test('random change sequences: the updated router answers like one built from sc
   expect(compared).toBe(750);
 });
 
+test('a wide tree (hundreds of literal children under one node, hosts past the flat limit) updates like one built from scratch', () => {
+  const rnd = prng(99);
+  const wide = (i: number) => ({ id: `w${nextId++}`, upstream: 'u', paths: [i % 3 === 0 ? `/s${i}/*` : `/s${i}/:x`], ...(i % 4 === 0 ? { hosts: [`h${i}.test`] } : {}) });
+  let config = document(Array.from({ length: 300 }, (_, i) => wide(i)));
+  let snapshot = fromScratch(config);
+  const requests = Array.from({ length: 320 }, (_, i) => [`/s${i}/a`, i % 4 === 0 ? `h${i}.test` : undefined] as const);
+  const answer = (s: Snapshot) => requests.map(([p, h]) => s.match('GET', h, p, {})?.route.id ?? '-');
+  for (let step = 0; step < 40; step++) {
+    const routes: unknown[] = [...config.routes];
+    const at = Math.floor(rnd() * routes.length);
+    if (rnd() < 0.5) routes.splice(at, 1);
+    else routes.splice(at, 0, wide(Math.floor(rnd() * 320)));
+    const previous = snapshot;
+    const before = answer(previous);
+    ({ snapshot, config } = updated(snapshot, config, document(routes)));
+    expect(answer(snapshot)).toEqual(answer(fromScratch(config)));
+    expect(answer(previous)).toEqual(before);
+  }
+});
+
 test('a change set shares the compiled form of every route it does not touch', () => {
   const base = document([
     { id: 'a', paths: ['/a'], upstream: 'u' },
