@@ -1,12 +1,10 @@
 /**
  * What makes a request a gRPC call, decided in one place for the listener (gateway answers become
- * gRPC statuses), the h2 upstream dispatcher (`te: trailers`) and a route's `grpc` match.
+ * gRPC statuses), the h2 upstream dispatcher (`te: trailers`) and a route's `grpc` match (`snapshot/candidate.ts`).
  * gRPC over HTTP/2, "Requests": `Content-Type → "application/grpc" [("+proto" / "+json" / {custom})]`.
  * gRPC-Web (`application/grpc-web…`) is another protocol: its clients cannot read HTTP trailers, so
  * it is not a gRPC call here.
  */
-import type { GrpcMatchConfig } from '../../config/schema';
-
 const GRPC = 'application/grpc';
 const PLUS = 0x2b;
 const SEMICOLON = 0x3b;
@@ -20,12 +18,4 @@ export function isGrpcContentType(value: string | string[] | undefined): boolean
   if (value.length === GRPC.length) return true;
   const next = value.charCodeAt(GRPC.length);
   return next === PLUS || next === SEMICOLON || next === SPACE || next === TAB;
-}
-
-/**
- * Whether a request a `grpc` route matched by path is a call that route takes: POST, and a gRPC
- * content type unless the route turned `matchContentType` off.
- */
-export function grpcRouteAccepts(match: GrpcMatchConfig, method: string, contentType: string | string[] | undefined): boolean {
-  return method === 'POST' && (match.matchContentType === false || isGrpcContentType(contentType));
 }

@@ -26,7 +26,6 @@ import type { TrustedProxies } from '../../core/client-address';
 import { openTunnel, rawHeader, switchingProtocolsHead, type Tunnels } from './tunnel';
 import type { UpgradeResponse } from './upgrade-response';
 import { traceIdOf, type RequestTrace, type RequestTracing } from '../tracing';
-import { grpcRouteAccepts } from '../grpc/call';
 import type { Http2DispatchOptions, RequestTrailerSource } from '../upstream/h2-dispatcher';
 import { forwardRequestTrailers } from './request-trailers';
 
@@ -195,8 +194,6 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
     const match = generation.snapshot.match(this.method, this.clientHost, this.path, req.headers);
     if (!match) return this.fail('GW_ERR_NO_ROUTE');
     const route = match.route;
-    // A gRPC route's POST and content-type conditions hold after its path matched (no fall-through).
-    if (route.config.grpc !== undefined && !grpcRouteAccepts(route.config.grpc, this.method, req.headers['content-type'])) return this.fail('GW_ERR_NO_ROUTE');
     this.route = route;
     // TRACE echoes the request (cookies, credentials) back: only where a route asks for it.
     if (this.method === 'TRACE' && !route.config.methods?.includes('TRACE')) return this.fail('GW_ERR_METHOD_NOT_ALLOWED');

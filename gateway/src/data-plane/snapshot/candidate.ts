@@ -1,12 +1,13 @@
 /**
- * A route as the router sees it: its compiled route plus the method and header conditions that
- * must hold after the path matched. A candidate that fails them lets the router fall through to the
+ * A route as the router sees it: its compiled route plus the method and header conditions (a gRPC
+ * route's included) that must hold after the path matched. A candidate that fails them lets the router fall through to the
  * next one.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { validatedRegex } from '../../config/regex';
 import type { HeaderMatchConfig } from '../../config/schema';
 import type { CompiledRoute } from '../types';
+import { isGrpcContentType } from '../grpc/call';
 
 export interface RouteCandidate {
   readonly route: CompiledRoute;
@@ -44,10 +45,14 @@ export function headerCondition(match: HeaderMatchConfig): HeaderCondition {
 
 /** Builds the candidate for one compiled route. */
 export function routeCandidate(route: CompiledRoute, order: number): RouteCandidate {
-  const methods = route.config.methods ? new Set<string>(route.config.methods) : undefined;
+  const grpc = route.config.grpc;
+  // A gRPC route takes gRPC calls only (POST, and a gRPC content type unless it turned that off):
+  // any other request on its paths falls through to the next candidate.
+  const methods = grpc ? new Set(['POST']) : route.config.methods ? new Set<string>(route.config.methods) : undefined;
   // RFC 9110 9.3.2: HEAD is GET without the body, so a route that serves GET serves HEAD too.
   if (methods?.has('GET')) methods.add('HEAD');
   const conditions = (route.config.headers ?? []).map(headerCondition);
+  if (grpc && grpc.matchContentType !== false) conditions.push((h) => isGrpcContentType(h['content-type']));
   const accepts =
     !methods && conditions.length === 0
       ? () => true

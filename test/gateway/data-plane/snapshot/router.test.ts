@@ -253,3 +253,27 @@ describe('hosts', () => {
     expect(routeOf(t, '/a', { host: 'b.com' })).toBeUndefined();
   });
 });
+
+describe('gRPC routes', () => {
+  const routes = [
+    { id: 'greeter', grpc: { service: 'pkg.Greeter' }, priority: 10 },
+    { id: 'json-api', paths: ['/pkg.Greeter/*'] },
+    { id: 'any-body', grpc: { service: 'pkg.Other', matchContentType: false } },
+  ];
+  const grpc = { 'content-type': 'application/grpc+proto' };
+
+  test('a gRPC call takes the gRPC route; anything else on its paths falls through to the next route', () => {
+    const s = compileRoutes(registry, routes);
+    expect(routeOf(s, '/pkg.Greeter/SayHello', { method: 'POST', headers: grpc })).toBe('greeter');
+    expect(routeOf(s, '/pkg.Greeter/SayHello', { method: 'POST', headers: { 'content-type': 'application/json' } })).toBe('json-api');
+    expect(routeOf(s, '/pkg.Greeter/SayHello', { method: 'POST', headers: { 'content-type': 'application/grpc-web' } })).toBe('json-api');
+    expect(routeOf(s, '/pkg.Greeter/SayHello', { method: 'GET', headers: grpc })).toBe('json-api');
+  });
+
+  test('without a route to fall through to, a request that is not a gRPC call matches nothing', () => {
+    const s = compileRoutes(registry, routes);
+    expect(routeOf(s, '/pkg.Other/Call', { method: 'POST', headers: { 'content-type': 'application/json' } })).toBe('any-body');
+    expect(routeOf(s, '/pkg.Other/Call', { method: 'PUT', headers: grpc })).toBeUndefined();
+    expect(routeOf(s, '/pkg.Other/Call', { method: 'HEAD' })).toBeUndefined();
+  });
+});
