@@ -15,7 +15,7 @@ import type { ConfigStore, ConfigVersion, ConfigVersionHead } from '../store/typ
 import { digestOfVersion, emptyDocument } from '../store/types';
 import { advanceHeld, type HeldVersion } from '../store/advance';
 import { createPluginRegistry } from '../plugins';
-import { actualChecksum } from '../core/checksum';
+import { actualChecksum } from '../core/version-checksum';
 import { diffConfigs, type ConfigDiff } from './diff';
 import { changedParts, KnownChange, shownOver, type ChangedParts } from './changed-parts';
 import { corruptionOf, namingIntactVersion } from './intact-version';

@@ -2,7 +2,7 @@
  * A head that does not match its checksum must never be built on; the repair is a rollback to the
  * newest version that still matches. This names that version in the error the admin API answers.
  */
-import { actualChecksum } from '../core/checksum';
+import { actualChecksum } from '../core/version-checksum';
 import { CorruptVersionError, type ConfigStore } from '../store';
 
 /** Versions inspected, newest first, when looking for an intact one (a whole retention window at most). */

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { GatehouseError } from '../core/errors';
 import type { ConfigService } from './config-service';
-import { actualChecksum } from '../core/checksum';
+import { actualChecksum } from '../core/version-checksum';
 import { changeRequest, etag, positiveInt, secretsView, sendOutcome } from './http';
 import { corruptionOf } from './intact-version';
 

@@ -9,10 +9,15 @@
  * duplicated, truncated or altered change) a mismatch goes unnoticed with probability 2^-256. XOR
  * would cancel a resource counted twice; a sum does not. It is not a defence against someone who can
  * write the store: they can rewrite the recorded digest as easily as the whole-document checksum,
- * which is likewise unkeyed; data planes still compare the whole-document sha256 when they write the
- * last-known-good file.
+ * which is likewise unkeyed. Nor does it see resources reordered within an array (a sum has no
+ * order); change sets carry positions, and a whole document is only ever reordered by a write.
+ *
+ * Versions written since the digest became the head's checksum record it as their checksum; older
+ * versions record the sha256 of the canonical text (core/version-checksum.ts verifies both).
  */
 import { createHash } from 'node:crypto';
+import { ARRAY_KINDS, resourceText, wellFormed, type ResourceKind } from './document-text';
+import { runInSlices, runThrough } from './slices';
 
 export const DIGEST_PREFIX = 'sum256:';
 const LIMBS = 8;
@@ -65,4 +70,32 @@ export class DigestSum {
     }
     this.pending = 0;
   }
+}
+
+/** `sha256:<hex>` of one resource (kind, id, canonical JSON). */
+export function resourceHashOf(kind: ResourceKind, id: string, body: unknown): string {
+  return resourceHash(kind, id, resourceText(body));
+}
+
+/** The digest of a whole document: every resource hashed. Throws when `doc` is not a well-formed document. */
+export function documentDigest(doc: unknown): string {
+  return runThrough(documentDigestSteps(doc));
+}
+
+/** The same digest in slices that yield the event loop (a data plane hashing a large document). */
+export function documentDigestInSlices(doc: unknown): Promise<string> {
+  return runInSlices(documentDigestSteps(doc));
+}
+
+/** The digest's work, pausing after every resource (see core/slices.ts). */
+export function* documentDigestSteps(doc: unknown): Generator<void, string> {
+  if (!wellFormed(doc)) throw new Error('not a well-formed config document');
+  const sum = new DigestSum();
+  for (const [kind, key] of ARRAY_KINDS)
+    for (const item of doc[key]) {
+      sum.add(resourceHashOf(kind, item.id, item));
+      yield;
+    }
+  for (const [name, slot] of Object.entries(doc.plugins)) sum.add(resourceHashOf('plugin', name, slot));
+  return sum.toString();
 }
