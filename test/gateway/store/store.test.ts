@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { configChecksum } from '../../../gateway/src/core/checksum';
+import { documentDigest } from '../../../gateway/src/core/resource-digest';
 import { GatehouseError } from '../../../gateway/src/core/errors';
 import { MIGRATIONS, openConfigStore, type ConfigStore } from '../../../gateway/src/store';
 import { createTestDatabase, type TestDatabase } from '../../helpers/control-plane/databases';
@@ -45,7 +45,9 @@ describe('config store on PostgreSQL', () => {
     const v1 = await put(store, 2);
     const v2 = await put(store, 3);
     expect([v1.version, v2.version]).toEqual([1, 2]);
-    expect(v2.checksum).toBe(configChecksum(documentWithRoutes(3)));
+    // A version written now records its digest as its checksum (core/version-checksum.ts).
+    expect(v2.checksum).toMatch(/^sum256:[0-9a-f]{64}$/);
+    expect(v2.checksum).toBe(documentDigest(documentWithRoutes(3)));
     const head = await store.head();
     expect(head).toMatchObject({ version: 2, author: 'test', message: '3 routes', routeCount: 3, intendedDrop: false });
     expect(Date.parse(head!.createdAt)).toBeGreaterThan(0);
