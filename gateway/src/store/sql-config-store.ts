@@ -1,6 +1,6 @@
 /** The config store over SQL: the same queries for PostgreSQL (`pg`) and PGlite. */
 import { textChecksum } from '../core/checksum';
-import { actualChecksum } from '../core/version-checksum';
+import { actualChecksum, verifyChecksum } from '../core/version-checksum';
 import type { GatewayConfig } from '../config/schema';
 import { diffDocuments, documentDigest, documentText, resourceHashOf, resourceText, updatedDigest, type ResourceChange, type ResourceKind } from '../config/change-set';
 import { assembleVersion, BrokenChainError } from './assemble';
@@ -212,7 +212,8 @@ export class SqlConfigStore implements ConfigStore {
         // The head's checksum is its digest (updated from the changed resources only): a write does no
         // whole-document hashing. Only a document that is not well-formed, which has no digest, gets the sha256.
         const digest = set?.digest ?? safeDigest(document);
-        const checksum = digest ?? textChecksum(text ?? documentText(document));
+        if (change.checksum !== undefined && !verifyChecksum(document, change.checksum, text)) throw new CorruptVersionError(version);
+        const checksum = change.checksum ?? digest ?? textChecksum(text ?? documentText(document));
         const rows = await tx.query<HeadRow>(
           `INSERT INTO gatehouse_config_versions (version, document, checksum, author, message, intended_drop, route_count, created_at, restored_at, digest, changes_from)
            VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now()), CASE WHEN $8::timestamptz IS NULL THEN NULL ELSE now() END, $9, $10)
