@@ -1,6 +1,6 @@
 /** The config store over SQL: the same queries for PostgreSQL (`pg`) and PGlite. */
 import { textChecksum } from '../core/checksum';
-import { actualChecksum, verifyChecksum } from '../core/version-checksum';
+import { actualChecksumInSlices, verifyChecksum } from '../core/version-checksum';
 import type { GatewayConfig } from '../config/schema';
 import { diffDocuments, documentDigest, documentText, resourceHashOf, resourceText, updatedDigest, type ResourceChange, type ResourceKind } from '../config/change-set';
 import { assembleVersion, BrokenChainError } from './assemble';
@@ -129,9 +129,9 @@ async function insertChanges(s: SqlSession, version: number, rows: readonly Chan
   );
 }
 
-/** Throws when the version's content does not match its checksum. */
-export function verifyVersion(v: ConfigVersion): ConfigVersion {
-  if (actualChecksum(v) !== v.checksum) throw new CorruptVersionError(v.version);
+/** Throws when the version's content does not match its checksum (checked in slices: the process may also proxy). */
+export async function verifyVersion(v: ConfigVersion): Promise<ConfigVersion> {
+  if ((await actualChecksumInSlices(v)) !== v.checksum) throw new CorruptVersionError(v.version);
   return v;
 }
 
@@ -189,7 +189,7 @@ export class SqlConfigStore implements ConfigStore {
         }
         const current = headVersion === undefined ? undefined : cached ? await this.readHead(tx, headVersion) : await this.readHeadWhole(tx, headVersion, change.overCorruptHead === true);
         // A head this writer did not write itself is verified before anything is built on it.
-        if (current && !cached && !change.overCorruptHead) verifyVersion(current as ConfigVersion);
+        if (current && !cached && !change.overCorruptHead) await verifyVersion(current as ConfigVersion);
         if (change.expectedVersion !== undefined && change.expectedVersion !== (headVersion ?? 0))
           throw new GatehouseError(
             'GW_ERR_VERSION_CONFLICT',
@@ -201,7 +201,7 @@ export class SqlConfigStore implements ConfigStore {
         if (version <= (headVersion ?? 0))
           throw new GatehouseError('GW_ERR_VERSION_CONFLICT', `Version ${version} is not above the current version ${headVersion ?? 0}.`);
         // A change set over a head that does not match its checksum would describe the damage: none is written.
-        const intact = cached !== undefined || current === undefined || !change.overCorruptHead || actualChecksum(current as ConfigVersion) === current.checksum;
+        const intact = cached !== undefined || current === undefined || !change.overCorruptHead || (await actualChecksumInSlices(current as ConfigVersion)) === current.checksum;
         const before = intact ? (cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument()) : undefined;
         const set = before && changeSet(before, document, headVersion === undefined ? new DigestSum().toString() : await this.digestOf(tx, headVersion), before === base ? known : undefined);
         // Only a writer that holds the head in memory writes a bare change set: any other has just read
