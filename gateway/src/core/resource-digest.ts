@@ -9,8 +9,8 @@
  * duplicated, truncated or altered change) a mismatch goes unnoticed with probability 2^-256. XOR
  * would cancel a resource counted twice; a sum does not. It is not a defence against someone who can
  * write the store: they can rewrite the recorded digest as easily as the whole-document checksum,
- * which is likewise unkeyed. Nor does it see resources reordered within an array (a sum has no
- * order); change sets carry positions, and a whole document is only ever reordered by a write.
+ * which is likewise unkeyed. Since order does not enter, the digest as a version's checksum does not
+ * verify the order of resources within an array (docs/DESIGN.md: the version checksum's two forms).
  *
  * Versions written since the digest became the head's checksum record it as their checksum; older
  * versions record the sha256 of the canonical text (core/version-checksum.ts verifies both).
