@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Pool, request } from 'undici';
 import { buildAdminServer, hashToken, newToken } from '../../gateway/src/control-plane';
 import { openConfigStore } from '../../gateway/src/store';
+import { createPluginRegistry } from '../../gateway/src/plugins';
 import { freePort, REPO_ROOT, spawnChild, tsNodeArgs, waitForStatus, type BenchChild } from '../children';
 import type { BenchContext } from '../context';
 import { createBenchDatabase, percentile } from '../control-plane/database';
@@ -144,7 +145,9 @@ async function measureSize(ctx: BenchContext, routes: number, writes: number): P
   const db = await createBenchDatabase('cfgscale');
   const store = await openConfigStore({ databaseUrl: db.url, migrate: true });
   const token = newToken();
-  const admin = buildAdminServer({ store, tokens: [{ role: 'admin', hash: hashToken(token) }], bodyLimitBytes: 512 * 1024 * 1024, dropGuardPercent: 50 });
+  // The control plane validates with the plugins, as the control-plane role does: otherwise it stores
+  // plain keys that data planes hash, and every change set misses the digest (a whole fetch each time).
+  const admin = buildAdminServer({ store, tokens: [{ role: 'admin', hash: hashToken(token) }], bodyLimitBytes: 512 * 1024 * 1024, dropGuardPercent: 50, plugins: createPluginRegistry().checker });
   await admin.listen({ host: '127.0.0.1', port: 0 });
   const adminUrl = `http://127.0.0.1:${(admin.server.address() as { port: number }).port}`;
   const write = async (method: 'PUT', path: string, body: unknown): Promise<number> => {

@@ -14,5 +14,5 @@ try {
 }
 const stacks = buildGatehouse(app, config);
 applyChecks(app);
-// AWS Control Tower's proactive controls; the profile's exemptions are listed in infra/lib/control-tower.ts.
-applyControlTower(app, stacks, config.profile);
+// AWS Control Tower's proactive controls; the exemptions (by profile and explicit opt-in) are listed in infra/lib/control-tower.ts.
+applyControlTower(app, stacks, config);

@@ -7,4 +7,4 @@ export * from './stacks';
 export * from './config';
 export * as names from './names';
 export { applyChecks } from './checks';
-export { applyControlTower, acknowledgeExemptions, CONTROL_TOWER_EXEMPTIONS, CONTROL_TOWER_PLUGIN, type ControlTowerExemption } from './control-tower';
+export { applyControlTower, acknowledgeExemptions, exemptionsFor, CONTROL_TOWER_EXEMPTIONS, CONTROL_TOWER_PLUGIN, type ControlTowerExemption, type ControlTowerConfig, type ExemptionOptIn } from './control-tower';

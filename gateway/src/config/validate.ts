@@ -5,7 +5,7 @@
  * The input is never mutated.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { Consumer, ConfigDocument, Route, Upstream, type GatewayConfig, type PluginScope, type RouteConfig, type UpstreamConfig } from './schema';
+import { Consumer, ConfigDocument, Route, Upstream, type ConsumerConfig, type GatewayConfig, type PluginScope, type RouteConfig, type UpstreamConfig } from './schema';
 import type { Problem } from '../core/errors';
 import { regexProblem } from './regex';
 import { planRoute, type RoutePlan } from './routes/route-plan';
@@ -22,6 +22,11 @@ export interface PluginConfigChecker {
   check(scope: PluginScope, name: string, config: unknown, path: string, document?: GatewayConfig): ValidationResult<unknown>;
   /** The schema of a slot (consumer scope: the per-consumer schema), or undefined for an unknown plugin; secret fields are found through it. */
   slotSchema?(scope: PluginScope, name: string): TSchema | undefined;
+  /**
+   * The credentials of a validated consumer that must be unique among consumers, as `plugin\0credential`;
+   * without it, a change set that puts a consumer is validated as a whole document.
+   */
+  credentialsOf?(consumer: ConsumerConfig): string[];
 }
 
 /**

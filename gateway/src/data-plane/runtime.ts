@@ -10,7 +10,8 @@
  */
 import type { Logger } from 'pino';
 import { validateConfig, type PluginConfigChecker, type ValidatedParts } from '../config/validate';
-import type { GatewayConfig } from '../config/schema';
+import type { ConsumerConfig, GatewayConfig, RouteConfig } from '../config/schema';
+import type { ConsumerChanges, RouteChanges, SnapshotChanges } from './snapshot';
 import type { RoutePlan } from '../config/routes/route-plan';
 import { formatProblems, GatehouseError, type Problem } from '../core/errors';
 import { createSecretResolver, type SecretResolver } from './secrets';
@@ -24,7 +25,7 @@ export interface SnapshotCompilation {
   /** `validated`: what validation returned for `config` (route plans, checked plugin slots), so nothing is parsed or checked twice. */
   compile(config: GatewayConfig, meta: ConfigMeta, plugins: PluginChainFactory | undefined, validated?: ValidatedParts): Snapshot;
   /** The same compile in slices that yield the event loop; unchanged routes of `previous` keep their plugin chains. */
-  compileInSlices?(config: GatewayConfig, meta: ConfigMeta, plugins: PluginChainFactory | undefined, validated?: ValidatedParts, previous?: Snapshot): Promise<Snapshot>;
+  compileInSlices?(config: GatewayConfig, meta: ConfigMeta, plugins: PluginChainFactory | undefined, validated?: ValidatedParts, previous?: Snapshot, changes?: SnapshotChanges): Promise<Snapshot>;
   /** Called once `retired` serves no request any more: frees what no live snapshot uses. */
   release(retired: Snapshot, live: readonly Snapshot[]): void;
   /** Closes every upstream pool and health checker (graceful: pools finish their requests). */
@@ -241,24 +242,39 @@ export class DataPlane implements ConfigSink {
     const resolved = running.hasSecrets || (await this.secrets.resolve(added)) !== added ? await this.secrets.resolve(config) : config;
     if (this.closed) return { applied: false, reason: 'the data plane is closed' };
     const routePlans = config.routes.map((r) => this.plans.get(r)!);
-    const compiled = await this.compiled(resolved, meta, routePlans, this.generation?.snapshot);
+    // Compiled as is: the router of the running snapshot is updated for the routes changed only.
+    const routeChanges: RouteChanges | undefined =
+      whole || resolved !== config
+        ? undefined
+        : {
+            removed: previous.filter((p) => p.kind === 'route').map((p) => p.body as RouteConfig),
+            added: [...puts.values()].filter((p) => p.kind === 'route').map((p) => this.plans.get(p.body as RouteConfig)!),
+          };
+    const consumerChanges: ConsumerChanges | undefined =
+      whole || resolved !== config
+        ? undefined
+        : {
+            removed: previous.filter((p) => p.kind === 'consumer').map((p) => p.body as ConsumerConfig),
+            added: [...puts.values()].filter((p) => p.kind === 'consumer').map((p) => p.body as ConsumerConfig),
+          };
+    const compiled = await this.compiled(resolved, meta, routePlans, this.generation?.snapshot, { routeChanges, consumerChanges });
     if (!compiled.ok) return compiled.result as ChangeApplyResult;
     this.swapApplied(compiled.snapshot, { config, meta, routePlans, hasSecrets: resolved !== config, digest: Promise.resolve(digest) });
     return { applied: true, version: meta.version, document: config };
   }
 
-  /** Compiles (in slices when the compilation can); a failure becomes the rejection to return. */
   /** What validation handed over: the route plans, and the plugin slots checked by this data plane's checker. */
   private validatedParts(routePlans: readonly RoutePlan[]): ValidatedParts {
     return { routePlans, pluginsCheckedBy: this.options.plugins?.checker };
   }
 
-  private async compiled(config: GatewayConfig, meta: ConfigMeta, routePlans: readonly RoutePlan[], previous: Snapshot | undefined): Promise<{ ok: true; snapshot: Snapshot } | { ok: false; result: ApplyResult & { applied: false } }> {
+  /** Compiles (in slices when the compilation can); a failure becomes the rejection to return. */
+  private async compiled(config: GatewayConfig, meta: ConfigMeta, routePlans: readonly RoutePlan[], previous: Snapshot | undefined, changes?: SnapshotChanges): Promise<{ ok: true; snapshot: Snapshot } | { ok: false; result: ApplyResult & { applied: false } }> {
     const { compilation } = this.options;
     const plugins = this.options.plugins?.factory;
     try {
       const validated = this.validatedParts(routePlans);
-      const snapshot = compilation.compileInSlices ? await compilation.compileInSlices(config, meta, plugins, validated, previous) : compilation.compile(config, meta, plugins, validated);
+      const snapshot = compilation.compileInSlices ? await compilation.compileInSlices(config, meta, plugins, validated, previous, changes) : compilation.compile(config, meta, plugins, validated);
       return { ok: true, snapshot };
     } catch (err) {
       if (err instanceof GatehouseError && err.problems.length > 0) return { ok: false, result: this.reject(meta, 'the config is invalid', err.problems) };

@@ -7,7 +7,7 @@ import type { ResourceChange } from '../config/change-set';
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayConfig, RouteConfig, TargetConfig, UpstreamConfig } from '../config/schema';
-import type { PluginChain } from '../plugins/contract';
+import type { ConsumerIndex, PluginChain } from '../plugins/contract';
 import type { Problem } from '../core/errors';
 
 /** Timeouts with every value resolved (route overrides upstream overrides defaults). */
@@ -84,6 +84,8 @@ export interface Snapshot {
   /** Routes a request; `path` must already be normalised. */
   match(method: string, host: string | undefined, path: string, headers: IncomingHttpHeaders): RouteMatch | undefined;
   upstream(id: string): UpstreamPool | undefined;
+  /** The credentials of the config's consumers, one index shared by every route's plugin chain. */
+  readonly consumers: ConsumerIndex;
 }
 
 /** Where a config version came from (metrics label). */

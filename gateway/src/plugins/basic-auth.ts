@@ -73,10 +73,10 @@ interface PreparedBasicAuth {
   readonly challenge: Record<string, string>;
   readonly hideCredentials: boolean;
   readonly cacheTtlMs: number;
-  readonly accounts: ReadonlyMap<string, Account>;
-  readonly verified: Map<string, { consumer: ConsumerConfig; until: number }>;
-  /** Checks in flight by cache key: the same credential sent in parallel (a browser's first page) shares one scrypt. */
-  readonly checking: Map<string, Promise<boolean>>;
+  /** Verified credentials by cache key, with the account they were checked against: a hit counts only while the consumer index still holds that account. */
+  readonly verified: Map<string, { account: Account; until: number }>;
+  /** Checks in flight by cache key: the same credential sent in parallel (a browser's first page) shares one scrypt against the same account. */
+  readonly checking: Map<string, { account: Account | undefined; check: Promise<boolean> }>;
   readonly cacheKey: Buffer;
   readonly backoff: BackoffPolicy;
   readonly guard: Guard;
@@ -120,10 +120,10 @@ function parseBasic(header: string | undefined): { user: string; password: strin
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-function remember(conf: PreparedBasicAuth, key: string, consumer: ConsumerConfig): void {
+function remember(conf: PreparedBasicAuth, key: string, account: Account): void {
   if (conf.cacheTtlMs === 0) return;
   if (conf.verified.size >= CACHE_MAX_ENTRIES) conf.verified.delete(conf.verified.keys().next().value!);
-  conf.verified.set(key, { consumer, until: performance.now() + conf.cacheTtlMs });
+  conf.verified.set(key, { account, until: performance.now() + conf.cacheTtlMs });
 }
 
 export const basicAuth: GatewayPlugin<BasicAuthConfig, PreparedBasicAuth, BasicAuthConsumer> = {
@@ -145,20 +145,12 @@ export const basicAuth: GatewayPlugin<BasicAuthConfig, PreparedBasicAuth, BasicA
     return [];
   },
 
-  prepare(conf, { consumers, services }) {
-    const accounts = new Map<string, Account>();
-    for (const consumer of consumers) {
-      const slot = consumer.plugins?.['basic-auth'] as BasicAuthConsumer | undefined;
-      if (!slot || accounts.has(slot.username)) continue;
-      const hash = parsePasswordHash(slot.passwordHash);
-      if (typeof hash !== 'string') accounts.set(slot.username, { consumer, hash });
-    }
+  prepare(conf, { services }) {
     void decoyHash();
     return {
       challenge: { 'www-authenticate': `Basic realm="${conf.realm}", charset="UTF-8"` },
       hideCredentials: conf.hideCredentials,
       cacheTtlMs: conf.cacheTtlMs,
-      accounts,
       verified: new Map(),
       checking: new Map(),
       cacheKey: randomBytes(32),
@@ -166,6 +158,13 @@ export const basicAuth: GatewayPlugin<BasicAuthConfig, PreparedBasicAuth, BasicA
       guard: guardFor(services),
       logger: services.logger,
     };
+  },
+
+  credentialOf: (slot) => slot.username,
+
+  indexEntry(slot, consumer): Account | undefined {
+    const hash = parsePasswordHash(slot.passwordHash);
+    return typeof hash === 'string' ? undefined : { consumer, hash };
   },
 
   access(ctx, conf) {
@@ -179,21 +178,23 @@ export const basicAuth: GatewayPlugin<BasicAuthConfig, PreparedBasicAuth, BasicA
     const wait = failures.waitFor(client);
     if (wait > 0) return refuse(conf, ctx, 429, wait, 'too many failed attempts from this client');
     const cacheKey = createHmac('sha256', conf.cacheKey).update(user).update('\0').update(password).digest('base64');
+    // The account as this request's snapshot knows it: a consumer changed or removed since a check no longer matches it.
+    const account = ctx.consumerIndex.find('basic-auth', user) as Account | undefined;
     const hit = conf.verified.get(cacheKey);
-    if (hit && hit.until > performance.now()) {
+    if (hit && hit.account === account && hit.until > performance.now()) {
       if (conf.hideCredentials) delete ctx.headers.authorization;
-      admitConsumer(ctx, hit.consumer);
+      admitConsumer(ctx, hit.account.consumer);
       return undefined;
     }
-    const account = conf.accounts.get(user);
-    let check = conf.checking.get(cacheKey);
+    const running = conf.checking.get(cacheKey);
+    let check = running?.account === account ? running?.check : undefined;
     const joined = check !== undefined;
     if (!check) {
       const run = queue.run(client, () => (account ? verifyPassword(password, account.hash) : decoyHash().then((h) => verifyPassword(password, h)).then(() => false)));
       if (run === 'client-busy') return refuse(conf, ctx, 429, 1000, 'this client already has sign-ins being checked');
       if (run === 'queue-full') return refuse(conf, ctx, 503, 1000, 'the sign-in check queue is full');
-      conf.checking.set(cacheKey, (check = run));
-      const forget = () => void conf.checking.delete(cacheKey);
+      conf.checking.set(cacheKey, { account, check: (check = run) });
+      const forget = () => void (conf.checking.get(cacheKey)?.check === run && conf.checking.delete(cacheKey));
       run.then(forget, forget);
     }
     return check.then((ok) => {
@@ -204,7 +205,7 @@ export const basicAuth: GatewayPlugin<BasicAuthConfig, PreparedBasicAuth, BasicA
         return unauthorized(conf.logger, ctx, 'basic-auth', waitMs ? `${reason}; client ${client} must wait ${waitMs} ms` : reason, conf.challenge);
       }
       failures.succeed(client);
-      remember(conf, cacheKey, account.consumer);
+      remember(conf, cacheKey, account);
       if (conf.hideCredentials) delete ctx.headers.authorization;
       admitConsumer(ctx, account.consumer);
       return undefined;

@@ -45,6 +45,8 @@ export interface RequestContext {
   readonly responseHeaders: Record<string, string>;
   /** Per-request scratch space for plugins, keyed by plugin name. */
   readonly vars: Map<string, unknown>;
+  /** The credentials of the consumers of the snapshot this request runs on (one index per document, shared by every route). */
+  readonly consumerIndex: ConsumerIndex;
   /**
    * Cap on the request body in bytes (request-size-limit). The proxy counts the streamed body and,
    * past the cap, aborts the upstream request and answers 413 GW_ERR_PAYLOAD_TOO_LARGE.
@@ -123,7 +125,24 @@ export interface GatewayPlugin<C = unknown, P = C, K = unknown> extends PluginPh
    * runs once per config load. Defaults to the config itself.
    */
   prepare?(conf: C, scope: { route?: RouteConfig; consumers: readonly ConsumerConfig[]; services: PluginServices }): P;
+  /** The credential a consumer's slot of this plugin is found by (a key hash, a username, a JWT subject); unique among consumers. */
+  credentialOf?(slot: K): string | undefined;
+  /** What `ConsumerIndex.find` returns for that credential (default: the consumer); undefined leaves the consumer out of the index. */
+  indexEntry?(slot: K, consumer: ConsumerConfig): unknown;
 }
+
+/**
+ * The consumers' credentials of one config document, indexed once for every route's chain (not per
+ * route): auth plugins look a presented credential up here, so a consumer change updates the index
+ * and leaves every chain as it is.
+ */
+export interface ConsumerIndex {
+  /** What `plugin` indexed under `credential` (see `GatewayPlugin.indexConsumer`), or undefined. */
+  find(plugin: string, credential: string): unknown;
+}
+
+/** An index holding no credential: every lookup misses, so auth rejects. */
+export const EMPTY_CONSUMER_INDEX: ConsumerIndex = Object.freeze({ find: () => undefined });
 
 /** The plugins that apply to one route, merged (route over global) and prepared at compile time. */
 export interface PluginChain {
@@ -152,6 +171,19 @@ export interface PluginChainFactory {
   forRoute(route: RouteConfig, config: GatewayConfig, checkedBy?: PluginConfigChecker): PluginChain;
   /** Releases resources of chains built for a snapshot that is no longer used. */
   dispose?(): void;
+  /**
+   * The credential index of a document's consumers, as steps that pause after each consumer (the
+   * compile runs them in slices); with `update`, the previous document's index changed for the
+   * consumers it names only.
+   */
+  consumerIndex?(consumers: readonly ConsumerConfig[], update?: ConsumerIndexUpdate): Generator<void, ConsumerIndex>;
+}
+
+/** How the consumers changed since the index `previous` was built: consumer objects removed (or replaced) and put. */
+export interface ConsumerIndexUpdate {
+  readonly previous: ConsumerIndex;
+  readonly removed: readonly ConsumerConfig[];
+  readonly added: readonly ConsumerConfig[];
 }
 
 /** The known plugins, from both sides: `checker` goes to `validateConfig`, `factory` to the snapshot compiler. */

@@ -63,7 +63,6 @@ interface PreparedJwtAuth {
   readonly conf: JwtAuthConfig;
   readonly header: string;
   readonly algorithms: ReadonlySet<string>;
-  readonly bySubject: ReadonlyMap<string, Identity>;
   readonly jwks?: JwksKeySet;
   /** Verifiers built on first use, per consumer or JWKS entry (consumers can be many). */
   readonly verifiers: WeakMap<object, Verify | null>;
@@ -175,22 +174,22 @@ export const jwtAuth: GatewayPlugin<JwtAuthConfig, PreparedJwtAuth, JwtAuthConsu
     return [];
   },
 
-  prepare(conf, { consumers, services }) {
-    const bySubject = new Map<string, Identity>();
-    for (const consumer of consumers) {
-      const slot = consumer.plugins?.['jwt-auth'] as JwtAuthConsumer | undefined;
-      if (!slot || bySubject.has(slot.subject)) continue;
-      const alg = slot.publicKey ? publicKeyAlg(slot.publicKey) : undefined;
-      bySubject.set(slot.subject, {
-        consumer,
-        secret: slot.secret,
-        publicKey: slot.publicKey && (alg === 'RS256' || alg === 'ES256') ? { pem: slot.publicKey, alg } : undefined,
-      });
-    }
+  prepare(conf, { services }) {
     const jwks = conf.jwksUrl
       ? jwksKeySet(services, { url: conf.jwksUrl, ttlMs: conf.jwksCacheTtlMs, minRefetchMs: conf.jwksMinRefetchMs, timeoutMs: conf.jwksTimeoutMs, logger: services.logger })
       : undefined;
-    return { conf, header: conf.header.toLowerCase(), algorithms: new Set(conf.algorithms), bySubject, jwks, verifiers: new WeakMap(), logger: services.logger };
+    return { conf, header: conf.header.toLowerCase(), algorithms: new Set(conf.algorithms), jwks, verifiers: new WeakMap(), logger: services.logger };
+  },
+
+  credentialOf: (slot) => slot.subject,
+
+  indexEntry(slot, consumer): Identity {
+    const alg = slot.publicKey ? publicKeyAlg(slot.publicKey) : undefined;
+    return {
+      consumer,
+      secret: slot.secret,
+      publicKey: slot.publicKey && (alg === 'RS256' || alg === 'ES256') ? { pem: slot.publicKey, alg } : undefined,
+    };
   },
 
   access(ctx, p) {
@@ -205,7 +204,7 @@ export const jwtAuth: GatewayPlugin<JwtAuthConfig, PreparedJwtAuth, JwtAuthConsu
     const alg = decoded.header.alg;
     if (typeof alg !== 'string' || !p.algorithms.has(alg)) return unauthorized(p.logger, ctx, 'jwt-auth', `algorithm ${String(alg)} not allowed`);
     const subject = decoded.payload?.[p.conf.consumerClaim];
-    const identity = typeof subject === 'string' ? p.bySubject.get(subject) : undefined;
+    const identity = typeof subject === 'string' ? (ctx.consumerIndex.find('jwt-auth', subject) as Identity | undefined) : undefined;
     if (alg === 'HS256') {
       const verify = identity?.secret !== undefined ? verifierFor(p, identity, identity.secret, 'HS256') : undefined;
       return finish(ctx, p, verify, token, identity);

@@ -1,7 +1,8 @@
 /**
  * key-auth: a consumer presents an API key in a header (or, if enabled, a query parameter).
  * Keys are stored hashed: a plain `key` in a consumer's config is replaced by its `keyHash` when the
- * config is checked, and requests are matched by hashing the presented key and looking it up.
+ * config is checked, and requests are matched by hashing the presented key and looking it up in the
+ * document's consumer index (one per document, shared by every key-auth route).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { HeaderName } from '../config/http-fields';
@@ -34,14 +35,16 @@ interface PreparedKeyAuth {
   readonly header: string;
   readonly query?: string;
   readonly hideCredentials: boolean;
-  readonly byHash: ReadonlyMap<string, ConsumerConfig>;
   readonly logger?: PluginLogger;
+}
+
+function hashOf(slot: KeyAuthConsumer): string | undefined {
+  return slot.keyHash ?? (slot.key !== undefined ? hashKey(slot.key) : undefined);
 }
 
 function storedHash(c: ConsumerConfig): string | undefined {
   const slot = c.plugins?.['key-auth'] as KeyAuthConsumer | undefined;
-  if (!slot) return undefined;
-  return slot.keyHash ?? (slot.key !== undefined ? hashKey(slot.key) : undefined);
+  return slot && hashOf(slot);
 }
 
 const duplicates = new WeakMap<object, Map<number, number>>();
@@ -64,21 +67,18 @@ export const keyAuth: GatewayPlugin<KeyAuthConfig, PreparedKeyAuth, KeyAuthConsu
     return { value: { keyHash: conf.keyHash ?? hashKey(conf.key!) } };
   },
 
-  prepare(conf, { consumers, services }) {
-    const byHash = new Map<string, ConsumerConfig>();
-    for (const c of consumers) {
-      const hash = storedHash(c);
-      if (hash !== undefined && !byHash.has(hash)) byHash.set(hash, c);
-    }
-    return { header: conf.header.toLowerCase(), query: conf.query, hideCredentials: conf.hideCredentials, byHash, logger: services.logger };
+  prepare(conf, { services }) {
+    return { header: conf.header.toLowerCase(), query: conf.query, hideCredentials: conf.hideCredentials, logger: services.logger };
   },
+
+  credentialOf: hashOf,
 
   access(ctx, conf) {
     let key = headerValue(ctx, conf.header);
     const fromQuery = key === undefined && conf.query !== undefined;
     if (fromQuery) key = queryParam(ctx.query, conf.query!);
     if (!key) return unauthorized(conf.logger, ctx, 'key-auth', 'no key presented');
-    const consumer = conf.byHash.get(hashKey(key));
+    const consumer = ctx.consumerIndex.find('key-auth', hashKey(key)) as ConsumerConfig | undefined;
     if (!consumer) return unauthorized(conf.logger, ctx, 'key-auth', 'unknown key');
     if (conf.hideCredentials) {
       delete ctx.headers[conf.header];

@@ -4,12 +4,13 @@
  * route's chain, preparing every plugin config once per config load).
  */
 import type { TSchema } from '@sinclair/typebox';
-import type { GatewayConfig, PluginScope, RouteConfig } from '../config/schema';
+import type { ConsumerConfig, GatewayConfig, PluginScope, RouteConfig } from '../config/schema';
 import type { PluginConfigChecker } from '../config/validate';
 import { validateAgainst, type ValidationResult } from '../config/schema-check';
 import { GatehouseError, type Problem } from '../core/errors';
 import { buildChain, type ConfiguredPlugin } from './chain';
-import type { GatewayPlugin, PluginChain, PluginChainFactory, PluginServices } from './contract';
+import type { ConsumerIndex, ConsumerIndexUpdate, GatewayPlugin, PluginChain, PluginChainFactory, PluginServices } from './contract';
+import { CredentialIndex } from './consumer-index';
 
 // The registry holds plugins of every config type; each plugin only ever sees its own config.
 export type AnyPlugin = GatewayPlugin<any, any, any>;
@@ -30,6 +31,15 @@ export class PluginCatalogue implements PluginConfigChecker {
 
   get(name: string): AnyPlugin | undefined {
     return this.byName.get(name);
+  }
+
+  credentialsOf(consumer: ConsumerConfig): string[] {
+    const out: string[] = [];
+    for (const [name, slot] of Object.entries(consumer.plugins ?? {})) {
+      const credential = slot === false ? undefined : this.byName.get(name)?.credentialOf?.(slot);
+      if (credential !== undefined) out.push(`${name}\0${credential}`);
+    }
+    return out;
   }
 
   slotSchema(scope: Scope, name: string): TSchema | undefined {
@@ -114,6 +124,12 @@ export class PluginChainBuilder implements PluginChainFactory {
 
   dispose(): void {
     this.preparedGlobals = new WeakMap();
+  }
+
+  *consumerIndex(consumers: readonly ConsumerConfig[], update?: ConsumerIndexUpdate): Generator<void, ConsumerIndex> {
+    const previous = update?.previous;
+    if (previous instanceof CredentialIndex && previous.sameCatalogue(this.catalogue)) return previous.withChanges(update!.removed, update!.added);
+    return yield* CredentialIndex.build(this.catalogue, consumers);
   }
 
   private prepareGlobal(plugin: AnyPlugin, raw: unknown, config: GatewayConfig, checked: boolean): unknown {

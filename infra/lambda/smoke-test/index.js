@@ -14,6 +14,7 @@
  *   GREEN_TARGET_GROUP_ARN, BLUE_TARGET_GROUP_ARN
  *                           both groups; checked together only when TEST_LISTENER_ARN is missing
  *   CANARY_PATH             default "/"
+ *   CANARY                  "off": no canary request (HTTP2/GRPC target groups refuse HTTP/1.1 with 464)
  *   STATUS_PORT             default 9190
  *   TIMEOUT_MS              per HTTP request, default 5000
  *   ATTEMPTS                tries per check before it counts as failed, default 2
@@ -58,6 +59,7 @@ function settings(env) {
     testListenerArn: env.TEST_LISTENER_ARN || undefined,
     targetGroupArns: [env.GREEN_TARGET_GROUP_ARN, env.BLUE_TARGET_GROUP_ARN].filter(Boolean),
     canaryPath: env.CANARY_PATH || DEFAULT_CANARY_PATH,
+    canary: env.CANARY !== 'off',
     statusPort: number('STATUS_PORT', DEFAULT_STATUS_PORT),
     timeoutMs: number('TIMEOUT_MS', DEFAULT_TIMEOUT_MS),
     attempts: Math.max(1, number('ATTEMPTS', DEFAULT_ATTEMPTS)),
@@ -136,7 +138,7 @@ async function runChecks(config, elbv2) {
     }),
   );
   checks.push(...readiness);
-  if (readiness.every((c) => c.ok)) {
+  if (config.canary && readiness.every((c) => c.ok)) {
     const url = `${config.testListenerUrl}${config.canaryPath}`;
     const canary = await withAttempts(config, async () => {
       const status = await httpGet(url, config.timeoutMs);

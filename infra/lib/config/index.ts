@@ -1,4 +1,4 @@
 /** The deployment config: schema, profile defaults and the loader that validates and resolves it. */
-export { DeploymentConfigSchema, type DeploymentConfigInput, type ProfileName, type TrafficShiftingName } from './schema';
+export { DeploymentConfigSchema, AlarmThresholdsSchema, type DeploymentConfigInput, type ProfileName, type TrafficShiftingName } from './schema';
 export { PROFILE_DEFAULTS, FARGATE_MEMORY_MIB, type ProfileDefaults } from './profiles';
-export { loadDeploymentConfig, deployedRegions, DeploymentConfigError, CONTEXT_KEY, type DeploymentConfig } from './load';
+export { loadDeploymentConfig, deployedRegions, DeploymentConfigError, CONTEXT_KEY, DEFAULT_ALARM_THRESHOLDS, type DeploymentConfig, type AlarmThresholds } from './load';

@@ -6,6 +6,10 @@
 import { validateAgainst } from '../../../gateway/src/config/schema-check';
 import { formatProblems, type Problem } from '../../../gateway/src/core/errors';
 import { FARGATE_MEMORY_MIB, PROFILE_DEFAULTS, type CacheSizes, type DatabaseSizes, type TaskSizes } from './profiles';
+import { definedOnly } from '../constructs/defined-only';
+import { ALARM_THRESHOLDS, type RegionAlarmThresholds } from '../constructs/region-alarms';
+import { GATEWAY_ALARM_THRESHOLDS, type GatewayAlarmThresholds } from '../constructs/gateway-alarms';
+import type { TargetProtocolVersion } from '../constructs/target-protocol';
 import { DeploymentConfigSchema, type DeploymentConfigInput, type ProfileName, type TrafficShiftingName } from './schema';
 
 /** The context key in `cdk.json` that holds the deployment config. */
@@ -23,6 +27,12 @@ export interface DeploymentConfig {
   readonly certificateArns: Readonly<Record<string, string>>;
   /** A prod deployment may serve plain HTTP in regions without a certificate. */
   readonly allowHttpOnly: boolean;
+  /** Certificate of the internal admin listener (primary region): HTTPS when given. */
+  readonly adminCertificateArn?: string;
+  /** A prod deployment may serve the admin API over plain HTTP inside the VPC. */
+  readonly allowHttpAdmin: boolean;
+  /** What the public load balancers speak to the data plane's tasks (target-protocol.ts). */
+  readonly targetProtocolVersion: TargetProtocolVersion;
   /** Each public load balancer gets the kit's AWS WAF web ACL. */
   readonly waf: boolean;
   readonly image?: string;
@@ -42,10 +52,17 @@ export interface DeploymentConfig {
   readonly testListenerPort: number;
   /** Addresses subscribed by email to every region's alarm topic. */
   readonly alarmEmails: readonly string[];
+  /** Every alarm threshold: the constructs' defaults with the config's on top. */
+  readonly alarmThresholds: AlarmThresholds;
   readonly retainData: boolean;
   readonly deletionProtection: boolean;
   readonly logRetentionDays: number;
 }
+
+/** The thresholds of the region and gateway alarms, one namespace (their names do not overlap). */
+export type AlarmThresholds = RegionAlarmThresholds & GatewayAlarmThresholds;
+/** The defaults of every alarm threshold, from the constructs that own them. */
+export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = { ...ALARM_THRESHOLDS, ...GATEWAY_ALARM_THRESHOLDS };
 
 /** A deployment config that cannot be used; `problems` lists each wrong value with its fix. */
 export class DeploymentConfigError extends Error {
@@ -68,7 +85,7 @@ const PATTERN_FIXES: ReadonlyArray<[RegExp, string]> = [
   [/^\/account$/, 'set the 12-digit id of the AWS account to deploy into, e.g. "123456789012".'],
   [/^\/(primaryRegion|secondaryRegions\/\d+)$/, 'use an AWS region name such as "us-east-1".'],
   [/^\/availabilityZones\/[^/]+\/\d+$/, 'use an availability zone name such as "us-east-1a".'],
-  [/^\/certificateArns\/[^/]+$/, 'use an ACM certificate ARN such as "arn:aws:acm:us-east-1:123456789012:certificate/<id>".'],
+  [/^\/(certificateArns\/[^/]+|adminCertificateArn)$/, 'use an ACM certificate ARN such as "arn:aws:acm:us-east-1:123456789012:certificate/<id>".'],
   [/^\/stackPrefix$/, 'start with a letter and use only letters, digits and "-", e.g. "Gatehouse".'],
   [/^\/canaryPath$/, 'start the path with "/", e.g. "/" or "/health".'],
   [/^\/domain\/hostedZoneId$/, 'use the Route 53 hosted zone id, e.g. "Z0123456789ABCDEFGHIJ".'],
@@ -129,6 +146,24 @@ function crossFieldProblems(c: DeploymentConfigInput): Problem[] {
       message: `a prod deployment serves HTTPS, but ${withoutCertificate.join(', ')} has no certificate.`,
       fix: 'give an ACM certificate ARN for each region in certificateArns, or set "allowHttpOnly": true to serve plain HTTP there on purpose.',
     });
+  if (c.adminCertificateArn && c.adminCertificateArn.split(':')[3] !== c.primaryRegion)
+    problems.push({
+      path: '/adminCertificateArn',
+      message: `the certificate is in region "${c.adminCertificateArn.split(':')[3]}", but the admin load balancer runs in the primary region "${c.primaryRegion}".`,
+      fix: `request or import the certificate in ${c.primaryRegion} and give that ARN.`,
+    });
+  if (c.profile === 'prod' && !c.adminCertificateArn && !c.allowHttpAdmin)
+    problems.push({
+      path: '/adminCertificateArn',
+      message: 'a prod deployment serves the admin API over HTTPS, but no adminCertificateArn is given.',
+      fix: 'give an ACM certificate ARN (primary region) for the admin listener in adminCertificateArn, or set "allowHttpAdmin": true to serve it over plain HTTP inside the VPC on purpose.',
+    });
+  if (c.targetProtocolVersion !== 'HTTP1' && withoutCertificate.length)
+    problems.push({
+      path: '/targetProtocolVersion',
+      message: `${c.targetProtocolVersion} target groups need HTTPS listeners (an ALB forwards HTTP/2 and gRPC to targets only from HTTPS), but ${withoutCertificate.join(', ')} has no certificate.`,
+      fix: 'give an ACM certificate ARN for each region in certificateArns, or use "targetProtocolVersion": "HTTP1".',
+    });
   const profile = PROFILE_DEFAULTS[c.profile ?? 'dev'].task;
   const cpu = c.task?.cpu ?? profile.cpu;
   const memory = c.task?.memoryMiB ?? (c.task?.cpu === undefined ? profile.memoryMiB : FARGATE_MEMORY_MIB[cpu][0]);
@@ -151,8 +186,7 @@ function crossFieldProblems(c: DeploymentConfigInput): Problem[] {
 
 /** The profile's sizes with the given ones on top (a size left out, or undefined, keeps the profile's). */
 function withDefaults<T extends object>(profile: T, given: Partial<T> | undefined): T {
-  const set = Object.entries(given ?? {}).filter(([, v]) => v !== undefined);
-  return { ...profile, ...Object.fromEntries(set) } as T;
+  return { ...profile, ...definedOnly(given) };
 }
 
 function resolve(c: DeploymentConfigInput): DeploymentConfig {
@@ -170,6 +204,9 @@ function resolve(c: DeploymentConfigInput): DeploymentConfig {
     ...(c.domain ? { domain: { ...c.domain, recordName: c.domain.recordName ?? c.domain.zoneName } } : {}),
     certificateArns: c.certificateArns ?? {},
     allowHttpOnly: c.allowHttpOnly,
+    ...(c.adminCertificateArn ? { adminCertificateArn: c.adminCertificateArn } : {}),
+    allowHttpAdmin: c.allowHttpAdmin,
+    targetProtocolVersion: c.targetProtocolVersion,
     waf: c.waf,
     ...(c.image ? { image: c.image } : {}),
     initialImageTag: c.initialImageTag,
@@ -189,6 +226,7 @@ function resolve(c: DeploymentConfigInput): DeploymentConfig {
     drainTimeoutSeconds: c.drainTimeoutSeconds,
     testListenerPort: c.testListenerPort,
     alarmEmails: c.alarmEmails,
+    alarmThresholds: withDefaults(DEFAULT_ALARM_THRESHOLDS, c.alarmThresholds),
     retainData: p.retainData,
     deletionProtection: p.deletionProtection,
     logRetentionDays: p.logRetentionDays,

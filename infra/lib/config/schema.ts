@@ -6,9 +6,36 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const REGION = '^[a-z]{2}(-gov)?-[a-z]+-\\d$';
 const Region = Type.String({ pattern: REGION, description: 'An AWS region name such as "us-east-1".' });
+const CERTIFICATE_ARN = '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$';
 
 export const TrafficShifting = Type.Union([Type.Literal('canary'), Type.Literal('linear'), Type.Literal('all-at-once')]);
 export const Profile = Type.Union([Type.Literal('dev'), Type.Literal('prod')]);
+
+const Positive = (description: string) => Type.Number({ exclusiveMinimum: 0, description });
+const Percent = (description: string) => Type.Number({ exclusiveMinimum: 0, maximum: 100, description });
+const Fraction = (description: string) => Type.Number({ exclusiveMinimum: 0, maximum: 1, description });
+
+/** Alarm thresholds; names and defaults are the constructs' (`ALARM_THRESHOLDS`, `GATEWAY_ALARM_THRESHOLDS`). */
+export const AlarmThresholdsSchema = Type.Object(
+  {
+    elb5xxPerMinute: Type.Optional(Positive('Load balancer 5xx answers per minute, 3 minutes running.')),
+    databaseCpuPercent: Type.Optional(Percent('Config database CPU percent, 15 minutes.')),
+    databaseFreeStorageFraction: Type.Optional(Fraction('Free storage below this share of the allocated storage.')),
+    replicaLagSeconds: Type.Optional(Positive('Read replica lag in seconds, 5 minutes running.')),
+    cacheEngineCpuPercent: Type.Optional(Percent('Redis engine CPU percent of the busiest node, 5 minutes running.')),
+    cacheMemoryPercent: Type.Optional(Percent('Redis memory use percent of the fullest node, 3 minutes running.')),
+    cacheReplicationLagSeconds: Type.Optional(Positive('Redis replication lag in seconds, 3 minutes running.')),
+    unhealthyNodes: Type.Optional(Type.Integer({ minimum: 1, description: 'Lagging plus quiet data planes, 3 minutes running.' })),
+    syncErrorsPerMinute: Type.Optional(Positive('Config sync errors per minute, 5 minutes running.')),
+    // Evaluation periods × period may not exceed one day (CloudWatch PutMetricAlarm).
+    fallbackSourceMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440, description: 'Minutes on last-known-good or S3 before it pages.' })),
+    rateLimitDegradedPerMinute: Type.Optional(Positive('Rate-limit decisions without Redis per minute, 5 minutes running.')),
+    serverErrorRatio: Type.Optional(Fraction('Share of requests the gateway answered 5xx, 5 minutes running.')),
+    p99LatencySeconds: Type.Optional(Positive('p99 of the targets\' response time in seconds, 5 minutes running.')),
+    backupLagSeconds: Type.Optional(Positive('Age in seconds of the oldest config version not yet in S3, 5 minutes running.')),
+  },
+  { additionalProperties: false },
+);
 
 export const DeploymentConfigSchema = Type.Object(
   {
@@ -31,10 +58,24 @@ export const DeploymentConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    certificateArns: Type.Optional(Type.Record(Type.String(), Type.String({ pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$' }))),
+    certificateArns: Type.Optional(Type.Record(Type.String(), Type.String({ pattern: CERTIFICATE_ARN }))),
     allowHttpOnly: Type.Boolean({
       default: false,
       description: 'Let a prod deployment serve plain HTTP in regions without a certificate (refused otherwise).',
+    }),
+    adminCertificateArn: Type.Optional(
+      Type.String({
+        pattern: CERTIFICATE_ARN,
+        description: 'ACM certificate (in the primary region) for the internal admin listener: HTTPS on 443.',
+      }),
+    ),
+    allowHttpAdmin: Type.Boolean({
+      default: false,
+      description: 'Let a prod deployment serve the internal admin API over plain HTTP when adminCertificateArn is not given (refused otherwise).',
+    }),
+    targetProtocolVersion: Type.Union([Type.Literal('HTTP1'), Type.Literal('HTTP2'), Type.Literal('GRPC')], {
+      default: 'HTTP1',
+      description: 'What the public load balancers speak to the data plane (both target groups of the blue/green pair): HTTP1, HTTP2 or GRPC; HTTP2 and GRPC need a certificate in every region.',
     }),
     waf: Type.Boolean({ default: false, description: 'Put an AWS WAF web ACL with AWS managed rule groups in front of each public load balancer.' }),
     image: Type.Optional(Type.String({ minLength: 1, description: 'Initial gateway image URI; default: the kit\'s ECR repository at initialImageTag.' })),
@@ -100,6 +141,7 @@ export const DeploymentConfigSchema = Type.Object(
       maxItems: 20,
       description: 'Addresses subscribed by email to every region\'s alarm topic (each confirms once).',
     }),
+    alarmThresholds: Type.Optional(AlarmThresholdsSchema),
   },
   { additionalProperties: false },
 );

@@ -10,7 +10,7 @@ export interface AdminAccessProps {
   /** The admin API's internal load balancer: the only place the host may connect to. */
   readonly adminLoadBalancer: ec2.IConnectable;
   /**
-   * The admin load balancer's listener port.
+   * The admin load balancer's listener port (`ControlPlaneService.adminListenerPort`).
    *
    * @default 80
    */
@@ -46,13 +46,17 @@ export class AdminAccess extends Construct {
       machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
       securityGroup,
       role,
-      requireImdsv2: true,
+      // IMDSv2 comes from the launch template below: aws-cdk-lib's requireImdsv2 would add a template of
+      // its own in an aspect, after this constructor, without monitoring (Control Tower CT.EC2.PR.16).
       associatePublicIpAddress: false,
       detailedMonitoring: true,
       blockDevices: [{ deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(8, { encrypted: true }) }],
     });
+    const template = new ec2.LaunchTemplate(this, 'LaunchTemplate', { requireImdsv2: true, detailedMonitoring: true });
+    const cfnInstance = this.instance.node.defaultChild as ec2.CfnInstance;
+    cfnInstance.launchTemplate = { launchTemplateId: template.launchTemplateId, version: template.latestVersionNumber };
     // The subnet already places it; the zone CDK adds by name would pin it to a configured zone string.
-    (this.instance.node.defaultChild as ec2.CfnInstance).addPropertyDeletionOverride('AvailabilityZone');
+    cfnInstance.addPropertyDeletionOverride('AvailabilityZone');
     new CfnOutput(this, 'InstanceId', { value: this.instance.instanceId, description: 'Admin access host: aws ssm start-session --document-name AWS-StartPortForwardingSessionToRemoteHost (docs/DEPLOY.md)' });
 
     Validations.of(this).acknowledge(

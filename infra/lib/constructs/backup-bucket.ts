@@ -4,6 +4,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { sendEventsToEventBridge } from './bucket-events';
+import { DEFAULT_BACKUP_PREFIX } from './config-deployer';
+
+/**
+ * What a secondary region reads from its replica (the gateway's S3 backup keys, `sync/s3.ts`):
+ * `<prefix>/versions/<n>.json` and `<prefix>/latest`. Heartbeats and the deploy channel stay in the
+ * primary's bucket, where the control plane reads them.
+ */
+export const REPLICATED_BACKUP_PREFIXES: readonly string[] = [`${DEFAULT_BACKUP_PREFIX}/versions/`, `${DEFAULT_BACKUP_PREFIX}/latest`];
 
 /** A bucket in another region that receives replicas, named without any CloudFormation reference. */
 export interface BackupReplicaDestination {
@@ -22,11 +30,17 @@ export interface BackupBucketProps {
   /** Alias for the bucket's KMS key, fixed so other regions can name it. */
   readonly keyAlias: string;
   /**
-   * Buckets (in other regions) every object is replicated to.
+   * Buckets (in other regions) the config backup is replicated to.
    *
    * @default - no replication
    */
   readonly replicateTo?: readonly BackupReplicaDestination[];
+  /**
+   * Key prefixes replicated to each destination (one rule each).
+   *
+   * @default REPLICATED_BACKUP_PREFIXES
+   */
+  readonly replicatedPrefixes?: readonly string[];
   /**
    * How long superseded object versions are kept.
    *
@@ -91,7 +105,10 @@ export class BackupBucket extends Construct {
       reason: 'Backups are written only by the control plane role; CloudTrail data events are the audit trail, without a second log bucket per region.',
     });
 
-    if (destinations.length > 0) this.replicationRole = this.replicate(destinations);
+    const prefixes = props.replicatedPrefixes ?? REPLICATED_BACKUP_PREFIXES;
+    if (prefixes.length === 0 || prefixes.some((p) => p === ''))
+      throw new Error('BackupBucket: replicatedPrefixes must name at least one non-empty prefix (an empty one would replicate every object, heartbeats too).');
+    if (destinations.length > 0) this.replicationRole = this.replicate(destinations, prefixes);
   }
 
   /** Lets a role read backups (objects of any version, listing, decrypting). */
@@ -120,7 +137,7 @@ export class BackupBucket extends Construct {
       });
   }
 
-  private replicate(destinations: readonly BackupReplicaDestination[]): iam.Role {
+  private replicate(destinations: readonly BackupReplicaDestination[], prefixes: readonly string[]): iam.Role {
     const stack = Stack.of(this);
     const role = new iam.Role(this, 'ReplicationRole', { assumedBy: new iam.ServicePrincipal('s3.amazonaws.com') });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'], resources: [this.bucket.bucketArn] }));
@@ -152,18 +169,21 @@ export class BackupBucket extends Construct {
     const cfn = this.bucket.node.defaultChild as s3.CfnBucket;
     cfn.replicationConfiguration = {
       role: role.roleArn,
-      rules: destinations.map((d, i) => ({
-        id: `to-${d.region}`,
-        priority: i + 1,
-        status: 'Enabled',
-        filter: { prefix: '' },
-        deleteMarkerReplication: { status: 'Enabled' },
-        sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
-        destination: {
-          bucket: destinationArns[i],
-          encryptionConfiguration: { replicaKmsKeyId: `arn:${stack.partition}:kms:${d.region}:${stack.account}:${d.keyAlias}` },
-        },
-      })),
+      // One rule per destination and prefix; each rule needs a priority of its own.
+      rules: destinations.flatMap((d, i) =>
+        prefixes.map((prefix, j) => ({
+          id: `to-${d.region}-${j + 1}`,
+          priority: i * prefixes.length + j + 1,
+          status: 'Enabled',
+          filter: { prefix },
+          deleteMarkerReplication: { status: 'Enabled' },
+          sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
+          destination: {
+            bucket: destinationArns[i],
+            encryptionConfiguration: { replicaKmsKeyId: `arn:${stack.partition}:kms:${d.region}:${stack.account}:${d.keyAlias}` },
+          },
+        })),
+      ),
     };
     Validations.of(role).acknowledge(
       {

@@ -58,6 +58,13 @@ export interface ControlPlaneServiceProps {
    */
   readonly secrets?: GatewaySecretSettings;
   /**
+   * ACM certificate (same region) for the admin listener: HTTPS on 443. Its name is what admin clients
+   * connect to (docs/DEPLOY.md, "The admin listener").
+   *
+   * @default - no certificate: the admin listener is plain HTTP on 80 inside the VPC
+   */
+  readonly certificateArn?: string;
+  /**
    * Refuse deletion of the internal load balancer (set in the `prod` profile).
    *
    * @default false
@@ -91,6 +98,10 @@ export class ControlPlaneService extends Construct {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /** The tasks' security group. */
   readonly securityGroup: ec2.SecurityGroup;
+  /** `https` with a certificate, else `http`. */
+  readonly adminProtocol: 'http' | 'https';
+  /** The admin listener's port: 443 with a certificate, else 80. */
+  readonly adminListenerPort: number;
 
   /**
    * An init container (same image, same user) writes the document onto the task's data volume, where
@@ -170,8 +181,16 @@ export class ControlPlaneService extends Construct {
       deletionProtection: props.deletionProtection ?? false,
     });
     this.loadBalancer.logAccessLogs(props.accessLogsBucket, 'admin-alb');
-    const listener = this.loadBalancer.addListener('Admin', { port: 80, protocol: elbv2.ApplicationProtocol.HTTP, open: false });
-    albSecurityGroup.addIngressRule(props.adminClients, ec2.Port.tcp(80), 'Admin API clients');
+    this.adminProtocol = props.certificateArn ? 'https' : 'http';
+    this.adminListenerPort = props.certificateArn ? 443 : 80;
+    const listener = this.loadBalancer.addListener('Admin', {
+      port: this.adminListenerPort,
+      open: false,
+      ...(props.certificateArn
+        ? { protocol: elbv2.ApplicationProtocol.HTTPS, certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn)], sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS }
+        : { protocol: elbv2.ApplicationProtocol.HTTP }),
+    });
+    albSecurityGroup.addIngressRule(props.adminClients, ec2.Port.tcp(this.adminListenerPort), 'Admin API clients');
     Validations.of(albSecurityGroup).acknowledge({
       id: 'AwsSolutions-EC23',
       reason: 'The internal admin load balancer admits only adminClients (the VPC CIDR by default, a token the rule cannot evaluate).',

@@ -9,6 +9,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
+import { definedOnly } from './defined-only';
 
 /** Thresholds of the gateway alarms (docs/RUNBOOK.md, "Alarms"). */
 export const GATEWAY_ALARM_THRESHOLDS = {
@@ -28,6 +29,9 @@ export const GATEWAY_ALARM_THRESHOLDS = {
   backupLagSeconds: 300,
 } as const;
 
+/** The gateway alarms' thresholds, by the names of `GATEWAY_ALARM_THRESHOLDS` (deployment config `alarmThresholds`). */
+export type GatewayAlarmThresholds = Record<keyof typeof GATEWAY_ALARM_THRESHOLDS, number>;
+
 /** Sync error reasons that mean the config path is broken (`listen` alone is a lost push connection, covered by the poll). */
 export const SYNC_ERROR_REASONS = ['store', 'checksum', 'invalid', 'older', 's3', 'lkg-write'] as const;
 /** Degradation reasons of the rate limiter (gatehouse_ratelimit_degraded_total). */
@@ -46,6 +50,12 @@ export interface GatewayAlarmsProps {
    * @default false
    */
   readonly controlPlane?: boolean;
+  /**
+   * Thresholds that differ from the defaults; a value left out keeps its default.
+   *
+   * @default GATEWAY_ALARM_THRESHOLDS
+   */
+  readonly thresholds?: Partial<GatewayAlarmThresholds>;
 }
 
 interface Shape {
@@ -61,7 +71,7 @@ export class GatewayAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayAlarmsProps) {
     super(scope, id);
-    const t = GATEWAY_ALARM_THRESHOLDS;
+    const t: GatewayAlarmThresholds = { ...GATEWAY_ALARM_THRESHOLDS, ...definedOnly(props.thresholds) };
     const alarms: cloudwatch.Alarm[] = [];
     const metric = (metricName: string, statistic: string, dimensionsMap: Record<string, string> = {}) =>
       new cloudwatch.Metric({ namespace: props.namespace, metricName, dimensionsMap, statistic, period: minute });

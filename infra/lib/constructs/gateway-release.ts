@@ -81,9 +81,10 @@ export class GatewayRelease extends Construct {
     });
     this.smokeTest = new SmokeTestHook(this, 'SmokeTest', {
       vpc: gateway.service.cluster.vpc,
-      testListenerUrl: `http://${edge.loadBalancer.loadBalancerDnsName}:${edge.testListenerPort}`,
+      testListenerUrl: `${edge.testListenerProtocol}://${edge.loadBalancer.loadBalancerDnsName}:${edge.testListenerPort}`,
       testListenerArn: edge.testListener.listenerArn,
       canaryPath: props.canaryPath,
+      canary: edge.protocolVersion === 'HTTP1',
       statusPort: GATEWAY_STATUS_PORT,
       blueTargetGroupArn: edge.blueTargetGroup.targetGroupArn,
       greenTargetGroupArn: edge.greenTargetGroup.targetGroupArn,

@@ -1,6 +1,7 @@
 /** The kit's constructs, one architectural task each; stacks compose them. */
 export { NetworkFoundation, type NetworkFoundationProps, NETWORK_DEFAULTS } from './network-foundation';
 export { PublicLoadBalancer, type PublicLoadBalancerProps, GATEWAY_PROXY_PORT, GATEWAY_STATUS_PORT } from './public-load-balancer';
+export { targetGroupProps, targetHealthCheck, TARGET_PROTOCOL_VERSIONS, type TargetProtocolVersion } from './target-protocol';
 export { GatewayService, type GatewayServiceProps, GATEWAY_CONTAINER_NAME, GATEWAY_SERVICE_DEFAULTS } from './gateway-service';
 export { GATEWAY_DATA_DIR, GATEWAY_ADMIN_PORT, GATEWAY_USER } from './gateway-container';
 export { gatewayEnvironment, gatewaySecrets, type GatewaySettings, type GatewaySecretSettings } from './gateway-settings';
@@ -13,7 +14,7 @@ export { ConfigDatabase, type ConfigDatabaseProps, POSTGRES_PORT, CONFIG_DATABAS
 export { ConfigReadReplica, type ConfigReadReplicaProps } from './config-read-replica';
 export { ControlPlaneService, type ControlPlaneServiceProps, INITIAL_CONFIG_CONTAINER_NAME } from './control-plane-service';
 export { AdminToken, type AdminTokenProps } from './admin-token';
-export { BackupBucket, type BackupBucketProps, type BackupReplicaDestination } from './backup-bucket';
+export { BackupBucket, type BackupBucketProps, type BackupReplicaDestination, REPLICATED_BACKUP_PREFIXES } from './backup-bucket';
 export { ReleasedImage, type ReleasedImageProps, type InitialImage } from './released-image';
 export { SmokeTestHook, type SmokeTestHookProps, SMOKE_TEST_CODE_DIR } from './smoke-test-hook';
 export { GlobalRouting, type GlobalRoutingProps } from './global-routing';
@@ -24,9 +25,9 @@ export { GatewayRepository, type GatewayRepositoryProps } from './gateway-reposi
 export { AdminAccess, type AdminAccessProps } from './admin-access';
 export { AlarmTopic, type AlarmTopicProps } from './alarm-topic';
 export { ControlTowerBaseline, type ControlTowerBaselineProps, grantsOnlyForAwsServices } from './control-tower-baseline';
-export { RegionAlarms, type RegionAlarmsProps, ALARM_THRESHOLDS } from './region-alarms';
+export { RegionAlarms, type RegionAlarmsProps, type RegionAlarmThresholds, ALARM_THRESHOLDS } from './region-alarms';
 export { PublicWebAcl, type PublicWebAclProps, MANAGED_RULE_GROUPS, COUNT_ONLY_RULES } from './public-web-acl';
 export { ConfigDeployer, type ConfigDeployerProps, DEFAULT_BACKUP_PREFIX } from './config-deployer';
 export { TelemetryCollector, type TelemetryCollectorProps, collectorConfig, gatewayMetricsNamespace, DATA_PLANE_EMF, CONTROL_PLANE_EMF, COLLECTOR_IMAGE, COLLECTOR_CONTAINER_NAME, OTLP_HTTP_PORT } from './telemetry-collector';
-export { GatewayAlarms, type GatewayAlarmsProps, GATEWAY_ALARM_THRESHOLDS, gatewayWidgets } from './gateway-alarms';
+export { GatewayAlarms, type GatewayAlarmsProps, type GatewayAlarmThresholds, GATEWAY_ALARM_THRESHOLDS, gatewayWidgets } from './gateway-alarms';
 export { grantHeartbeatWrite, heartbeatSettings, addHeartbeatLifecycle, HEARTBEAT_PREFIX, type HeartbeatBucket } from './heartbeat-access';

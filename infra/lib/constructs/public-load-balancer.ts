@@ -4,11 +4,9 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { sendEventsToEventBridge } from './bucket-events';
+import { targetGroupProps, type TargetProtocolVersion } from './target-protocol';
 
-/** The gateway's proxy port (DESIGN.md contract). */
-export const GATEWAY_PROXY_PORT = 8080;
-/** The gateway's status port: `/healthz`, `/readyz`, `/metrics`. */
-export const GATEWAY_STATUS_PORT = 9190;
+export { GATEWAY_PROXY_PORT, GATEWAY_STATUS_PORT } from './target-protocol';
 
 /** Properties of a {@link PublicLoadBalancer}. */
 export interface PublicLoadBalancerProps {
@@ -21,7 +19,7 @@ export interface PublicLoadBalancerProps {
    */
   readonly certificateArn?: string;
   /**
-   * Port of the CodeDeploy test listener (plain HTTP), reachable only from `testTrafficSources`.
+   * Port of the CodeDeploy test listener (plain HTTP, or HTTPS for HTTP2/GRPC targets), reachable only from `testTrafficSources`.
    *
    * @default 9000
    */
@@ -58,6 +56,14 @@ export interface PublicLoadBalancerProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * What the load balancer speaks to the tasks, for both target groups of the blue/green pair, with
+   * the matching health check (`target-protocol.ts`). `HTTP2` and `GRPC` need `certificateArn`: the
+   * ALB forwards to such target groups only from HTTPS listeners, so the test listener is HTTPS too.
+   *
+   * @default 'HTTP1'
+   */
+  readonly protocolVersion?: TargetProtocolVersion;
 }
 
 /**
@@ -85,6 +91,10 @@ export class PublicLoadBalancer extends Construct {
   readonly prodPort: number;
   /** The test listener's port. */
   readonly testListenerPort: number;
+  /** `https` when the target groups speak HTTP/2 or gRPC (which the ALB forwards only from HTTPS), else `http`. */
+  readonly testListenerProtocol: 'http' | 'https';
+  /** What both target groups speak to the tasks. */
+  readonly protocolVersion: TargetProtocolVersion;
   /** Where access logs go (SSE-S3); other internal load balancers may log here too. */
   readonly accessLogsBucket: s3.IBucket;
 
@@ -95,6 +105,13 @@ export class PublicLoadBalancer extends Construct {
       throw new Error(`PublicLoadBalancer: testListenerPort ${testPort} collides with a production port; use another port, e.g. 9000.`);
     if (props.accessLogsBucket && props.removalPolicy !== undefined)
       throw new Error('PublicLoadBalancer: removalPolicy applies only to the access log bucket this construct creates; do not give it together with accessLogsBucket.');
+    const version = (this.protocolVersion = props.protocolVersion ?? 'HTTP1');
+    const pairProps = targetGroupProps(version);
+    if (version !== 'HTTP1' && !props.certificateArn)
+      throw new Error(
+        `PublicLoadBalancer: protocolVersion ${version} needs certificateArn (an ALB forwards to HTTP/2 and gRPC target groups only from HTTPS listeners); give a certificate or use HTTP1.`,
+      );
+    this.testListenerProtocol = version === 'HTTP1' ? 'http' : 'https';
     this.protocol = props.certificateArn ? 'https' : 'http';
     this.prodPort = props.certificateArn ? 443 : 80;
     this.testListenerPort = testPort;
@@ -145,22 +162,7 @@ export class PublicLoadBalancer extends Construct {
     this.accessLogsBucket = logs;
 
     const targetGroup = (name: string) =>
-      new elbv2.ApplicationTargetGroup(this, name, {
-        vpc: props.vpc,
-        targetType: elbv2.TargetType.IP,
-        protocol: elbv2.ApplicationProtocol.HTTP,
-        port: GATEWAY_PROXY_PORT,
-        deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(30),
-        healthCheck: {
-          path: '/readyz',
-          port: String(GATEWAY_STATUS_PORT),
-          healthyHttpCodes: '200',
-          interval: Duration.seconds(10),
-          timeout: Duration.seconds(5),
-          healthyThresholdCount: 2,
-          unhealthyThresholdCount: 2,
-        },
-      });
+      new elbv2.ApplicationTargetGroup(this, name, { vpc: props.vpc, ...pairProps, deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(30) });
     this.blueTargetGroup = targetGroup('BlueTargetGroup');
     this.greenTargetGroup = targetGroup('GreenTargetGroup');
 
@@ -184,7 +186,9 @@ export class PublicLoadBalancer extends Construct {
     }
     this.testListener = this.loadBalancer.addListener('Test', {
       port: testPort,
-      protocol: elbv2.ApplicationProtocol.HTTP,
+      ...(this.testListenerProtocol === 'https'
+        ? { protocol: elbv2.ApplicationProtocol.HTTPS, certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn!)], sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS }
+        : { protocol: elbv2.ApplicationProtocol.HTTP }),
       open: false,
       // CodeDeploy needs both target groups attached to the load balancer; between deployments the
       // test listener points at the (empty) replacement group.

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import { cacheNodeMetrics, databaseMetric } from './data-tier-metrics';
+import { definedOnly } from './defined-only';
 
 /** Thresholds of the region's paging alarms (docs/RUNBOOK.md, "Alarms"). */
 export const ALARM_THRESHOLDS = {
@@ -21,6 +22,9 @@ export const ALARM_THRESHOLDS = {
   /** Redis replication lag in seconds of the slowest replica, 3 minutes running. */
   cacheReplicationLagSeconds: 5,
 } as const;
+
+/** The region alarms' thresholds, by the names of `ALARM_THRESHOLDS` (deployment config `alarmThresholds`). */
+export type RegionAlarmThresholds = Record<keyof typeof ALARM_THRESHOLDS, number>;
 
 /** Properties of a {@link RegionAlarms}. */
 export interface RegionAlarmsProps {
@@ -54,6 +58,12 @@ export interface RegionAlarmsProps {
    * @default - no replica lag alarm
    */
   readonly replicaInstanceIdentifier?: string;
+  /**
+   * Thresholds that differ from the defaults; a value left out keeps its default.
+   *
+   * @default ALARM_THRESHOLDS
+   */
+  readonly thresholds?: Partial<RegionAlarmThresholds>;
 }
 
 interface AlarmShape {
@@ -95,7 +105,7 @@ export class RegionAlarms extends Construct {
           alarmDescription: shape.description,
         }),
       );
-    const t = ALARM_THRESHOLDS;
+    const t: RegionAlarmThresholds = { ...ALARM_THRESHOLDS, ...definedOnly(props.thresholds) };
 
     // A count, not a rate: RequestCount leaves out requests rejected before a target is chosen.
     add('Elb5xx', props.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: minute, statistic: 'Sum' }), {

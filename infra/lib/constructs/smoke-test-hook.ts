@@ -33,6 +33,14 @@ export interface SmokeTestHookProps {
    */
   readonly canaryPath?: string;
   /**
+   * Send the canary request (HTTP/1.1) through the test listener. Off for HTTP2 and GRPC target
+   * groups, which the ALB refuses HTTP/1.1 requests for (HTTP 464): the green tasks' `/readyz` is
+   * then the whole check.
+   *
+   * @default true
+   */
+  readonly canary?: boolean;
+  /**
    * Per-request timeout of the hook.
    *
    * @default Duration.seconds(5)
@@ -88,6 +96,7 @@ export class SmokeTestHook extends Construct {
         TEST_LISTENER_URL: props.testListenerUrl,
         TEST_LISTENER_ARN: props.testListenerArn,
         CANARY_PATH: canaryPath,
+        ...(props.canary === false ? { CANARY: 'off' } : {}),
         STATUS_PORT: String(props.statusPort),
         GREEN_TARGET_GROUP_ARN: props.greenTargetGroupArn,
         BLUE_TARGET_GROUP_ARN: props.blueTargetGroupArn,

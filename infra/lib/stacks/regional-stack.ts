@@ -121,6 +121,7 @@ export class RegionalStack extends Stack {
     const edge = (this.edge = new PublicLoadBalancer(this, 'LoadBalancer', {
       vpc,
       certificateArn: config.certificateArns[region],
+      protocolVersion: config.targetProtocolVersion,
       testListenerPort: config.testListenerPort,
       testTrafficSources: network.natPublicIps.map((ip) => ec2.Peer.ipv4(Fn.join('', [ip, '/32']))),
       deregistrationDelay: drain,
@@ -252,6 +253,7 @@ export class RegionalStack extends Stack {
         image,
         adminClients: ec2.Peer.ipv4(vpc.vpcCidrBlock),
         accessLogsBucket: edge.accessLogsBucket,
+        certificateArn: config.adminCertificateArn,
         settings: storeSettings,
         initialConfig: props.initialConfig,
         deletionProtection: config.deletionProtection,
@@ -274,8 +276,11 @@ export class RegionalStack extends Stack {
       backup.grantBackupReadWrite(controlPlane.taskDefinition.taskRole);
       ConfigDeployer.grantInbox(controlPlane.taskDefinition.taskRole, backupBucketName(prefix, config.account, region));
       new TelemetryCollector(this, 'ControlPlaneTelemetry', { ...telemetry, taskDefinition: controlPlane.taskDefinition, metrics: CONTROL_PLANE_EMF });
-      new AdminAccess(this, 'AdminAccess', { vpc, adminLoadBalancer: controlPlane.loadBalancer });
-      new CfnOutput(this, 'AdminApiUrl', { value: `http://${controlPlane.loadBalancer.loadBalancerDnsName}`, description: 'Admin API (inside the VPC only)' });
+      new AdminAccess(this, 'AdminAccess', { vpc, adminLoadBalancer: controlPlane.loadBalancer, adminPort: controlPlane.adminListenerPort });
+      new CfnOutput(this, 'AdminApiUrl', {
+        value: `${controlPlane.adminProtocol}://${controlPlane.loadBalancer.loadBalancerDnsName}`,
+        description: 'Admin API (inside the VPC only; over HTTPS, connect by the certificate\'s name, docs/DEPLOY.md)',
+      });
       new CfnOutput(this, 'AdminTokenSecret', { value: adminToken.secret.secretName, description: 'Secret whose "token" key is the first admin API token' });
     }
 
@@ -292,6 +297,7 @@ export class RegionalStack extends Stack {
       loadBalancer: edge.loadBalancer,
       targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
       minHealthyTasks: config.task.minTasks,
+      thresholds: config.alarmThresholds,
       cacheReplicationGroupId: cache.replicationGroup.ref,
       cacheNodeCount: cache.nodeCount,
       ...(isPrimary
@@ -299,7 +305,12 @@ export class RegionalStack extends Stack {
         : { replicaInstanceIdentifier: replicaIdentifier(prefix, region) }),
     });
     const namespace = gatewayMetricsNamespace(prefix);
-    const gatewayAlarms = new GatewayAlarms(this, 'GatewayAlarms', { namespace, targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup], controlPlane: isPrimary });
+    const gatewayAlarms = new GatewayAlarms(this, 'GatewayAlarms', {
+      namespace,
+      targetGroups: [edge.blueTargetGroup, edge.greenTargetGroup],
+      controlPlane: isPrimary,
+      thresholds: config.alarmThresholds,
+    });
     const alarmTopic = new AlarmTopic(this, 'AlarmTopic', { emails: config.alarmEmails, removalPolicy });
 
     const dashboard = new RegionDashboard(this, 'Dashboard', {

@@ -89,6 +89,14 @@ describe('validating a change set', () => {
     ['an upstream whose targets all weigh 0', (d) => ({ ...d, upstreams: d.upstreams.map((u) => (u.id === 'b' ? { ...u, targets: [{ host: 'x', port: 1, weight: 0 }] } : u)) })],
     ['removing an upstream still in use', (d) => ({ ...d, upstreams: d.upstreams.filter((u) => u.id !== 'a') })],
     ['a consumer reusing a key', (d) => ({ ...d, consumers: [{ id: 'first', plugins: { 'key-auth': { key: 'a-very-long-key-number-0' } } }, ...d.consumers] })],
+    ['a consumer added with a plain key (hashed)', (d) => ({ ...d, consumers: [...d.consumers, { id: 'c1', plugins: { 'key-auth': { key: 'a-very-long-key-number-1' } } }] })],
+    ['a consumer appended with an earlier consumer\'s key', (d) => ({ ...d, consumers: [...d.consumers, { id: 'c1', plugins: { 'key-auth': { keyHash: (d.consumers[0]!.plugins!['key-auth'] as { keyHash: string }).keyHash } } }] })],
+    ['a consumer whose key changes to a new one', (d) => ({ ...d, consumers: d.consumers.map((c) => ({ ...c, plugins: { 'key-auth': { key: 'a-very-long-key-number-9' } } })) })],
+    ['two consumers put with one key', (d) => ({ ...d, consumers: [...d.consumers, { id: 'x', plugins: { 'key-auth': { key: 'a-very-long-key-number-7' } } }, { id: 'y', plugins: { 'key-auth': { key: 'a-very-long-key-number-7' } } }] })],
+    ['a consumer with an unknown field and an unknown plugin', (d) => ({ ...d, consumers: [...d.consumers, { id: 'z', nick: 1 }, { id: 'w', plugins: { nope: {} } }] })],
+    ['a consumer with an unusable password hash and a short key', (d) => ({ ...d, consumers: [...d.consumers, { id: 'b', plugins: { 'basic-auth': { username: 'u', passwordHash: 'scrypt$1$1$1$x$y' }, 'key-auth': { key: 'short' } } }] })],
+    ['two consumers with one JWT subject, one of them existing', (d) => ({ ...d, consumers: [{ id: 'j0', plugins: { 'jwt-auth': { subject: 's', secret: 'a-long-enough-secret-0123456789abcdef' } } }, ...d.consumers, { id: 'j1', plugins: { 'jwt-auth': { subject: 's', secret: 'another-long-secret-0123456789abcdef' } } }] })],
+    ['a consumer removed', (d) => ({ ...d, consumers: [] })],
   ];
 
   it.each(cases)('gives the answer a whole validation gives: %s', (_name, edit) => {
@@ -99,6 +107,15 @@ describe('validating a change set', () => {
     expect(partial.ok).toBe(whole.ok);
     if (whole.ok && partial.ok) expect(canonicalJson(partial.value)).toBe(canonicalJson(whole.value));
     if (!whole.ok && !partial.ok) expect(partial.problems).toEqual(whole.problems);
+  });
+
+  it('validates a consumer put without the whole document', () => {
+    const candidate = { ...base, consumers: [...base.consumers, { id: 'c1', plugins: { 'key-auth': { key: 'a-very-long-key-number-1' } } }] } as GatewayConfig;
+    const result = validateChanges(base, diffDocuments(base, candidate)!, checker);
+    if (!result.ok) throw new Error('invalid');
+    expect(result.whole).toBe(false);
+    expect(result.value.routes).toBe(base.routes);
+    expect(result.value.consumers[0]).toBe(base.consumers[0]);
   });
 
   it('shares every unchanged resource with the base and plans only the routes it put', () => {

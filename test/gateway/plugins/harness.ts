@@ -2,7 +2,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { validateConfig, type GatewayConfig } from '../../../gateway/src/config';
 import type { Problem } from '../../../gateway/src/core/errors';
-import { type PluginChain } from '../../../gateway/src/plugins/contract';
+import { runThrough } from '../../../gateway/src/core/slices';
+import { type ConsumerIndex, type PluginChain } from '../../../gateway/src/plugins/contract';
 import { createPluginRegistry, type PluginServices, type PluginAnswer, type RequestContext } from '../../../gateway/src/plugins';
 import type { PluginLogger } from '../../../gateway/src/plugins/contract';
 
@@ -62,6 +63,14 @@ export interface FakeRequest {
   clientAddress?: string;
 }
 
+const indexes = new WeakMap<object, ConsumerIndex>();
+/** The consumer index of a document, one per document as a snapshot has it. */
+export function consumerIndexOf(config: GatewayConfig): ConsumerIndex {
+  let index = indexes.get(config.consumers);
+  if (!index) indexes.set(config.consumers, (index = runThrough(createPluginRegistry().factory.consumerIndex!(config.consumers))));
+  return index;
+}
+
 /** A request context as the data plane builds it. */
 export function fakeContext(config: GatewayConfig, req: FakeRequest = {}): RequestContext {
   const path = req.path ?? '/api/items';
@@ -78,6 +87,7 @@ export function fakeContext(config: GatewayConfig, req: FakeRequest = {}): Reque
     upstreamPath: path,
     responseHeaders: {},
     vars: new Map(),
+    consumerIndex: consumerIndexOf(config),
   };
 }
 

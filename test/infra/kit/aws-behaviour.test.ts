@@ -182,7 +182,10 @@ describe('the default deployment on a real account', () => {
     expect(sg.Properties!.SecurityGroupIngress).toBeUndefined();
     expect(resourcesOf(primary, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => JSON.stringify(r.Properties?.GroupId).includes('AdminAccessSecurityGroup'))).toEqual([]);
     primary.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('AmazonSSMManagedInstanceCore')])] })] });
-    primary.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } } });
+    // One launch template, the construct's own: IMDSv2 and detailed monitoring (Control Tower CT.EC2.PR.16).
+    primary.resourceCountIs('AWS::EC2::LaunchTemplate', 1);
+    primary.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' }, Monitoring: { Enabled: true } } });
+    primary.hasResourceProperties('AWS::EC2::Instance', { LaunchTemplate: { LaunchTemplateId: Match.anyValue(), Version: Match.anyValue() } });
     secondary.resourceCountIs('AWS::EC2::Instance', 0);
   });
 });

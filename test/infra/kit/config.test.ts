@@ -31,15 +31,41 @@ describe('deployment config', () => {
 
   test('prod refuses a region without a certificate unless plain HTTP is allowed explicitly', () => {
     const certificateArns = { 'us-east-1': 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123' };
-    expect(problemsOf({ ...MINIMAL, profile: 'prod', certificateArns })).toEqual([
+    expect(problemsOf({ ...MINIMAL, profile: 'prod', certificateArns, allowHttpAdmin: true })).toEqual([
       {
         path: '/certificateArns',
         message: 'a prod deployment serves HTTPS, but us-west-2 has no certificate.',
         fix: 'give an ACM certificate ARN for each region in certificateArns, or set "allowHttpOnly": true to serve plain HTTP there on purpose.',
       },
     ]);
-    expect(loadDeploymentConfig({ ...MINIMAL, profile: 'prod', certificateArns, allowHttpOnly: true }).allowHttpOnly).toBe(true);
+    expect(loadDeploymentConfig({ ...MINIMAL, profile: 'prod', certificateArns, allowHttpOnly: true, allowHttpAdmin: true }).allowHttpOnly).toBe(true);
     expect(loadDeploymentConfig(MINIMAL)).toMatchObject({ allowHttpOnly: false, waf: false });
+  });
+
+  test('prod refuses a config without an admin certificate unless plain HTTP for the admin API is allowed explicitly', () => {
+    const certificateArns = { 'us-east-1': 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123', 'us-west-2': 'arn:aws:acm:us-west-2:123456789012:certificate/def-456' };
+    expect(problemsOf({ ...MINIMAL, profile: 'prod', certificateArns })).toEqual([
+      {
+        path: '/adminCertificateArn',
+        message: 'a prod deployment serves the admin API over HTTPS, but no adminCertificateArn is given.',
+        fix: 'give an ACM certificate ARN (primary region) for the admin listener in adminCertificateArn, or set "allowHttpAdmin": true to serve it over plain HTTP inside the VPC on purpose.',
+      },
+    ]);
+    expect(loadDeploymentConfig({ ...MINIMAL, profile: 'prod', certificateArns, allowHttpAdmin: true })).toMatchObject({ allowHttpAdmin: true });
+    expect(loadDeploymentConfig({ ...MINIMAL, profile: 'prod', certificateArns, adminCertificateArn: certificateArns['us-east-1'] }).adminCertificateArn).toBe(certificateArns['us-east-1']);
+    expect(loadDeploymentConfig(MINIMAL)).toMatchObject({ allowHttpAdmin: false });
+    expect(loadDeploymentConfig(MINIMAL).adminCertificateArn).toBeUndefined();
+  });
+
+  test('an admin certificate outside the primary region is refused', () => {
+    expect(problemsOf({ ...MINIMAL, adminCertificateArn: 'arn:aws:acm:us-west-2:123456789012:certificate/def-456' })).toEqual([
+      {
+        path: '/adminCertificateArn',
+        message: 'the certificate is in region "us-west-2", but the admin load balancer runs in the primary region "us-east-1".',
+        fix: 'request or import the certificate in us-east-1 and give that ARN.',
+      },
+    ]);
+    expect(problemsOf({ ...MINIMAL, adminCertificateArn: 'arn:nope' })[0]).toMatchObject({ path: '/adminCertificateArn', fix: expect.stringContaining('use an ACM certificate ARN such as') });
   });
 
   test('alarm emails are kept and a malformed address is refused with an example', () => {
@@ -50,14 +76,14 @@ describe('deployment config', () => {
   });
 
   test('the prod profile retains data, protects the database and sizes up', () => {
-    const c = loadDeploymentConfig({ ...MINIMAL, profile: 'prod', allowHttpOnly: true });
+    const c = loadDeploymentConfig({ ...MINIMAL, profile: 'prod', allowHttpOnly: true, allowHttpAdmin: true });
     expect(c).toMatchObject({ retainData: true, deletionProtection: true, natGateways: 3 });
     expect(c.task.minTasks).toBe(PROFILE_DEFAULTS.prod.task.minTasks);
     expect(c.redis.replicas).toBe(2);
   });
 
   test('explicit values win over the profile; memory follows an explicit cpu', () => {
-    const c = loadDeploymentConfig({ ...MINIMAL, profile: 'prod', allowHttpOnly: true, task: { cpu: 2048, minTasks: 20 }, redis: { replicas: 1 }, trafficShifting: 'linear' });
+    const c = loadDeploymentConfig({ ...MINIMAL, profile: 'prod', allowHttpOnly: true, allowHttpAdmin: true, task: { cpu: 2048, minTasks: 20 }, redis: { replicas: 1 }, trafficShifting: 'linear' });
     expect(c.task).toMatchObject({ cpu: 2048, memoryMiB: 4096, minTasks: 20, maxTasks: 20 });
     expect(c.redis.replicas).toBe(1);
     expect(c.trafficShifting).toBe('linear');

@@ -1,3 +1,4 @@
+import type { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -90,6 +91,31 @@ describe('ControlPlaneService, GlobalRouting and RegionDashboard', () => {
       const base = { cluster: new ecs.Cluster(s, 'Cl', { vpc: net.vpc }), image: IMAGE, adminClients: ec2.Peer.ipv4('10.0.0.0/16'), accessLogsBucket: edge.accessLogsBucket };
       return new ControlPlaneService(s, 'C', { ...base, ...extra });
     };
+
+    test('without a certificate the admin listener is plain HTTP on 80', () => {
+      const c = controlPlaneWith({});
+      expect([c.adminProtocol, c.adminListenerPort]).toEqual(['http', 80]);
+      t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP' });
+    });
+
+    test('with a certificate: HTTPS on 443 only (TLS 1.2+ policy), and the admin clients may reach 443', () => {
+      const cert = 'arn:aws:acm:us-east-1:111111111111:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012';
+      const c = controlPlaneWith({ certificateArn: cert });
+      expect([c.adminProtocol, c.adminListenerPort]).toEqual(['https', 443]);
+      const tls = Template.fromStack(c.node.scope as Stack);
+      tls.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+        Port: 443,
+        Protocol: 'HTTPS',
+        Certificates: [{ CertificateArn: cert }],
+        SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      });
+      const adminListeners = resourcesOf(tls, 'AWS::ElasticLoadBalancingV2::Listener').filter(([id]) => id.startsWith('CLoadBalancer'));
+      expect(adminListeners.map(([, l]) => [l.Properties!.Port, l.Properties!.Protocol])).toEqual([[443, 'HTTPS']]);
+      tls.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: 'Gatehouse admin API load balancer',
+        SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.0.0.0/16', FromPort: 443, ToPort: 443 })],
+      });
+    });
 
     test('rejects a non-positive task count', () => {
       expect(() => controlPlaneWith({ desiredCount: 0 })).toThrow('ControlPlaneService: desiredCount must be a positive integer, got 0.');

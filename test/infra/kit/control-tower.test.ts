@@ -9,7 +9,7 @@ import { App } from 'aws-cdk-lib';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { applyControlTower, buildGatehouse, CONTROL_TOWER_EXEMPTIONS, loadDeploymentConfig, type ProfileName } from '../../../infra/lib';
+import { applyControlTower, buildGatehouse, CONTROL_TOWER_EXEMPTIONS, exemptionsFor, loadDeploymentConfig, type ProfileName } from '../../../infra/lib';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const cdkJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> & { gatehouse: Record<string, unknown> } };
@@ -30,7 +30,7 @@ function synthWithControls(input: unknown): Report {
   try {
     const config = loadDeploymentConfig(input);
     const app = new App({ outdir, context: { ...cdkJson.context } });
-    applyControlTower(app, buildGatehouse(app, config, { imageUri: 'public.ecr.aws/example/gatehouse:1.0.0' }), config.profile);
+    applyControlTower(app, buildGatehouse(app, config, { imageUri: 'public.ecr.aws/example/gatehouse:1.0.0' }), config);
     app.synth(); // throws ValidationFailed on an unacknowledged rule
     return JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as Report;
   } finally {
@@ -67,7 +67,6 @@ test('the exemptions per profile', () => {
     'alb_http_to_https_redirection_check',
     'cloudwatch_alarm_action_check',
     'ec2_instance_nitro_encryption_in_transit_check',
-    'ec2_launch_template_monitoring_enabled_check',
     'lambda_inside_vpc_check',
     's3_bucket_default_encryption_kms_check',
     's3_bucket_logging_enabled_check',
@@ -82,7 +81,23 @@ test('the exemptions per profile', () => {
   for (const e of CONTROL_TOWER_EXEMPTIONS) expect(e.reason.length).toBeGreaterThan(40);
 });
 
-test('docs/DEPLOY.md lists every exemption with its profiles', () => {
+test('docs/DEPLOY.md lists every exemption with its profiles and opt-in', () => {
   const deploy = fs.readFileSync(path.join(ROOT, 'docs', 'DEPLOY.md'), 'utf8');
-  for (const e of CONTROL_TOWER_EXEMPTIONS) expect(deploy).toContain(`| ${e.control} \`${e.rule}\` | ${e.profiles.join(', ')} |`);
+  for (const e of CONTROL_TOWER_EXEMPTIONS)
+    expect(deploy).toContain(`| ${e.control} \`${e.rule}\` | ${e.profiles.join(', ')}${e.optIn ? `; prod with \`${e.optIn}\`` : ''} |`);
+});
+
+// A prod deployment that opts out of HTTPS on purpose (public edge and admin listener) must still synth:
+// the opt-in switches carry their exemptions, and only those paths.
+test('prod with allowHttpOnly and allowHttpAdmin: synth passes, the plain HTTP listeners acknowledged by their opt-in', () => {
+  const { certificateArns: _c, adminCertificateArn: _a, ...plain } = PROD;
+  const config = { ...plain, secondaryRegions: [], allowHttpOnly: true, allowHttpAdmin: true };
+  expect(exemptionsFor(loadDeploymentConfig(config)).filter((e) => e.optIn).map((e) => e.paths)).toEqual([['LoadBalancer/LoadBalancer/Http'], ['ControlPlane/LoadBalancer/Admin']]);
+  const report = synthWithControls(config);
+  expect(controlTower(report).violations.map((v) => v.ruleName)).toEqual([]);
+  expect((controlTower(report).suppressedViolations ?? []).map((v) => v.ruleName)).toContain('alb_http_to_https_redirection_check');
+});
+
+test('prod with an admin certificate: the admin listener is HTTPS on 443 and needs no exemption', () => {
+  expect(exemptionsFor(loadDeploymentConfig(PROD)).flatMap((e) => e.paths)).not.toContain('ControlPlane/LoadBalancer/Admin');
 });

@@ -207,22 +207,22 @@ describe('RateLimitCache, ConfigDatabase, ConfigReadReplica, BackupBucket and Re
     });
 
     test('replicates to the secondary bucket by name and key alias, with no cross-region reference', () => {
+      const rule = (id: string, priority: number, prefix: string) =>
+        Match.objectLike({
+          Id: id,
+          Priority: priority,
+          Status: 'Enabled',
+          Filter: { Prefix: prefix },
+          Destination: {
+            Bucket: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::gatehouse-backup-111111111111-us-west-2']] },
+            EncryptionConfiguration: {
+              ReplicaKmsKeyID: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:us-west-2:111111111111:alias/gatehouse-backup']] },
+            },
+          },
+          SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
+        });
       primary.hasResourceProperties('AWS::S3::Bucket', {
-        ReplicationConfiguration: {
-          Rules: [
-            Match.objectLike({
-              Id: 'to-us-west-2',
-              Status: 'Enabled',
-              Destination: {
-                Bucket: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::gatehouse-backup-111111111111-us-west-2']] },
-                EncryptionConfiguration: {
-                  ReplicaKmsKeyID: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:us-west-2:111111111111:alias/gatehouse-backup']] },
-                },
-              },
-              SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
-            }),
-          ],
-        },
+        ReplicationConfiguration: { Rules: [rule('to-us-west-2-1', 1, 'gatehouse/versions/'), rule('to-us-west-2-2', 2, 'gatehouse/latest')] },
       });
     });
 

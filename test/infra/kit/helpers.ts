@@ -41,7 +41,7 @@ export function resourcesOf(template: Template, type: string): Array<[string, { 
   return Object.entries(template.findResources(type));
 }
 
-/** A prod deployment with a domain, certificates per region and the web ACL: the kit's strictest shape. */
+/** A prod deployment with a domain, certificates per region (and the admin listener's) and the web ACL: the kit's strictest shape. */
 export const PROD_DEPLOYMENT = {
   account: '222222222222',
   primaryRegion: 'eu-west-1',
@@ -53,5 +53,6 @@ export const PROD_DEPLOYMENT = {
     'eu-west-1': 'arn:aws:acm:eu-west-1:222222222222:certificate/11111111-2222-3333-4444-555555555555',
     'eu-central-1': 'arn:aws:acm:eu-central-1:222222222222:certificate/66666666-7777-8888-9999-000000000000',
   },
+  adminCertificateArn: 'arn:aws:acm:eu-west-1:222222222222:certificate/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
   waf: true,
 };

@@ -143,6 +143,19 @@ test('one green task answering 503 on /readyz: reports Failed and sends no canar
   expect(result.checks.find((c) => !c.ok)?.detail).toBe('answered 503');
 });
 
+test('CANARY=off (HTTP2/GRPC target groups, which refuse HTTP/1.1): only the green tasks are checked', async () => {
+  const task = await start('127.0.0.1', 0, status(200));
+  const listener = await start('127.0.0.1', 0, status(502));
+  await configure(task.port, listener, { CANARY: 'off' });
+  elbv2.on(DescribeTargetHealthCommand).resolves(targets(['127.0.0.1', 'healthy']));
+
+  const result = await hook.handler(EVENT);
+
+  expect(result.status).toBe('Succeeded');
+  expect(listener.paths).toEqual([]);
+  expect(result.checks.map((c) => c.name)).toEqual([`GET http://127.0.0.1:${task.port}/readyz`]);
+});
+
 test('a canary answering 502 through the test listener: reports Failed', async () => {
   const task = await start('127.0.0.1', 0, status(200));
   const listener = await start('127.0.0.1', 0, status(502));

@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteConfig, ConsumerConfig } from '../../config/schema';
 import { clientAddress, type TrustedProxies } from '../../core/client-address';
-import type { RequestContext } from '../../plugins/contract';
+import type { ConsumerIndex, RequestContext } from '../../plugins/contract';
 
 export class ProxyRequestContext implements RequestContext {
   upstreamHost?: string;
@@ -25,6 +25,7 @@ export class ProxyRequestContext implements RequestContext {
     readonly route: RouteConfig,
     readonly params: Readonly<Record<string, string>>,
     public upstreamPath: string,
+    readonly consumerIndex: ConsumerIndex,
     private readonly trustedProxies?: TrustedProxies,
   ) {
     this.forwardedFor = headers['x-forwarded-for'];

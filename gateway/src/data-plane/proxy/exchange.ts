@@ -224,6 +224,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, PickInput, Acc
       route.config,
       params,
       route.forwardPath(this.path, params),
+      this.generation!.snapshot.consumers,
       this.deps.trustedProxies,
     );
     this.ctx = ctx;

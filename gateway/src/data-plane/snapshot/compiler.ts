@@ -9,7 +9,7 @@ import type { PluginChainFactory } from '../../plugins/contract';
 import type { ValidatedParts } from '../../config/validate';
 import type { Snapshot } from '../types';
 import { TargetRegistry, type TargetRegistryOptions } from '../upstream/target-registry';
-import { compileSnapshot, compileSnapshotInSlices, type SnapshotMeta } from './compile';
+import { compileSnapshot, compileSnapshotInSlices, type SnapshotChanges, type SnapshotMeta } from './compile';
 
 export class SnapshotCompiler implements SnapshotCompilation {
   /** The targets shared by every snapshot this compiler builds (metrics read `targets.targets()`). */
@@ -26,9 +26,9 @@ export class SnapshotCompiler implements SnapshotCompilation {
     return snapshot;
   }
 
-  /** The same in slices that yield the event loop; unchanged routes of `previous` keep their plugin chains. */
-  async compileInSlices(config: GatewayConfig, meta: SnapshotMeta, plugins: PluginChainFactory | undefined, validated?: ValidatedParts, previous?: Snapshot): Promise<Snapshot> {
-    const snapshot = await compileSnapshotInSlices(config, meta, { targets: this.targets, plugins, routePlans: validated?.routePlans, pluginsCheckedBy: validated?.pluginsCheckedBy, previous });
+  /** The same in slices that yield the event loop; unchanged routes of `previous` keep their plugin chains, and with `routeChanges` its router is updated instead of rebuilt. */
+  async compileInSlices(config: GatewayConfig, meta: SnapshotMeta, plugins: PluginChainFactory | undefined, validated?: ValidatedParts, previous?: Snapshot, changes: SnapshotChanges = {}): Promise<Snapshot> {
+    const snapshot = await compileSnapshotInSlices(config, meta, { targets: this.targets, plugins, routePlans: validated?.routePlans, pluginsCheckedBy: validated?.pluginsCheckedBy, previous, ...changes });
     this.targets.activate(snapshot);
     return snapshot;
   }

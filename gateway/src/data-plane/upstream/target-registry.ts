@@ -44,6 +44,8 @@ export interface TargetRegistryOptions {
 export interface TargetLease {
   /** Builds the pool of one upstream, reusing live target state where possible. */
   upstreamPool(config: UpstreamConfig): BalancedUpstreamPool;
+  /** The snapshot built with this lease shares `previous`'s upstream pools as they are: it uses the same targets. */
+  inherit(previous: Snapshot): void;
   /** Ties the lease to the snapshot built with it (for `activate` and `release`). */
   bind(snapshot: Snapshot): void;
   /** The compile failed: closes the targets this lease created. */
@@ -92,6 +94,9 @@ export class TargetRegistry {
     const record: LeaseRecord = { used: new Map(), created: new Set() };
     return {
       upstreamPool: (config) => this.buildPool(config, record),
+      inherit: (previous) => {
+        for (const [key, use] of this.recordOf(previous).used) record.used.set(key, use);
+      },
       bind: (snapshot) => {
         this.leases.set(snapshot, record);
       },
