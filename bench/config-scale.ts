@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { validateConfig, type GatewayConfig } from '../gateway/src/config';
-import { actualChecksum, configChecksum } from '../gateway/src/core/checksum';
+import { configChecksum } from '../gateway/src/core/checksum';
+import { actualChecksum } from '../gateway/src/core/version-checksum';
 import { openConfigStore, pgClient } from '../gateway/src/store';
 import { createBenchDatabase, timeMs } from './control-plane/database';
 

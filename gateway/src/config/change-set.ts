@@ -5,22 +5,13 @@
  * the exact next document, order included: unchanged resources keep their relative order (a resource
  * that moved is recorded as changed) and every put carries its position in the new version.
  */
-import { canonicalJson } from '../core/checksum';
-import { DigestSum, resourceHash } from '../core/resource-digest';
-import { runInSlices, runThrough } from '../core/slices';
+import { ARRAY_KINDS, resourceText, wellFormed, type ResourceKind } from '../core/document-text';
+import { DigestSum, resourceHashOf } from '../core/resource-digest';
 import type { GatewayConfig } from './schema';
 
-/** The kinds of resource a document holds; `plugin` is a global plugin slot, keyed by plugin name. */
-export type ResourceKind = 'route' | 'upstream' | 'consumer' | 'plugin';
-
-/** The array kinds and their document keys, in canonical (sorted-key) order. */
-export const ARRAY_KINDS = [
-  ['consumer', 'consumers'],
-  ['route', 'routes'],
-  ['upstream', 'upstreams'],
-] as const;
-
-export type ArrayKey = (typeof ARRAY_KINDS)[number][1];
+// The document's outline, texts and digest live in core/ (the version checksum needs them); offered here too.
+export { ARRAY_KINDS, documentText, documentTextChunks, resourceText, type ArrayKey, type ResourceKind } from '../core/document-text';
+export { documentDigest, documentDigestInSlices, resourceHashOf } from '../core/resource-digest';
 
 /** One resource put (added or changed: `body` set) or removed (`body` undefined). */
 export interface ResourceChange {
@@ -31,72 +22,6 @@ export interface ResourceChange {
   readonly position?: number;
   /** The resource in the version before, when the writer of the change set knew it (digest updates). */
   readonly previous?: unknown;
-}
-
-const texts = new WeakMap<object, string>();
-
-/**
- * The canonical JSON of one resource, cached by object: validated documents are never mutated, so a
- * resource shared between two versions is serialised once.
- */
-export function resourceText(body: unknown): string {
-  if (!body || typeof body !== 'object') return canonicalJson(body);
-  let text = texts.get(body);
-  if (text === undefined) {
-    text = canonicalJson(body);
-    texts.set(body, text);
-  }
-  return text;
-}
-
-/** True when `doc` has exactly the four document keys with arrays and an object where they belong. */
-function wellFormed(doc: GatewayConfig): boolean {
-  const keys = Object.keys(doc);
-  return (
-    keys.length === 4 &&
-    ARRAY_KINDS.every(([, key]) => Array.isArray(doc[key]) && (doc[key] as unknown[]).every((i) => i && typeof i === 'object' && typeof (i as { id?: unknown }).id === 'string')) &&
-    !!doc.plugins &&
-    typeof doc.plugins === 'object' &&
-    !Array.isArray(doc.plugins)
-  );
-}
-
-/** Canonical JSON of a whole document, assembled from the cached resource texts (same bytes as `canonicalJson`). */
-export function documentText(doc: GatewayConfig): string {
-  if (!wellFormed(doc)) return canonicalJson(doc);
-  const array = (items: readonly unknown[]) => '[' + items.map(resourceText).join(',') + ']';
-  const plugins = doc.plugins ?? {};
-  const slots = Object.keys(plugins)
-    .sort()
-    .map((name) => `${JSON.stringify(name)}:${resourceText(plugins[name])}`)
-    .join(',');
-  return `{"consumers":${array(doc.consumers)},"plugins":{${slots}},"routes":${array(doc.routes)},"upstreams":${array(doc.upstreams)}}`;
-}
-
-/**
- * The same bytes as `documentText`, in chunks of about `perChunk` resources: a writer can hash and
- * write a large document a piece at a time, yielding the event loop between pieces.
- */
-export function* documentTextChunks(doc: GatewayConfig, perChunk = 512): Generator<string> {
-  if (!wellFormed(doc)) {
-    yield canonicalJson(doc);
-    return;
-  }
-  const array = function* (items: readonly unknown[]): Generator<string> {
-    for (let i = 0; i < items.length; i += perChunk) yield (i === 0 ? '' : ',') + items.slice(i, i + perChunk).map(resourceText).join(',');
-  };
-  const plugins = doc.plugins;
-  const slots = Object.keys(plugins)
-    .sort()
-    .map((name) => `${JSON.stringify(name)}:${resourceText(plugins[name])}`)
-    .join(',');
-  yield '{"consumers":[';
-  yield* array(doc.consumers);
-  yield `],"plugins":{${slots}},"routes":[`;
-  yield* array(doc.routes);
-  yield '],"upstreams":[';
-  yield* array(doc.upstreams);
-  yield ']}';
 }
 
 /** Calls `fn` for every resource of a document. */
@@ -173,33 +98,6 @@ export function applyChanges(base: GatewayConfig, changes: readonly ResourceChan
     next.plugins = plugins as GatewayConfig['plugins'];
   }
   return next;
-}
-
-/** `sha256:<hex>` of one resource (kind, id, canonical JSON). */
-export function resourceHashOf(kind: ResourceKind, id: string, body: unknown): string {
-  return resourceHash(kind, id, resourceText(body));
-}
-
-/** The digest of a whole document: every resource hashed (see core/resource-digest.ts). */
-export function documentDigest(doc: GatewayConfig): string {
-  return runThrough(digestSteps(doc));
-}
-
-/** The same digest in slices that yield the event loop (a data plane hashing a large document). */
-export function documentDigestInSlices(doc: GatewayConfig): Promise<string> {
-  return runInSlices(digestSteps(doc));
-}
-
-function* digestSteps(doc: GatewayConfig): Generator<void, string> {
-  if (!wellFormed(doc)) throw new Error('not a well-formed config document');
-  const sum = new DigestSum();
-  for (const [kind, key] of ARRAY_KINDS)
-    for (const item of doc[key] as readonly { id: string }[]) {
-      sum.add(resourceHashOf(kind, item.id, item));
-      yield;
-    }
-  for (const [name, slot] of Object.entries(doc.plugins)) sum.add(resourceHashOf('plugin', name, slot));
-  return sum.toString();
 }
 
 /** `digest` with the resources `previous` lists taken out and the ones `puts` lists added. */

@@ -15,7 +15,7 @@ import type { ConfigStore, ConfigVersion, ConfigVersionHead } from '../store/typ
 import { digestOfVersion, emptyDocument } from '../store/types';
 import { advanceHeld, type HeldVersion } from '../store/advance';
 import { createPluginRegistry } from '../plugins';
-import { actualChecksum } from '../core/checksum';
+import { actualChecksumInSlices } from '../core/version-checksum';
 import { diffConfigs, type ConfigDiff } from './diff';
 import { changedParts, KnownChange, shownOver, type ChangedParts } from './changed-parts';
 import { corruptionOf, namingIntactVersion } from './intact-version';
@@ -130,7 +130,7 @@ export class ConfigService {
     const v = await this.store.get(head.version);
     if (!v) return this.current(); // pruned between the two reads: read again
     // Loaded a head this process did not write (start, a foreign write): verify it before serving or building on it.
-    if (actualChecksum(v) !== v.checksum) throw await corruptionOf(this.store, v.version);
+    if ((await actualChecksumInSlices(v)) !== v.checksum) throw await corruptionOf(this.store, v.version);
     this.keep({ version: v.version, checksum: v.checksum, document: v.document, digest: digestOfVersion(v) });
     return this.cached!;
   }

@@ -2,7 +2,7 @@
  * A head that does not match its checksum must never be built on; the repair is a rollback to the
  * newest version that still matches. This names that version in the error the admin API answers.
  */
-import { actualChecksum } from '../core/checksum';
+import { actualChecksumInSlices } from '../core/version-checksum';
 import { CorruptVersionError, type ConfigStore } from '../store';
 
 /** Versions inspected, newest first, when looking for an intact one (a whole retention window at most). */
@@ -13,7 +13,7 @@ type VersionReader = Pick<ConfigStore, 'list' | 'get'>;
 export async function newestIntactVersion(store: VersionReader, below: number): Promise<number | undefined> {
   for (const head of await store.list({ limit: MAX_VERSIONS_INSPECTED, before: below })) {
     const v = await store.get(head.version);
-    if (v && actualChecksum(v) === v.checksum) return v.version;
+    if (v && (await actualChecksumInSlices(v)) === v.checksum) return v.version;
   }
   return undefined;
 }

@@ -26,6 +26,7 @@ export async function restoreEmptyStoreFromS3(store: ConfigStore, location: S3Lo
       version: backup.version,
       // The version keeps the time it was first committed; the store records the restore time as restoredAt.
       createdAt: Number.isFinite(Date.parse(backup.createdAt)) ? backup.createdAt : undefined,
+      checksum: backup.checksum,
       expectedVersion: 0,
       build: () => ({ document: backup.document, intendedDrop: backup.intendedDrop }),
     });

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { GatehouseError } from '../core/errors';
 import type { ConfigService } from './config-service';
-import { actualChecksum } from '../core/checksum';
+import { actualChecksumInSlices } from '../core/version-checksum';
 import { changeRequest, etag, positiveInt, secretsView, sendOutcome } from './http';
 import { corruptionOf } from './intact-version';
 
@@ -34,7 +34,7 @@ export function registerVersionRoutes(app: FastifyInstance, service: ConfigServi
     if (!v) throw new GatehouseError('GW_ERR_RESOURCE_NOT_FOUND', `Version ${n} does not exist (or was removed by retention).`);
     // Served even when tampered (to investigate), but never unmarked: `intact` false means do not reuse it.
     // The checksum is over the stored (sealed) document; the answer shows secrets as placeholders.
-    return reply.send({ ...v, document: service.present(v.document, view), intact: actualChecksum(v) === v.checksum });
+    return reply.send({ ...v, document: service.present(v.document, view), intact: (await actualChecksumInSlices(v)) === v.checksum });
   });
 
   app.get(
@@ -57,7 +57,7 @@ export function registerVersionRoutes(app: FastifyInstance, service: ConfigServi
       const n = positiveInt((req.params as { version: string }).version, 'version');
       const old = await store.get(n);
       if (!old) throw new GatehouseError('GW_ERR_RESOURCE_NOT_FOUND', `Version ${n} does not exist (or was removed by retention); list versions with GET /admin/v1/versions.`);
-      if (actualChecksum(old) !== old.checksum) throw await corruptionOf(store, n);
+      if ((await actualChecksumInSlices(old)) !== old.checksum) throw await corruptionOf(store, n);
       // The rollback replaces the head wholesale, so it is also the repair of a head that fails its checksum.
       const outcome = await service.change({ ...changeRequest(req, `rollback to version ${n}`), overCorruptHead: true }, () => old.document);
       return sendOutcome(reply, outcome, 201, { rolledBackTo: n });

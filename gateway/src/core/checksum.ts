@@ -22,13 +22,3 @@ export function configChecksum(value: unknown): string {
 export function textChecksum(canonicalText: string): string {
   return 'sha256:' + createHash('sha256').update(canonicalText).digest('hex');
 }
-
-/** The checksum a stored version's content actually has (one sha256 pass when the canonical text was kept). */
-export function actualChecksum(version: { readonly checksum: string; readonly document: unknown; readonly canonicalText?: string }): string {
-  if (version.canonicalText !== undefined) {
-    const fast = textChecksum(version.canonicalText);
-    // A store whose column re-serialises documents (jsonb) returns other text: check the content instead.
-    if (fast === version.checksum) return fast;
-  }
-  return configChecksum(version.document);
-}

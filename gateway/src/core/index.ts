@@ -6,5 +6,7 @@ export * from './logger';
 export * from './backoff';
 export * from './version';
 export * from './metrics';
+export * from './document-text';
 export * from './resource-digest';
+export * from './version-checksum';
 export * from './slices';

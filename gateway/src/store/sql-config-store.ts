@@ -1,8 +1,8 @@
 /** The config store over SQL: the same queries for PostgreSQL (`pg`) and PGlite. */
-import { createHash } from 'node:crypto';
-import { actualChecksum, textChecksum } from '../core/checksum';
+import { textChecksum } from '../core/checksum';
+import { actualChecksumInSlices, verifyChecksum } from '../core/version-checksum';
 import type { GatewayConfig } from '../config/schema';
-import { diffDocuments, documentDigest, documentText, documentTextChunks, resourceHashOf, resourceText, updatedDigest, type ResourceChange, type ResourceKind } from '../config/change-set';
+import { diffDocuments, documentDigest, documentText, resourceHashOf, resourceText, updatedDigest, type ResourceChange, type ResourceKind } from '../config/change-set';
 import { assembleVersion, BrokenChainError } from './assemble';
 import { pruneVersions, snapshotDue, SNAPSHOT_EVERY_CHANGES } from './snapshots';
 import { DigestSum } from '../core/resource-digest';
@@ -129,16 +129,9 @@ async function insertChanges(s: SqlSession, version: number, rows: readonly Chan
   );
 }
 
-/** `sha256:<hex>` of the document's canonical JSON, hashed a piece at a time (never one string of the whole document). */
-export function chunkedChecksum(document: GatewayConfig): string {
-  const hash = createHash('sha256');
-  for (const chunk of documentTextChunks(document)) hash.update(chunk);
-  return 'sha256:' + hash.digest('hex');
-}
-
-/** Throws when the version's content does not match its checksum. */
-export function verifyVersion(v: ConfigVersion): ConfigVersion {
-  if (actualChecksum(v) !== v.checksum) throw new CorruptVersionError(v.version);
+/** Throws when the version's content does not match its checksum (checked in slices: the process may also proxy). */
+export async function verifyVersion(v: ConfigVersion): Promise<ConfigVersion> {
+  if ((await actualChecksumInSlices(v)) !== v.checksum) throw new CorruptVersionError(v.version);
   return v;
 }
 
@@ -196,7 +189,7 @@ export class SqlConfigStore implements ConfigStore {
         }
         const current = headVersion === undefined ? undefined : cached ? await this.readHead(tx, headVersion) : await this.readHeadWhole(tx, headVersion, change.overCorruptHead === true);
         // A head this writer did not write itself is verified before anything is built on it.
-        if (current && !cached && !change.overCorruptHead) verifyVersion(current as ConfigVersion);
+        if (current && !cached && !change.overCorruptHead) await verifyVersion(current as ConfigVersion);
         if (change.expectedVersion !== undefined && change.expectedVersion !== (headVersion ?? 0))
           throw new GatehouseError(
             'GW_ERR_VERSION_CONFLICT',
@@ -208,21 +201,24 @@ export class SqlConfigStore implements ConfigStore {
         if (version <= (headVersion ?? 0))
           throw new GatehouseError('GW_ERR_VERSION_CONFLICT', `Version ${version} is not above the current version ${headVersion ?? 0}.`);
         // A change set over a head that does not match its checksum would describe the damage: none is written.
-        const intact = cached !== undefined || current === undefined || !change.overCorruptHead || actualChecksum(current as ConfigVersion) === current.checksum;
+        const intact = cached !== undefined || current === undefined || !change.overCorruptHead || (await actualChecksumInSlices(current as ConfigVersion)) === current.checksum;
         const before = intact ? (cached?.document ?? (current as ConfigVersion | undefined)?.document ?? emptyDocument()) : undefined;
         const set = before && changeSet(before, document, headVersion === undefined ? new DigestSum().toString() : await this.digestOf(tx, headVersion), before === base ? known : undefined);
         // Only a writer that holds the head in memory writes a bare change set: any other has just read
         // the whole head, and a change set this large is cheaper read whole than replayed.
         const bare = cached !== undefined && set !== undefined && set.rows.length < SNAPSHOT_EVERY_CHANGES;
         const due = bare && (await snapshotDue(tx, version, set.rows.length, this.snapshotScheduled));
-        // Same value as configChecksum(document): over the stored text, or hashed a piece at a time.
         const text = bare ? undefined : documentText(document);
-        const checksum = text === undefined ? chunkedChecksum(document) : textChecksum(text);
+        // The head's checksum is its digest (updated from the changed resources only): a write does no
+        // whole-document hashing. Only a document that is not well-formed, which has no digest, gets the sha256.
+        const digest = set?.digest ?? safeDigest(document);
+        if (change.checksum !== undefined && !verifyChecksum(document, change.checksum, text)) throw new CorruptVersionError(version);
+        const checksum = change.checksum ?? digest ?? textChecksum(text ?? documentText(document));
         const rows = await tx.query<HeadRow>(
           `INSERT INTO gatehouse_config_versions (version, document, checksum, author, message, intended_drop, route_count, created_at, restored_at, digest, changes_from)
            VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now()), CASE WHEN $8::timestamptz IS NULL THEN NULL ELSE now() END, $9, $10)
            RETURNING ${HEAD_COLUMNS}`,
-          [version, text ?? null, checksum, change.author, change.message ?? '', intendedDrop, document.routes.length, change.createdAt ?? null, set?.digest ?? safeDigest(document), set ? (headVersion ?? 0) : null],
+          [version, text ?? null, checksum, change.author, change.message ?? '', intendedDrop, document.routes.length, change.createdAt ?? null, digest, set ? (headVersion ?? 0) : null],
         );
         snapshot = due ? { version, document } : undefined;
         if (set?.rows.length) await insertChanges(tx, version, set.rows);
@@ -235,7 +231,7 @@ export class SqlConfigStore implements ConfigStore {
           ]);
         await pruneVersions(tx, version, this.retention);
         await tx.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, String(version)]);
-        const head = withDigest({ ...toHead(rows[0]!), document }, set?.digest ?? safeDigest(document));
+        const head = withDigest({ ...toHead(rows[0]!), document }, digest);
         const committed = text === undefined ? head : withCanonicalText(head, text);
         return change.write ? withDigest({ ...committed, write: { id: change.write.id, replayed: false } }, digestOfVersion(committed)) : committed;
       })

@@ -9,7 +9,7 @@ import type { ResourceChange } from '../config/change-set';
 /** A version without its document: cheap to read on every poll. */
 export interface ConfigVersionHead {
   readonly version: number;
-  /** `sha256:<hex>` of the canonical JSON of `document`. */
+  /** `sum256:<hex>`, the version's digest (core/resource-digest.ts); versions stored before it: `sha256:<hex>` of the canonical JSON of `document` (core/version-checksum.ts verifies both). */
   readonly checksum: string;
   readonly author: string;
   readonly message: string;
@@ -101,6 +101,8 @@ export interface ConfigChange {
   readonly write?: { readonly id: string; readonly idempotencyKey?: string };
   /** Restore only: the backup's own commit time, kept as `createdAt` (the restore time becomes `restoredAt`). */
   readonly createdAt?: string;
+  /** Restore only: the backup's own checksum (either form), kept so data planes running it see the same version; refused when the document does not match it. */
+  readonly checksum?: string;
   /** Rollback only: build even when the current version does not match its checksum (the repair of a tampered head). */
   readonly overCorruptHead?: boolean;
 }

@@ -23,7 +23,7 @@ import { backoffDelay } from '../core/backoff';
 import { silentLogger, type SourceLogger } from '../core/logger';
 import { setRunningSource, syncMetrics, type SyncMetrics } from './metrics';
 import { readLatestVersion, type S3Location } from './s3';
-import { actualChecksum } from '../core/checksum';
+import { actualChecksumInSlices } from '../core/version-checksum';
 
 export const DEFAULT_RECONNECT_BASE_MS = 200;
 export const DEFAULT_RECONNECT_MAX_MS = 10_000;
@@ -283,7 +283,7 @@ export class ConfigSync {
       return false;
     };
     if (this.running && v.version <= this.running.version) return false;
-    const actual = actualChecksum(v);
+    const actual = await actualChecksumInSlices(v);
     if (actual !== v.checksum) return refuse(`checksum mismatch (recorded ${v.checksum}, content ${actual})`, 'checksum');
     const routeCount = Array.isArray(v.document.routes) ? v.document.routes.length : 0;
     const drop = dropRefusal(this.runningRoutes, { routeCount, intendedDrop: v.intendedDrop }, this.options.dropGuardPercent);

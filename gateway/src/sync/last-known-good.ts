@@ -1,8 +1,9 @@
 /** The last-known-good file: the last applied version, rewritten atomically so a crash never leaves half a file. */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { GatewayConfig } from '../config/schema';
 import { documentTextChunks } from '../config/change-set';
+import { actualChecksumInSlices } from '../core/version-checksum';
 import type { ConfigVersionHead } from '../store/types';
 import { open, readFile, rename, unlink, mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -16,21 +17,18 @@ export async function writeLastKnownGood(path: string, version: ConfigVersion): 
 
 /**
  * Writes a version assembled by applying change sets, a few hundred resources per write so the event
- * loop is never held for long, hashing the document text on the way: throws (and leaves the old file)
- * when it does not match the head's checksum, the whole-document check of what the change sets built.
+ * loop is never held for long, then checks the document against the head's checksum (in slices):
+ * throws (and leaves the old file) when it does not match, the whole-document check of what the
+ * change sets built.
  */
 export async function writeAssembledLastKnownGood(path: string, head: ConfigVersionHead, document: GatewayConfig): Promise<void> {
   const { version, checksum, author, message, intendedDrop, routeCount, createdAt } = head;
   const prefix = JSON.stringify({ version, checksum, author, message, intendedDrop, routeCount, createdAt });
   await replaceFile(path, async (file) => {
     await file.write(`${prefix.slice(0, -1)},"document":`);
-    const hash = createHash('sha256');
-    for (const chunk of documentTextChunks(document)) {
-      hash.update(chunk);
-      await file.write(chunk);
-    }
+    for (const chunk of documentTextChunks(document)) await file.write(chunk);
     await file.write('}');
-    const actual = 'sha256:' + hash.digest('hex');
+    const actual = await actualChecksumInSlices({ checksum, document });
     if (actual !== checksum) throw new Error(`the document built from change sets has checksum ${actual}, version ${version} records ${checksum}`);
   });
 }
@@ -70,6 +68,6 @@ export async function readLastKnownGood(path: string): Promise<LastKnownGoodRead
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     return { ok: false, missing, reason: missing ? `${path} does not exist` : `${path}: ${(err as Error).message}` };
   }
-  const parsed = parseVersionFile(text);
+  const parsed = await parseVersionFile(text);
   return parsed.ok ? parsed : { ok: false, missing: false, reason: `${path}: ${parsed.reason}` };
 }

@@ -84,7 +84,7 @@ export async function readLatestVersion(client: S3Client, loc: S3Location): Prom
     const objectKey = versionKey(loc.prefix, pointer.version);
     const text = await getText(client, loc.bucket, objectKey);
     if (text === undefined) return { ok: false, reason: `s3://${loc.bucket}/${objectKey} does not exist` };
-    const parsed = parseVersionFile(text);
+    const parsed = await parseVersionFile(text);
     return parsed.ok ? parsed : { ok: false, reason: `s3://${loc.bucket}/${objectKey}: ${parsed.reason}` };
   } catch (err) {
     return { ok: false, reason: `S3 read failed: ${(err as Error).message}` };

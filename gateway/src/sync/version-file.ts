@@ -2,11 +2,11 @@
  * The on-disk and S3 form of a config version: the version's head and document in one JSON object,
  * checked against its checksum whenever it is read back.
  */
-import { configChecksum } from '../core/checksum';
+import { actualChecksumInSlices } from '../core/version-checksum';
 import type { ConfigVersion } from '../store/types';
 
-/** Parses a stored version and verifies its checksum; returns a reason instead of throwing. */
-export function parseVersionFile(text: string): { ok: true; version: ConfigVersion } | { ok: false; reason: string } {
+/** Parses a stored version and verifies its checksum (either form, in slices); returns a reason instead of throwing. */
+export async function parseVersionFile(text: string): Promise<{ ok: true; version: ConfigVersion } | { ok: false; reason: string }> {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -16,7 +16,7 @@ export function parseVersionFile(text: string): { ok: true; version: ConfigVersi
   const v = value as Partial<ConfigVersion> | null;
   if (!v || typeof v !== 'object' || !Number.isInteger(v.version) || typeof v.checksum !== 'string' || !v.document || typeof v.document !== 'object')
     return { ok: false, reason: 'missing version, checksum or document' };
-  const actual = configChecksum(v.document);
+  const actual = await actualChecksumInSlices({ checksum: v.checksum, document: v.document });
   if (actual !== v.checksum) return { ok: false, reason: `checksum mismatch (recorded ${v.checksum}, content ${actual})` };
   return {
     ok: true,

@@ -4,7 +4,7 @@
  * serialisation on the control plane's event loop), and what lands in S3 is the same whole version.
  */
 import { Registry } from 'prom-client';
-import { actualChecksum } from '../../../gateway/src/core/checksum';
+import { actualChecksum } from '../../../gateway/src/core/version-checksum';
 import { readLatestVersion } from '../../../gateway/src/sync';
 import { ConfigBackup, ConfigService } from '../../../gateway/src/control-plane';
 import { openConfigStore, type ConfigStore, type ConfigVersion } from '../../../gateway/src/store';

@@ -1,21 +1,24 @@
 /**
  * A head row edited in the database (document changed, old checksum kept): a control plane that loads
  * it never builds on it. Reads and writes answer GW_ERR_STORE_CORRUPT naming the version and the newest
- * intact one, readiness fails with a metric, and a rollback to the intact version is the repair.
+ * intact one, readiness fails with a metric, and a rollback to the intact version is the repair. The
+ * same for both checksum forms: the digest versions record now (`sum256:`) and the sha256 of the
+ * canonical text that versions stored before recorded.
  */
 import { Client } from 'pg';
 import { Registry } from 'prom-client';
 import { ConfigService, StoreHealth } from '../../../gateway/src/control-plane';
+import { configChecksum } from '../../../gateway/src/core/checksum';
 import { openConfigStore, type ConfigStore } from '../../../gateway/src/store';
 import { createTestDatabase, type TestDatabase } from '../../helpers/control-plane/databases';
 import { adminServer, asAdmin } from './admin-helpers';
 
-describe('a tampered head version', () => {
+describe.each(['sum256', 'sha256'] as const)('a tampered head version (%s checksum)', (form) => {
   let db: TestDatabase;
   let store: ConfigStore;
 
   beforeAll(async () => {
-    db = await createTestDatabase('tampered_head');
+    db = await createTestDatabase(`tampered_head_${form}`);
     store = await openConfigStore({ databaseUrl: db.url, migrate: true });
     const writer = adminServer(store);
     const first = { upstreams: [{ id: 'u', targets: [{ host: 'a', port: 1 }] }], routes: ['k1', 'k2'].map((id) => ({ id, paths: [`/${id}`], upstream: 'u' })) };
@@ -24,6 +27,11 @@ describe('a tampered head version', () => {
     await writer.close();
     const sql = new Client({ connectionString: db.url });
     await sql.connect();
+    const written = await sql.query<{ checksum: string }>('SELECT checksum FROM gatehouse_config_versions ORDER BY version');
+    expect(written.rows.map((r) => r.checksum.slice(0, 7))).toEqual(['sum256:', 'sum256:']);
+    if (form === 'sha256')
+      // What the previous code path recorded: the sha256 of the canonical text.
+      for (const n of [1, 2]) await sql.query('UPDATE gatehouse_config_versions SET checksum = $2 WHERE version = $1', [n, configChecksum((await store.get(n))!.document)]);
     // Version 2 is stored as its change set (the admin API wrote it over the head it held): the edit goes there.
     const res = await sql.query(`UPDATE gatehouse_config_changes SET body = replace(body, '"/a"', '"/evil"') WHERE version = 2`);
     await sql.end();

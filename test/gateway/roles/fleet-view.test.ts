@@ -90,6 +90,8 @@ describe('fleet view (GET /admin/v1/nodes)', () => {
     });
     expect(put.statusCode).toBe(200);
     const v1 = put.json() as { version: number; checksum: string };
+    // A version written now carries its digest; the fleet view reports it as the data planes run it.
+    expect(v1.checksum).toMatch(/^sum256:[0-9a-f]{64}$/);
     await pg.caughtUp();
 
     const dataPlane = async (id: string, databaseUrl: string, extra: object) => {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { documentDigest, type GatewayConfig } from '../../../gateway/src/config';
-import { actualChecksum, canonicalJson, configChecksum } from '../../../gateway/src/core/checksum';
+import { canonicalJson, configChecksum } from '../../../gateway/src/core/checksum';
+import { actualChecksum, verifyChecksum } from '../../../gateway/src/core/version-checksum';
 import { migrate, MIGRATIONS, openConfigStore, pgClient, SqlConfigStore, type ConfigStore } from '../../../gateway/src/store';
 import { SNAPSHOT_EVERY_CHANGES, SNAPSHOT_EVERY_VERSIONS } from '../../../gateway/src/store/snapshots';
 import { createTestDatabase, type TestDatabase } from '../../helpers/control-plane/databases';
@@ -43,8 +44,9 @@ async function expectReadsBack(store: ConfigStore, committed: Map<number, Gatewa
   for (const [n, document] of committed) {
     const v = (await store.get(n))!;
     expect(v.document).toEqual(document);
-    expect(v.checksum).toBe(configChecksum(document));
+    expect(v.checksum).toBe(documentDigest(document));
     expect(actualChecksum(v)).toBe(v.checksum);
+    expect(verifyChecksum(v.document, v.checksum)).toBe(true);
   }
 }
 
@@ -188,13 +190,17 @@ describe('versions stored as change sets, on PostgreSQL', () => {
       expect((await store.get(2))!.document).toEqual(docs[1]);
       // A control plane loads the head at start (verifying it) and then writes on it from memory.
       const head = (await store.get(2))!;
+      // Versions stored before keep their sha256 checksum and still verify; new ones record the digest.
+      expect(head.checksum).toBe(configChecksum(docs[1]));
       expect(actualChecksum(head)).toBe(head.checksum);
       const write = writer(store, { version: 2, document: head.document });
       const v3 = await write(withRoute('new'));
       const [row] = await sql<{ whole: boolean }>(db.url, 'SELECT document IS NOT NULL AS whole FROM gatehouse_config_versions WHERE version = $1', [v3.version]);
       expect(row!.whole).toBe(false);
       expect((await store.get(v3.version))!.document).toEqual(withRoute('new')(docs[1]!));
+      expect(v3.checksum).toBe(documentDigest(withRoute('new')(docs[1]!)));
       expect(actualChecksum((await store.get(v3.version))!)).toBe(v3.checksum);
+      expect(actualChecksum((await store.get(1))!)).toBe(configChecksum(docs[0]));
     } finally {
       await store.close();
     }

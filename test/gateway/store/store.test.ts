@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { configChecksum } from '../../../gateway/src/core/checksum';
+import { documentDigest } from '../../../gateway/src/core/resource-digest';
+import { actualChecksum } from '../../../gateway/src/core/version-checksum';
 import { GatehouseError } from '../../../gateway/src/core/errors';
 import { MIGRATIONS, openConfigStore, type ConfigStore } from '../../../gateway/src/store';
 import { createTestDatabase, type TestDatabase } from '../../helpers/control-plane/databases';
@@ -45,12 +47,36 @@ describe('config store on PostgreSQL', () => {
     const v1 = await put(store, 2);
     const v2 = await put(store, 3);
     expect([v1.version, v2.version]).toEqual([1, 2]);
-    expect(v2.checksum).toBe(configChecksum(documentWithRoutes(3)));
+    // A version written now records its digest as its checksum (core/version-checksum.ts).
+    expect(v2.checksum).toMatch(/^sum256:[0-9a-f]{64}$/);
+    expect(v2.checksum).toBe(documentDigest(documentWithRoutes(3)));
     const head = await store.head();
     expect(head).toMatchObject({ version: 2, author: 'test', message: '3 routes', routeCount: 3, intendedDrop: false });
     expect(Date.parse(head!.createdAt)).toBeGreaterThan(0);
     expect((await store.get(1))!.document).toEqual(documentWithRoutes(2));
     expect((await store.list({ limit: 10 })).map((v) => v.version)).toEqual([2, 1]);
+  });
+
+  it('keeps a restored backup\'s own checksum in either form, and refuses one its document does not match', async () => {
+    const fresh = await createTestDatabase('store_restore');
+    const store = await openConfigStore({ databaseUrl: fresh.url, migrate: true });
+    try {
+      const doc = documentWithRoutes(4);
+      const restore = (version: number, checksum: string) => store.commit({ author: 'restore', version, checksum, build: () => ({ document: doc }) });
+      await expect(restore(5, configChecksum(documentWithRoutes(3)))).rejects.toMatchObject({ code: 'GW_ERR_STORE_CORRUPT', version: 5 });
+      await expect(restore(5, documentDigest(documentWithRoutes(3)))).rejects.toMatchObject({ code: 'GW_ERR_STORE_CORRUPT', version: 5 });
+      expect(await store.head()).toBeUndefined();
+      const old = await restore(5, configChecksum(doc));
+      expect(old.checksum).toBe(configChecksum(doc));
+      const read = (await store.get(5))!;
+      expect(actualChecksum(read)).toBe(read.checksum);
+      const next = await restore(6, documentDigest(doc));
+      expect(next.checksum).toBe(documentDigest(doc));
+      expect(actualChecksum((await store.get(6))!)).toBe(next.checksum);
+    } finally {
+      await store.close();
+      await fresh.drop();
+    }
   });
 
   it('refuses a stale If-Match with 412 and writes nothing', async () => {

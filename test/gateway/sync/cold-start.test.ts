@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { configChecksum } from '../../../gateway/src/core/checksum';
+import { documentDigest } from '../../../gateway/src/core/resource-digest';
 import { ConfigSync, putLatest, putVersion, writeLastKnownGood } from '../../../gateway/src/sync';
 import { type SourceLogger } from '../../../gateway/src/core/logger';
 import { GatehouseError } from '../../../gateway/src/core/errors';
@@ -12,9 +13,16 @@ import { documentWithRoutes } from '../../helpers/control-plane/documents';
 import { RecordingSink } from '../../helpers/control-plane/recording-sink';
 import { startS3, type TestS3 } from '../../helpers/control-plane/s3';
 
+/** A version as stored before the digest became the checksum (sha256 of the canonical text). */
 const versionOf = (n: number, routes: number, extra: Partial<ConfigVersion> = {}): ConfigVersion => {
   const document = documentWithRoutes(routes);
   return { version: n, checksum: configChecksum(document), author: 't', message: '', intendedDrop: false, routeCount: routes, createdAt: new Date().toISOString(), document, ...extra };
+};
+
+/** A version as written now: its digest is its checksum. */
+const digestVersionOf = (n: number, routes: number): ConfigVersion => {
+  const v = versionOf(n, routes);
+  return { ...v, checksum: documentDigest(v.document) };
 };
 
 describe('data plane cold start: store → last-known-good file → S3', () => {
@@ -111,6 +119,36 @@ describe('data plane cold start: store → last-known-good file → S3', () => {
     const { result } = await start({ s3: true });
     const err = (await result.catch((e: unknown) => e)) as GatehouseError;
     expect(err.message).toContain('\n  - s3: s3://cold-start/cold/versions/12.json: checksum mismatch');
+  });
+
+  it('skips a last-known-good file and an S3 backup whose sum256 checksum does not match', async () => {
+    const path = join(dir, 'corrupt-sum256.json');
+    const file = digestVersionOf(13, 4);
+    await writeFile(path, JSON.stringify({ ...file, document: documentWithRoutes(5) }));
+    const backup = digestVersionOf(14, 2);
+    await putVersion(s3.client, s3.location, { ...backup, document: documentWithRoutes(3) });
+    await putLatest(s3.client, s3.location, backup);
+    const { result, warnings } = await start({ lkg: path, s3: true });
+    const err = (await result.catch((e: unknown) => e)) as GatehouseError;
+    expect(err.code).toBe('GW_ERR_NO_CONFIG');
+    expect(err.message).toContain(`\n  - last-known-good: ${path}: checksum mismatch (recorded ${file.checksum}, content ${documentDigest(documentWithRoutes(5))})`);
+    expect(err.message).toContain(`\n  - s3: s3://cold-start/cold/versions/14.json: checksum mismatch (recorded ${backup.checksum}, content ${documentDigest(documentWithRoutes(3))})`);
+    expect(warnings.find((w) => w.startsWith(`last-known-good file skipped: ${path}: checksum mismatch (recorded sum256:`))).toBeDefined();
+  });
+
+  it('starts from a sum256 S3 backup, and from the sum256 last-known-good file it wrote', async () => {
+    const v = digestVersionOf(15, 3);
+    await putVersion(s3.client, s3.location, v);
+    await putLatest(s3.client, s3.location, v);
+    const path = join(dir, 'from-s3-sum256.json');
+    const first = await start({ lkg: path, s3: true });
+    expect(await first.result).toEqual({ loaded: true, source: 's3', version: 15 });
+    expect(first.sink.current!.meta).toEqual({ version: 15, checksum: v.checksum, source: 's3' });
+    expect(JSON.parse(await readFile(path, 'utf8')).checksum).toBe(v.checksum);
+    const second = await start({ lkg: path, s3: true });
+    expect(await second.result).toEqual({ loaded: true, source: 'last-known-good', version: 15 });
+    expect(second.sink.current!.document.routes.map((r) => r.id)).toEqual(v.document.routes.map((r) => r.id));
+    expect(second.sink.current!.meta.checksum).toBe(v.checksum);
   });
 
   it('refuses an emptied store against the last-known-good file and serves the file', async () => {

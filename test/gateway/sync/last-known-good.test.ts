@@ -2,16 +2,21 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson, configChecksum } from '../../../gateway/src/core/checksum';
+import { documentDigest } from '../../../gateway/src/core/resource-digest';
 import { formatVersionFile, parseVersionFile, readLastKnownGood, writeLastKnownGood } from '../../../gateway/src/sync';
+import { writeAssembledLastKnownGood } from '../../../gateway/src/sync/last-known-good';
 import { withCanonicalText, type ConfigVersion } from '../../../gateway/src/store';
 import { documentWithRoutes } from '../../helpers/control-plane/documents';
 
-const version = (n: number): ConfigVersion => {
-  const document = documentWithRoutes(2);
-  return { version: n, checksum: configChecksum(document), author: 'a', message: 'm', intendedDrop: true, routeCount: 2, createdAt: '2026-01-01T00:00:00.000Z', document };
-};
+/** The checksum in either form: the digest versions record now, or the sha256 versions stored before recorded. */
+const checksumOf = { sum256: documentDigest, sha256: configChecksum } as const;
 
-describe('last-known-good file', () => {
+describe.each(['sum256', 'sha256'] as const)('last-known-good file (%s checksum)', (form) => {
+  const version = (n: number): ConfigVersion => {
+    const document = documentWithRoutes(2);
+    return { version: n, checksum: checksumOf[form](document), author: 'a', message: 'm', intendedDrop: true, routeCount: 2, createdAt: '2026-01-01T00:00:00.000Z', document };
+  };
+
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gh-lkg-'));
@@ -37,16 +42,36 @@ describe('last-known-good file', () => {
     expect(bad.ok === false && bad.reason).toMatch(/bad\.json: not valid JSON/);
     const tampered = JSON.parse(formatVersionFile(version(3)));
     tampered.document.routes.pop();
-    expect(parseVersionFile(JSON.stringify(tampered))).toEqual({
+    expect(version(3).checksum.startsWith(`${form}:`)).toBe(true);
+    await expect(parseVersionFile(JSON.stringify(tampered))).resolves.toEqual({
       ok: false,
-      reason: `checksum mismatch (recorded ${version(3).checksum}, content ${configChecksum(tampered.document)})`,
+      reason: `checksum mismatch (recorded ${version(3).checksum}, content ${checksumOf[form](tampered.document)})`,
+    });
+    await writeFile(join(dir, `tampered-${form}.json`), JSON.stringify(tampered));
+    expect(await readLastKnownGood(join(dir, `tampered-${form}.json`))).toEqual({
+      ok: false,
+      missing: false,
+      reason: `${join(dir, `tampered-${form}.json`)}: checksum mismatch (recorded ${version(3).checksum}, content ${checksumOf[form](tampered.document)})`,
     });
   });
 
-  it('writes the same file whether or not the canonical text was kept', () => {
+  it('writes the same file whether or not the canonical text was kept', async () => {
     const v = version(4);
     const spliced = formatVersionFile(withCanonicalText({ ...v }, canonicalJson(v.document)));
     expect(JSON.parse(spliced)).toEqual(JSON.parse(formatVersionFile(v)));
-    expect(parseVersionFile(spliced)).toEqual({ ok: true, version: v });
+    await expect(parseVersionFile(spliced)).resolves.toEqual({ ok: true, version: v });
+  });
+
+  it('writes a document built from change sets only when it matches the head, keeping the old file otherwise', async () => {
+    const path = join(dir, `assembled-${form}.json`);
+    const v = version(5);
+    await writeAssembledLastKnownGood(path, v, v.document);
+    expect(await readLastKnownGood(path)).toEqual({ ok: true, version: v });
+    const built = documentWithRoutes(3);
+    await expect(writeAssembledLastKnownGood(path, { ...v, version: 6 }, built)).rejects.toThrow(
+      `the document built from change sets has checksum ${checksumOf[form](built)}, version 6 records ${v.checksum}`,
+    );
+    expect(await readLastKnownGood(path)).toEqual({ ok: true, version: v });
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Registry } from 'prom-client';
+import { configChecksum } from '../../../gateway/src/core/checksum';
 import { ConfigSync, readLastKnownGood } from '../../../gateway/src/sync';
 import { type SourceLogger } from '../../../gateway/src/core/logger';
 import { openConfigStore, type ConfigStore } from '../../../gateway/src/store';
@@ -99,6 +100,7 @@ describe('config sync from the store', () => {
     // No push: the tampering must happen before the data plane looks.
     const { sink, log, registry, sync } = await startSync({ push: false });
     const bad = await commit(6);
+    expect(bad.checksum).toMatch(/^sum256:/);
     const c = new Client({ connectionString: db.url });
     await c.connect();
     await c.query(`UPDATE gatehouse_config_versions SET document = replace(document, '"id":"r0"', '"id":"tampered"') WHERE version = $1`, [bad.version]);
@@ -137,5 +139,32 @@ describe('config sync from the store', () => {
     const bad = await store.commit({ author: 'sql', build: () => ({ document: doc }) });
     await waitFor(() => log.warnings.find((w) => w === `config version ${bad.version} from store refused: the config is invalid`), 'the refusal');
     expect(sink.currentVersion).toBe(before);
+  });
+
+  it('applies a version stored before with its sha256 checksum on a whole fetch, and refuses one tampered', async () => {
+    const lkg = join(dir, `lkg-${syncs.length}.json`);
+    const { sink, log, sync } = await startSync({ push: false });
+    const sql = new Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      // What the previous code path recorded: the sha256 of the canonical text.
+      const old = await commit(4);
+      const sha = configChecksum(old.document);
+      await sql.query('UPDATE gatehouse_config_versions SET checksum = $2 WHERE version = $1', [old.version, sha]);
+      await sync.syncNow();
+      expect(sink.current!.meta).toEqual({ version: old.version, checksum: sha, source: 'store' });
+      const file = await readLastKnownGood(lkg);
+      expect(file.ok && file.version.checksum).toBe(sha);
+      const bad = await commit(5);
+      await sql.query(`UPDATE gatehouse_config_versions SET checksum = $2, document = replace(document, '"id":"r0"', '"id":"tampered"') WHERE version = $1`, [
+        bad.version,
+        configChecksum(bad.document),
+      ]);
+      await sync.syncNow();
+      expect(sink.currentVersion).toBe(old.version);
+      expect(log.warnings.some((w) => w.startsWith(`config version ${bad.version} from store refused: checksum mismatch (recorded sha256:`))).toBe(true);
+    } finally {
+      await sql.end();
+    }
   });
 });
