@@ -149,8 +149,9 @@ export class ConfigBackup {
       this.setLag([]);
     } catch (err) {
       this.failures++;
-      this.metrics.failures.inc();
+      // The lag first: whoever sees the failure counted sees the lag it left.
       await this.measurePending();
+      this.metrics.failures.inc();
       this.log.warn({ err: (err as Error).message, backedUp: this.backedUp, head: head.version }, 'backup: S3 upload failed; retrying with backoff');
     }
     if (this.backedUp !== marked) await store.setMarker(this.markerKey, String(this.backedUp)).catch(() => undefined); // best effort: S3's latest is the truth
