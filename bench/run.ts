@@ -95,7 +95,8 @@ function command(): Command {
     .option('--poll-writes <n>', 'propagation: admin writes measured with the poll alone', '100')
     .option('--poll-ms <ms>', 'propagation: the poll interval of the poll-only run', '1000')
     .option('--config-routes <list>', 'config-scale: route counts, comma-separated', DEFAULT_CONFIG_SIZES.join(','))
-    .option('--config-writes <n>', 'config-scale: single-route writes per size, one per second', String(DEFAULT_CONFIG_WRITES));
+    .option('--config-writes <n>', 'config-scale: single-route writes per size, one per second', String(DEFAULT_CONFIG_WRITES))
+    .option('--config-modes <list>', 'config-scale: sync modes run side by side (incremental alone leaves it the cores the full-fetch baseline would take)', 'incremental,full');
 }
 
 /** The run-wide options every section reads through its context; the rest are section flags. */

@@ -33,6 +33,12 @@ function wholeNumbers(flag: string, raw: string): number[] {
     return n;
   });
 }
+/** `--config-modes`: the sync modes measured side by side (both by default: the full fetch is the baseline). */
+function syncModes(raw: string): Mode[] {
+  const modes = [...new Set(raw.split(',').map((m) => m.trim()))];
+  for (const m of modes) if (m !== 'incremental' && m !== 'full') throw new Error(`--config-modes takes incremental and/or full, comma-separated; got "${raw}"`);
+  return modes as Mode[];
+}
 /** Steady load per data plane: one request every this many ms (about 200 req/s). */
 const LOAD_INTERVAL_MS = 5;
 const QUIET_S = 10;
@@ -137,11 +143,11 @@ interface SizeResult {
   readonly routes: number;
   readonly importMs: number;
   readonly adminMs: number[];
-  readonly perMode: Record<Mode, { commitMs: number[]; quietP99: number; busyP99: number; quietBlockMs: number; busyBlockMs: number; rss: number; coldStoreMs: number }>;
+  readonly perMode: Partial<Record<Mode, { commitMs: number[]; quietP99: number; busyP99: number; quietBlockMs: number; busyBlockMs: number; rss: number; coldStoreMs: number }>>;
   readonly coldFileMs: number;
 }
 
-async function measureSize(ctx: BenchContext, routes: number, writes: number): Promise<SizeResult> {
+async function measureSize(ctx: BenchContext, routes: number, writes: number, modes: readonly Mode[]): Promise<SizeResult> {
   const db = await createBenchDatabase('cfgscale');
   const store = await openConfigStore({ databaseUrl: db.url, migrate: true });
   const token = newToken();
@@ -161,7 +167,7 @@ async function measureSize(ctx: BenchContext, routes: number, writes: number): P
   try {
     ctx.log(`config-scale: ${routes} routes: importing the document`);
     const importMs = await write('PUT', '/admin/v1/config', scaleDocument(ctx.upstreamPort, routes));
-    for (const mode of ['incremental', 'full'] as const) {
+    for (const mode of modes) {
       const dir = mkdtempSync(join(tmpdir(), `gh-cfgscale-${mode}-`));
       const started = await startDataPlane(ctx, `data-plane-${mode}`, { DATABASE_URL: db.url, GATEHOUSE_DATA_DIR: dir, GATEHOUSE_CONFIG_SYNC: mode });
       dps.push({ mode, dir, ...started });
@@ -222,13 +228,14 @@ async function measureSize(ctx: BenchContext, routes: number, writes: number): P
 export async function configScaleSection(ctx: BenchContext): Promise<SectionReport> {
   const sizes = wholeNumbers('--config-routes', ctx.options.configRoutes ?? DEFAULT_CONFIG_SIZES.join(','));
   const [writes] = wholeNumbers('--config-writes', ctx.options.configWrites ?? String(DEFAULT_CONFIG_WRITES));
+  const modes = syncModes(ctx.options.configModes ?? 'incremental,full');
   const results: SizeResult[] = [];
-  for (const routes of sizes) results.push(await measureSize(ctx, routes, writes));
+  for (const routes of sizes) results.push(await measureSize(ctx, routes, writes, modes));
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const r of results) {
-    for (const mode of ['incremental', 'full'] as const) {
-      const m = r.perMode[mode];
+    for (const mode of modes) {
+      const m = r.perMode[mode]!;
       rows.push([
         r.routes.toLocaleString('en-US'),
         mode,
@@ -244,8 +251,15 @@ export async function configScaleSection(ctx: BenchContext): Promise<SectionRepo
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     notes.push(
       `${r.routes.toLocaleString('en-US')} routes: import ${fmtMs(r.importMs)} ms; admin single-route write p50 ${fmtMs(percentile(r.adminMs, 50))} ms, p99 ${fmtMs(percentile(r.adminMs, 99))} ms (target < ${TARGETS.adminP99Ms}: ${verdict(percentile(r.adminMs, 99) < TARGETS.adminP99Ms)}); cold start from the last-known-good file ${fmtMs(r.coldFileMs)} ms`,
-      `${r.routes.toLocaleString('en-US')} routes, incremental vs full: commit→serving p99 ${fmtRatio(percentile(inc.commitMs, 99) / percentile(full.commitMs, 99))} (target < ${TARGETS.commitP99Ms} ms: ${verdict(percentile(inc.commitMs, 99) < TARGETS.commitP99Ms)}); longest block during changes ${fmtMs(inc.busyBlockMs)} vs ${fmtMs(full.busyBlockMs)} ms (target < ${TARGETS.blockMs}: ${verdict(inc.busyBlockMs < TARGETS.blockMs)}); proxy p99 with/without changes ${fmtRatio(inc.busyP99 / inc.quietP99)} vs ${fmtRatio(full.busyP99 / full.quietP99)} (target ≤ ${TARGETS.p99Ratio}×: ${verdict(inc.busyP99 / inc.quietP99 <= TARGETS.p99Ratio)}); RSS ${fmtMiB(inc.rss)} (target < ${fmtMiB(TARGETS.rssBytes)}: ${verdict(inc.rss < TARGETS.rssBytes)}); cold start from the store ${fmtMs(inc.coldStoreMs)} ms (target < ${TARGETS.coldStartMs}: ${verdict(inc.coldStoreMs < TARGETS.coldStartMs)})`,
     );
+    if (inc) {
+      const against = full
+        ? { commit: ` ${fmtRatio(percentile(inc.commitMs, 99) / percentile(full.commitMs, 99))} of full`, block: ` vs ${fmtMs(full.busyBlockMs)} full`, p99: ` vs ${fmtRatio(full.busyP99 / full.quietP99)} full` }
+        : { commit: '', block: '', p99: '' };
+      notes.push(
+        `${r.routes.toLocaleString('en-US')} routes, incremental${full ? ' vs full' : ' alone'}: commit→serving p99 ${fmtMs(percentile(inc.commitMs, 99))} ms${against.commit} (target < ${TARGETS.commitP99Ms} ms: ${verdict(percentile(inc.commitMs, 99) < TARGETS.commitP99Ms)}); longest block during changes ${fmtMs(inc.busyBlockMs)} ms${against.block} (target < ${TARGETS.blockMs}: ${verdict(inc.busyBlockMs < TARGETS.blockMs)}); proxy p99 with/without changes ${fmtRatio(inc.busyP99 / inc.quietP99)}${against.p99} (target ≤ ${TARGETS.p99Ratio}×: ${verdict(inc.busyP99 / inc.quietP99 <= TARGETS.p99Ratio)}); RSS ${fmtMiB(inc.rss)} (target < ${fmtMiB(TARGETS.rssBytes)}: ${verdict(inc.rss < TARGETS.rssBytes)}); cold start from the store ${fmtMs(inc.coldStoreMs)} ms (target < ${TARGETS.coldStartMs}: ${verdict(inc.coldStoreMs < TARGETS.coldStartMs)})`,
+      );
+    }
   }
   const table: Table = {
     title: `Config at scale: routes and as many consumers, one data plane per sync mode under ~${Math.round(1000 / LOAD_INTERVAL_MS)} req/s, ${writes} single-route writes at 1/s`,
