@@ -83,12 +83,11 @@ export function createRedisClient(urlText: string, cluster = false): GcraClient 
     ? new Cluster([{ host, port }], {
         redisOptions: { ...options, db: undefined },
         enableOfflineQueue: false,
-        enableAutoPipelining: true,
         clusterRetryStrategy: retryStrategy,
         // ElastiCache TLS certificates name the configuration endpoint, not the node IPs.
         dnsLookup: (address, callback) => callback(null, address),
       })
-    : new Redis({ ...options, host, port, retryStrategy, enableAutoPipelining: true });
+    : new Redis({ ...options, host, port, retryStrategy });
   return client;
 }
 
