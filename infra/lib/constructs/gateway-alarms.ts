@@ -9,6 +9,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
+import { alarmOf, type AlarmShape } from './alarm-shape';
 import { definedOnly } from './defined-only';
 
 /** Thresholds of the gateway alarms (docs/RUNBOOK.md, "Alarms"). */
@@ -58,11 +59,6 @@ export interface GatewayAlarmsProps {
   readonly thresholds?: Partial<GatewayAlarmThresholds>;
 }
 
-interface Shape {
-  readonly threshold: number;
-  readonly periods: number;
-  readonly description: string;
-}
 
 const minute = Duration.minutes(1);
 
@@ -80,18 +76,8 @@ export class GatewayAlarms extends Construct {
       const usingMetrics = Object.fromEntries(values.map((v, i) => [`m${i}`, metric(metricName, statistic, { [dimension]: v })]));
       return new cloudwatch.MathExpression({ expression: Object.keys(usingMetrics).map((k) => `FILL(${k}, 0)`).join(' + '), usingMetrics, period: minute, label });
     };
-    const add = (name: string, m: cloudwatch.IMetric, shape: Shape) =>
-      alarms.push(
-        new cloudwatch.Alarm(this, name, {
-          metric: m,
-          threshold: shape.threshold,
-          evaluationPeriods: shape.periods,
-          datapointsToAlarm: shape.periods,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          alarmDescription: `${shape.description} See docs/RUNBOOK.md, "Alarms".`,
-        }),
-      );
+    const add = (name: string, m: cloudwatch.IMetric, shape: AlarmShape) =>
+      alarms.push(alarmOf(this, name, m, { ...shape, description: `${shape.description} See docs/RUNBOOK.md, "Alarms".` }));
 
     add('SyncErrors', sumOver('gatehouse_config_sync_errors_total', 'reason', SYNC_ERROR_REASONS, 'Sum', 'Config sync errors'), {
       threshold: t.syncErrorsPerMinute,

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import { cacheNodeMetrics, databaseMetric } from './data-tier-metrics';
+import { alarmOf, type AlarmShape } from './alarm-shape';
 import { definedOnly } from './defined-only';
 
 /** Thresholds of the region's paging alarms (docs/RUNBOOK.md, "Alarms"). */
@@ -66,13 +67,6 @@ export interface RegionAlarmsProps {
   readonly thresholds?: Partial<RegionAlarmThresholds>;
 }
 
-interface AlarmShape {
-  readonly threshold: number;
-  readonly periods: number;
-  readonly below?: boolean;
-  readonly missing?: cloudwatch.TreatMissingData;
-  readonly description: string;
-}
 
 const minute = Duration.minutes(1);
 
@@ -93,18 +87,7 @@ export class RegionAlarms extends Construct {
     if (props.database && props.replicaInstanceIdentifier)
       throw new Error('RegionAlarms: a region has either the database primary or a read replica; give database or replicaInstanceIdentifier, not both.');
     const alarms: cloudwatch.Alarm[] = [];
-    const add = (name: string, metric: cloudwatch.IMetric, shape: AlarmShape) =>
-      alarms.push(
-        new cloudwatch.Alarm(this, name, {
-          metric,
-          threshold: shape.threshold,
-          evaluationPeriods: shape.periods,
-          datapointsToAlarm: shape.periods,
-          comparisonOperator: shape.below ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: shape.missing ?? cloudwatch.TreatMissingData.NOT_BREACHING,
-          alarmDescription: shape.description,
-        }),
-      );
+    const add = (name: string, metric: cloudwatch.IMetric, shape: AlarmShape) => alarms.push(alarmOf(this, name, metric, shape));
     const t: RegionAlarmThresholds = { ...ALARM_THRESHOLDS, ...definedOnly(props.thresholds) };
 
     // A count, not a rate: RequestCount leaves out requests rejected before a target is chosen.
