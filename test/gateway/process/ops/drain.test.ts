@@ -1,17 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Pool, request } from 'undici';
-import { startUpstream, until, type Upstream } from '../../data-plane/proxy/harness';
-import { spawnGateway, within, type GatewayChild } from '../../../../support/gateway-process';
+import { oneRoute, startUpstream, until, type Upstream } from '../../data-plane/proxy/harness';
+import { startGateway, within, type RunningGateway } from '../../../../support/gateway-process';
 
 const DEREGISTRATION_DELAY_MS = 700;
 const CLIENTS = 6;
 
 describe('graceful drain of a running node (SIGTERM to main.ts)', () => {
   let upstream: Upstream;
-  let child: GatewayChild | undefined;
-  let dir: string;
+  let gateway: RunningGateway | undefined;
 
   beforeAll(async () => {
     upstream = await startUpstream((req, res) => {
@@ -19,43 +15,19 @@ describe('graceful drain of a running node (SIGTERM to main.ts)', () => {
       const delay = req.url?.startsWith('/long') ? 1_200 : req.url?.startsWith('/slow') ? 100 : 0;
       setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), delay);
     });
-    dir = mkdtempSync(join(tmpdir(), 'gatehouse-drain-'));
   });
   afterAll(async () => {
-    child?.kill();
+    await gateway?.stop();
     await upstream.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('causes zero failed client requests and exits 0', async () => {
-    const config = join(dir, 'gatehouse.yaml');
-    writeFileSync(
-      config,
-      [
-        'upstreams:',
-        '  - id: app',
-        `    targets: [{ host: 127.0.0.1, port: ${upstream.port} }]`,
-        'routes:',
-        '  - id: all',
-        '    paths: ["/*"]',
-        '    upstream: app',
-      ].join('\n'),
-    );
-    child = spawnGateway({
-      env: {
-        GATEHOUSE_ROLE: 'data-plane',
-        GATEHOUSE_CONFIG: config,
-        GATEHOUSE_PROXY_HOST: '127.0.0.1',
-        GATEHOUSE_PROXY_PORT: '0',
-        GATEHOUSE_STATUS_HOST: '127.0.0.1',
-        GATEHOUSE_STATUS_PORT: '0',
-        GATEHOUSE_DEREGISTRATION_DELAY_MS: String(DEREGISTRATION_DELAY_MS),
-        GATEHOUSE_DRAIN_TIMEOUT_MS: '10000',
-        GATEHOUSE_ACCESS_LOG: 'false',
-        GATEHOUSE_DATA_DIR: join(dir, 'data'),
-      },
+    gateway = await startGateway({
+      config: oneRoute([upstream.port], { id: 'all' }),
+      env: { GATEHOUSE_DEREGISTRATION_DELAY_MS: String(DEREGISTRATION_DELAY_MS), GATEHOUSE_DRAIN_TIMEOUT_MS: '10000', GATEHOUSE_LOG_LEVEL: 'info' },
+      readyTimeoutMs: 60_000,
     });
-    const { proxyPort, statusPort } = await within(child.started, 60_000, `the gateway to start (stderr: ${child.stderr})`);
+    const { child, proxyPort, statusPort } = gateway;
     const readyz = `http://127.0.0.1:${statusPort}/readyz`;
     const readyStatus = async () => {
       const res = await request(readyz);
