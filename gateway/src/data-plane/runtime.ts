@@ -19,6 +19,7 @@ import type { PluginChainFactory, PluginRegistry } from '../plugins/contract';
 import type { ApplyResult, ChangeApplyResult, ChangeSteps, ConfigMeta, ConfigSink, Snapshot } from './types';
 import { documentDigestInSlices, resourceHashOf, updatedDigest, type ResourceKind } from '../config/change-set';
 import { validateChanges } from '../config/validate-changes';
+import { DIGEST_PREFIX } from '../core/resource-digest';
 
 /** Compiles configs into snapshots and owns what snapshots share (upstream targets and their pools). */
 export interface SnapshotCompilation {
@@ -204,8 +205,11 @@ export class DataPlane implements ConfigSink {
     if (!compiled.ok) return compiled.result;
     this.plans = new WeakMap();
     validated.value.routes.forEach((r, i) => this.plans.set(r, validated.routePlans[i]!));
-    // The digest a later change set is checked against: hashed in slices, off the request path.
-    const digest = documentDigestInSlices(validated.value).catch(() => undefined);
+    // The digest a later change set is checked against. A `sum256:` checksum is that digest, and the
+    // sync verified it over this document before handing it over: no second pass. Otherwise it is
+    // hashed in slices, off the request path. (Were it ever wrong, a change set would miss it and the
+    // version would be fetched whole, as for any mismatch.)
+    const digest = meta.checksum.startsWith(DIGEST_PREFIX) ? Promise.resolve(meta.checksum) : documentDigestInSlices(validated.value).catch(() => undefined);
     return this.swapApplied(compiled.snapshot, { config: validated.value, meta, routePlans: validated.routePlans, hasSecrets: resolved !== validated.value, digest });
   }
 
