@@ -5,7 +5,7 @@
  */
 import { applyChanges, updatedDigest, type ResourceChange } from '../config/change-set';
 import type { GatewayConfig } from '../config/schema';
-import { resourceHash } from '../core/resource-digest';
+import { decodeStoredChanges } from './stored-changes';
 import type { ConfigStore, ConfigVersionHead } from './types';
 
 /** A version as a writer holds it in memory. */
@@ -25,16 +25,10 @@ export async function advanceHeld(store: Pick<ConfigStore, 'changesSince'>, held
   let { document, digest } = held;
   let head: ConfigVersionHead | undefined;
   for (const v of since.versions) {
+    const changes = decodeStoredChanges(v.changes);
+    if (typeof changes === 'string') return { reason: `version ${v.head.version}: ${changes}` };
     const previous: { kind: ResourceChange['kind']; id: string; body: unknown }[] = [];
-    const puts: { kind: ResourceChange['kind']; id: string; hash: string }[] = [];
-    const changes: ResourceChange[] = [];
-    for (const c of v.changes) {
-      if (c.text !== undefined) {
-        if (resourceHash(c.kind, c.id, c.text) !== c.hash) return { reason: `version ${v.head.version}: ${c.kind} "${c.id}" does not match its recorded hash` };
-        puts.push({ kind: c.kind, id: c.id, hash: c.hash });
-      }
-      changes.push({ kind: c.kind, id: c.id, ...(c.position === undefined ? {} : { position: c.position }), ...(c.text === undefined ? {} : { body: JSON.parse(c.text) as unknown }) });
-    }
+    const puts = v.changes.flatMap((c) => (c.text === undefined ? [] : [{ kind: c.kind, id: c.id, hash: c.hash! }]));
     document = applyChanges(document, changes, (kind, id, body) => previous.push({ kind, id, body }));
     digest = updatedDigest(digest, previous, puts);
     if (digest !== v.digest) return { reason: `version ${v.head.version}: the change set leads to digest ${digest}, the version records ${v.digest}` };

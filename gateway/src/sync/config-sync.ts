@@ -14,9 +14,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Registry } from 'prom-client';
 import { GatehouseError, formatProblems } from '../core/errors';
 import type { ConfigSink, ConfigSource } from '../data-plane/types';
-import type { ConfigStore, ConfigVersion, ConfigVersionHead, StoredChange, Unwatch } from '../store/types';
+import type { ConfigStore, ConfigVersion, ConfigVersionHead, Unwatch } from '../store/types';
+import { decodeStoredChanges } from '../store/stored-changes';
 import type { ResourceChange } from '../config/change-set';
-import { resourceHash } from '../core/resource-digest';
 import { dropRefusal } from './drop-guard';
 import { readLastKnownGood, writeAssembledLastKnownGood, writeLastKnownGood } from './last-known-good';
 import { backoffDelay } from '../core/backoff';
@@ -232,7 +232,7 @@ export class ConfigSync {
     if (this.refused && this.refused.version === head.version && this.refused.checksum === head.checksum) return true;
     const steps: ResourceChange[][] = [];
     for (const v of since.versions) {
-      const decoded = decodeChanges(v.changes);
+      const decoded = decodeStoredChanges(v.changes);
       if (typeof decoded === 'string') {
         this.report('checksum', `change set of version ${v.head.version} refused: ${decoded}; fetching version ${head.version} whole`);
         return false;
@@ -356,25 +356,4 @@ export class ConfigSync {
     if (this.errors.length > RECENT_ERRORS) this.errors.shift();
     this.log.warn({ reason, ...extra }, message);
   }
-}
-
-/** Parses stored changes after checking each against its recorded hash; a string says which one failed. */
-function decodeChanges(stored: readonly StoredChange[]): ResourceChange[] | string {
-  const changes: ResourceChange[] = [];
-  for (const c of stored) {
-    if (c.text === undefined) {
-      changes.push({ kind: c.kind, id: c.id });
-      continue;
-    }
-    const actual = resourceHash(c.kind, c.id, c.text);
-    if (actual !== c.hash) return `${c.kind} "${c.id}" has hash ${actual}, the change log records ${c.hash}`;
-    let body: unknown;
-    try {
-      body = JSON.parse(c.text);
-    } catch (err) {
-      return `${c.kind} "${c.id}" is not JSON (${(err as Error).message})`;
-    }
-    changes.push({ kind: c.kind, id: c.id, body, ...(c.position === undefined ? {} : { position: c.position }) });
-  }
-  return changes;
 }
